@@ -1,0 +1,46 @@
+# Piecework. `make run` serves the demo; `make test` runs everything CI runs.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test check lint migrate bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+migrate: $(STAMP)
+	$(BIN)/alembic upgrade head
+
+run: migrate
+	$(BIN)/marketplace seed-demo
+	@echo ""
+	@echo "API docs:  http://$(HOST):$(PORT)/api/docs   (OpenAPI: /api/openapi.json)"
+	@echo ""
+	$(BIN)/marketplace run --host $(HOST) --port $(PORT)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+# Lint, migrations in sync with the models, import contracts, fast unit tests.
+check: lint
+	rm -f instance/check.db
+	DATABASE_URL=sqlite:///instance/check.db $(BIN)/alembic upgrade head
+	DATABASE_URL=sqlite:///instance/check.db $(BIN)/alembic check
+	rm -f instance/check.db
+	$(BIN)/pytest -q -m "not slow" --engines sqlite
+
+# Everything: lint and the whole suite on SQLite and PostgreSQL.
+test: lint
+	$(BIN)/pytest -q
+
+clean:
+	rm -rf $(VENV) instance/check.db .pytest_cache

@@ -1,0 +1,50 @@
+"""Piecework: a marketplace and payout backend for piece-rate data-labeling work."""
+
+from typing import Any
+
+from flask import Flask
+
+from marketplace.config import Config
+from marketplace.db import db
+from marketplace.web import Api, register_error_handlers
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    """Build the application: configuration, extensions, blueprints, error handlers."""
+    app = Flask(__name__)
+    app.config.from_object(Config())
+    app.config.update(overrides or {})
+
+    db.init_app(app)
+    api = Api(
+        app,
+        spec_kwargs={
+            "info": {
+                "description": "Orders, drops, chains, work and payouts, exact to the fen. "
+                "Authenticate with `Authorization: Bearer <token>` (POST /api/v1/auth/tokens)."
+            },
+            "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
+        },
+    )
+    register_error_handlers(app)
+
+    from marketplace.identity.api import blp as identity_blp
+    from marketplace.orders.api import blp as orders_blp
+    from marketplace.orders.events import batch_claimed
+    from marketplace.payments.api import blp as payments_blp
+    from marketplace.subcontract.api import blp as subcontract_blp
+    from marketplace.subcontract.service import open_performer_contract
+    from marketplace.workers.api import blp as workers_blp
+    from marketplace.workers.service import open_tasks
+
+    for blueprint in (identity_blp, orders_blp, subcontract_blp, workers_blp, payments_blp):
+        api.register_blueprint(blueprint)
+
+    # A claim opens the team's contract, then its tasks; both in the claim's unit of work.
+    batch_claimed.connect(open_performer_contract)
+    batch_claimed.connect(open_tasks)
+
+    from marketplace.cli import register_commands
+
+    register_commands(app)
+    return app

@@ -1,0 +1,135 @@
+"""The `marketplace` command: Flask's CLI with Piecework's own commands.
+
+marketplace create-party "Lotus Labeling" --kind team
+marketplace create-user li.na@example.com --name "Li Na" --party 2 --role annotator
+marketplace create-token li.na@example.com
+marketplace seed-demo
+marketplace payout-run --currency CNY
+marketplace run --host 127.0.0.1 --port 5000
+"""
+
+from decimal import Decimal
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup
+from sqlalchemy import select
+
+from marketplace.db import unit_of_work
+from marketplace.errors import DomainError
+from marketplace.identity import service as identity
+from marketplace.identity.models import Party, PartyKind, Role, User
+from marketplace.money import check_currency, format_minor
+
+
+def _fail_cleanly(error: DomainError) -> None:
+    raise click.ClickException(f"{error.code}: {error.message}")
+
+
+@click.command("create-party")
+@click.argument("name")
+@click.option("--kind", type=click.Choice([k.value for k in PartyKind]), required=True)
+@click.option("--bank-account", default=None, help="Where payouts to this party go.")
+def create_party_command(name: str, kind: str, bank_account: str | None) -> None:
+    """Register a client, a team or the platform."""
+    with unit_of_work() as session:
+        party = identity.create_party(
+            session, kind=PartyKind(kind), name=name, bank_account=bank_account
+        )
+    click.echo(f"party {party.id}: {party.name} ({party.kind})")
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option("--name", required=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--party", "party_id", type=int, required=True, help="The party the user acts in.")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--bank-account", default=None, help="Where an annotator's payouts go.")
+def create_user_command(email, name, password, party_id, role, bank_account) -> None:
+    """Register a user with a role in a party."""
+    try:
+        with unit_of_work() as session:
+            party = session.get(Party, party_id)
+            if party is None:
+                raise click.ClickException(f"no party {party_id}")
+            user = identity.create_user(
+                session, email=email, name=name, password=password, bank_account=bank_account
+            )
+            identity.add_membership(session, user=user, party=party, role=Role(role))
+    except DomainError as error:
+        _fail_cleanly(error)
+    click.echo(f"user {user.id}: {user.email}, {role} of {party.name}")
+
+
+@click.command("create-token")
+@click.argument("email")
+@click.option("--name", default="cli", help="What the token is for.")
+def create_token_command(email: str, name: str) -> None:
+    """Issue a bearer token for a user and print it (it is shown only once)."""
+    with unit_of_work() as session:
+        user = session.scalar(select(User).where(User.email == email.strip().lower()))
+        if user is None:
+            raise click.ClickException(f"no user {email}")
+        token = identity.issue_token(session, user, name=name)
+    click.echo(token)
+
+
+@click.command("seed-demo")
+def seed_demo_command() -> None:
+    """Load the demo parties, users and order once, and print a token for each role."""
+    from marketplace.demo import DEMO_TOKENS, seed_demo
+
+    with unit_of_work() as session:
+        created = seed_demo(session)
+    click.echo("Loaded the demo data." if created else "Demo data already loaded; kept as it is.")
+    click.echo("Demo tokens (send as 'Authorization: Bearer <token>'):")
+    for role, (email, token) in DEMO_TOKENS.items():
+        click.echo(f"  {role:<15} {token:<22} {email}")
+
+
+@click.command("payout-run")
+@click.option("--currency", required=True, help="ISO 4217 code, e.g. CNY.")
+@click.option("--minimum", type=Decimal, default=None, help="Pay only balances of at least this.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where to write the bank file (default: PAYOUT_FILE_DIR).",
+)
+def payout_run_command(currency: str, minimum: Decimal | None, out_dir: Path | None) -> None:
+    """Pay everyone what is available and write the bank CSV file."""
+    from marketplace.payments.payouts import bank_file, run_payouts
+
+    try:
+        with unit_of_work() as session:
+            run = run_payouts(session, None, currency=check_currency(currency), minimum=minimum)
+    except (DomainError, ValueError) as error:
+        raise click.ClickException(str(error)) from error
+    out_dir = out_dir or Path(current_app.config["PAYOUT_FILE_DIR"])
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"payout-run-{run.id}.csv"
+    path.write_text(bank_file(run))
+    click.echo(
+        f"payout run {run.id}: {len(run.payouts)} payouts, "
+        f"{format_minor(run.total_minor, currency)} {currency}; bank file {path}"
+    )
+
+
+def register_commands(app: Flask) -> None:
+    for command in (
+        create_party_command,
+        create_user_command,
+        create_token_command,
+        seed_demo_command,
+        payout_run_command,
+    ):
+        app.cli.add_command(command)
+
+
+def main() -> None:
+    from marketplace import create_app
+
+    FlaskGroup(create_app=create_app, add_version_option=False)(prog_name="marketplace")

@@ -1,0 +1,36 @@
+"""Settings from environment variables, with safe defaults for a laptop."""
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = Path(os.environ.get("PIECEWORK_INSTANCE_DIR", PROJECT_ROOT / "instance"))
+
+
+def database_url() -> str:
+    """The database to use: `DATABASE_URL`, or the embedded SQLite file under instance/."""
+    return os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'piecework.db'}"
+
+
+class Config:
+    """Flask configuration read once, when the application is created."""
+
+    def __init__(self) -> None:
+        self.DATABASE_URL = database_url()
+        self.SQL_ECHO = os.environ.get("SQL_ECHO") == "1"
+        # The platform fee is charged to the client on top of the items, in basis points.
+        self.PLATFORM_FEE_BPS = int(os.environ.get("PLATFORM_FEE_BPS", "500"))
+        # Due dates and "today" are counted in the platform's business time zone.
+        self.BUSINESS_TIMEZONE = os.environ.get("BUSINESS_TIMEZONE", "Asia/Shanghai")
+        self.PAYOUT_FILE_DIR = os.environ.get("PAYOUT_FILE_DIR", str(INSTANCE_DIR / "payouts"))
+        self.MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(32 * 1024 * 1024)))
+
+        self.API_TITLE = "Piecework API"
+        self.API_VERSION = "v1"
+        self.OPENAPI_VERSION = "3.0.3"
+        self.OPENAPI_URL_PREFIX = "/api"
+        self.OPENAPI_JSON_PATH = "openapi.json"
+        self.OPENAPI_SWAGGER_UI_PATH = "docs"
+        self.OPENAPI_SWAGGER_UI_URL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist/"
+        self.OPENAPI_REDOC_PATH = "redoc"
+        self.OPENAPI_REDOC_URL = "https://cdn.jsdelivr.net/npm/redoc/bundles/redoc.standalone.js"

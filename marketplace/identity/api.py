@@ -1,0 +1,42 @@
+from flask.views import MethodView
+
+from marketplace.db import db, unit_of_work
+from marketplace.identity import service
+from marketplace.identity.auth import BEARER_AUTH, bearer_token, current_actor
+from marketplace.identity.models import User
+from marketplace.identity.schemas import LoginIn, TokenOut, UserOut
+from marketplace.web import Blueprint
+
+blp = Blueprint("identity", __name__, url_prefix="/api/v1", description="Log in and who am I")
+
+
+@blp.route("/auth/tokens")
+class Tokens(MethodView):
+    @blp.doc(security=[])
+    @blp.arguments(LoginIn)
+    @blp.response(201, TokenOut)
+    def post(self, credentials):
+        """Log in with e-mail and password; returns a new bearer token"""
+        with unit_of_work() as session:
+            user, token = service.log_in(session, **credentials)
+        return {"token": token, "user": user}
+
+
+@blp.route("/auth/tokens/current")
+class CurrentToken(MethodView):
+    @blp.doc(security=BEARER_AUTH)
+    @blp.response(204)
+    def delete(self):
+        """Log out: revoke the token this request carries"""
+        current_actor()
+        with unit_of_work() as session:
+            service.revoke_token(session, bearer_token())
+
+
+@blp.route("/me")
+class Me(MethodView):
+    @blp.doc(security=BEARER_AUTH)
+    @blp.response(200, UserOut)
+    def get(self):
+        """The caller, with the parties and roles it acts in"""
+        return db.session.get(User, current_actor().user_id)

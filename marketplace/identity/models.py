@@ -1,0 +1,76 @@
+"""Users, parties, memberships with roles, and API tokens."""
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketplace.db import Base, Entity, UTCDateTime
+
+
+class PartyKind(enum.StrEnum):
+    CLIENT = "client"
+    TEAM = "team"
+    PLATFORM = "platform"
+
+
+class Role(enum.StrEnum):
+    CLIENT_ADMIN = "client_admin"
+    TEAM_OWNER = "team_owner"
+    REVIEWER = "reviewer"
+    ANNOTATOR = "annotator"
+    PLATFORM_ADMIN = "platform_admin"
+
+
+ROLES_BY_PARTY_KIND = {
+    PartyKind.CLIENT: {Role.CLIENT_ADMIN},
+    PartyKind.TEAM: {Role.TEAM_OWNER, Role.REVIEWER, Role.ANNOTATOR},
+    PartyKind.PLATFORM: {Role.PLATFORM_ADMIN},
+}
+
+
+class Party(Entity, Base):
+    """An organization that holds money on the platform."""
+
+    __tablename__ = "parties"
+
+    kind: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(200))
+    # Where the manual gateway's payout file sends this party's money.
+    bank_account: Mapped[str | None] = mapped_column(String(100))
+
+
+class User(Entity, Base):
+    __tablename__ = "users"
+
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    # Where the manual gateway's payout file sends this annotator's money.
+    bank_account: Mapped[str | None] = mapped_column(String(100))
+    memberships: Mapped[list["Membership"]] = relationship(
+        back_populates="user", lazy="selectin", order_by="Membership.id"
+    )
+
+
+class Membership(Entity, Base):
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("user_id", "party_id", "role"),)
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"), index=True)
+    role: Mapped[str] = mapped_column(String(32))
+    user: Mapped[User] = relationship(back_populates="memberships")
+    party: Mapped[Party] = relationship(lazy="joined")
+
+
+class ApiToken(Entity, Base):
+    """A bearer token, stored only as its SHA-256 digest."""
+
+    __tablename__ = "api_tokens"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(100), default="")
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,114 @@
+"""Use cases of identity: parties, users, memberships, login and tokens."""
+
+import hashlib
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from marketplace import clock
+from marketplace.errors import Conflict, Invalid, Unauthorized
+from marketplace.identity.actor import Actor
+from marketplace.identity.models import (
+    ROLES_BY_PARTY_KIND,
+    ApiToken,
+    Membership,
+    Party,
+    PartyKind,
+    Role,
+    User,
+)
+
+_hasher = PasswordHasher()
+# Verified against when the e-mail is unknown, so a miss costs as much as a wrong password.
+_UNKNOWN_USER_HASH = _hasher.hash(secrets.token_urlsafe(16))
+TOKEN_PREFIX = "pw_"
+
+
+def digest(token: str) -> str:
+    """What is stored of a token. Tokens are 256 random bits, so a fast hash is enough."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_party(session: Session, *, kind: PartyKind, name: str, bank_account: str | None = None):
+    """Register a client, team or the platform."""
+    party = Party(kind=PartyKind(kind), name=name, bank_account=bank_account)
+    session.add(party)
+    session.flush()
+    return party
+
+
+def create_user(
+    session: Session, *, email: str, name: str, password: str, bank_account: str | None = None
+) -> User:
+    """Register a user with a hashed password; an e-mail is used once."""
+    email = email.strip().lower()
+    if session.scalar(select(User.id).where(User.email == email)):
+        raise Conflict("A user with this e-mail exists.", code="email_taken", email=email)
+    if len(password) < 8:
+        raise Invalid("A password has at least 8 characters.", code="weak_password")
+    user = User(
+        email=email, name=name, password_hash=_hasher.hash(password), bank_account=bank_account
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def add_membership(session: Session, *, user: User, party: Party, role: Role) -> Membership:
+    """Give `user` a role in `party`; the role must fit the party's kind."""
+    if Role(role) not in ROLES_BY_PARTY_KIND[PartyKind(party.kind)]:
+        raise Invalid(
+            f"A {party.kind} party has no role {role}.", code="role_not_for_party", role=str(role)
+        )
+    membership = Membership(user_id=user.id, party_id=party.id, role=Role(role))
+    session.add(membership)
+    session.flush()
+    return membership
+
+
+def issue_token(session: Session, user: User, *, name: str = "", token: str | None = None) -> str:
+    """Create a bearer token for `user` and return it; only its digest is kept."""
+    token = token or TOKEN_PREFIX + secrets.token_urlsafe(32)
+    session.add(ApiToken(user_id=user.id, token_digest=digest(token), name=name))
+    session.flush()
+    return token
+
+
+def log_in(session: Session, *, email: str, password: str) -> tuple[User, str]:
+    """Check the password and return the user with a new token; 401 on any mismatch."""
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    try:
+        _hasher.verify(user.password_hash if user else _UNKNOWN_USER_HASH, password)
+    except (VerificationError, InvalidHashError):
+        user = None
+    if user is None:
+        raise Unauthorized("E-mail or password is wrong.", code="invalid_credentials")
+    return user, issue_token(session, user, name="login")
+
+
+def actor_for_token(session: Session, token: str) -> Actor | None:
+    """The actor a live token speaks for, or None."""
+    user = session.scalar(
+        select(User)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_digest == digest(token), ApiToken.revoked_at.is_(None))
+    )
+    if user is None:
+        return None
+    return Actor(user.id, frozenset((m.party_id, Role(m.role)) for m in user.memberships))
+
+
+def revoke_token(session: Session, token: str) -> None:
+    """Revoke a token (logging out); an unknown token is already as good as revoked."""
+    found = session.scalar(select(ApiToken).where(ApiToken.token_digest == digest(token)))
+    if found and found.revoked_at is None:
+        found.revoked_at = clock.now()
+
+
+def platform_party(session: Session) -> Party:
+    """The platform's own party, which earns the fee; opened on first use."""
+    party = session.scalar(select(Party).where(Party.kind == PartyKind.PLATFORM).order_by(Party.id))
+    return party or create_party(session, kind=PartyKind.PLATFORM, name="Piecework")

@@ -1,0 +1,10 @@
+"""Every model module, so that `Base.metadata` knows every table (Alembic, tests)."""
+
+
+def load_all_models() -> None:
+    import marketplace.identity.models
+    import marketplace.ledger
+    import marketplace.orders.models
+    import marketplace.payments.models
+    import marketplace.subcontract.models
+    import marketplace.workers.models  # noqa: F401

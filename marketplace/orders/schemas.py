@@ -1,0 +1,84 @@
+from marshmallow import Schema, fields, validate
+
+from marketplace.web import Currency, Price
+
+MAX_ITEMS = 100_000
+
+
+class ItemIn(Schema):
+    ref = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=2048),
+        metadata={
+            "description": "Where the item is, e.g. an image URL.",
+            "example": "s3://set/0001.jpg",
+        },
+    )
+    payload = fields.Dict(
+        keys=fields.String(),
+        load_default=None,
+        metadata={"description": "Anything the task needs."},
+    )
+
+
+class OrderIn(Schema):
+    client_id = fields.Integer(
+        load_default=None,
+        metadata={"description": "Needed only if you administer several clients."},
+    )
+    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    task_type = fields.String(
+        required=True, validate=validate.Length(min=1, max=64), metadata={"example": "bbox_2d"}
+    )
+    instructions = fields.String(load_default="", validate=validate.Length(max=20_000))
+    unit_price = Price(required=True, data_key="unit_price", attribute="unit_price_micros")
+    currency = Currency(required=True, metadata={"example": "CNY"})
+    payment_terms_days = fields.Integer(
+        required=True, validate=validate.Range(min=0, max=365), metadata={"example": 30}
+    )
+    batch_size = fields.Integer(
+        required=True, validate=validate.Range(min=1, max=MAX_ITEMS), metadata={"example": 500}
+    )
+    items = fields.List(
+        fields.Nested(ItemIn), required=True, validate=validate.Length(min=1, max=MAX_ITEMS)
+    )
+
+
+class OrderOut(Schema):
+    id = fields.Integer()
+    client_id = fields.Integer(attribute="client_party_id")
+    client_name = fields.String(attribute="client.name")
+    title = fields.String()
+    task_type = fields.String()
+    instructions = fields.String()
+    unit_price = Price(attribute="unit_price_micros")
+    currency = fields.String()
+    quantity = fields.Integer()
+    payment_terms_days = fields.Integer()
+    batch_size = fields.Integer()
+    status = fields.String()
+    created_at = fields.DateTime()
+    published_at = fields.DateTime(allow_none=True)
+
+
+class BatchOut(Schema):
+    id = fields.Integer()
+    order_id = fields.Integer()
+    seq = fields.Integer()
+    item_count = fields.Integer()
+    status = fields.String()
+    released_at = fields.DateTime()
+    claimed_by = fields.Integer(attribute="claimed_by_party_id", allow_none=True)
+    claimed_at = fields.DateTime(allow_none=True)
+    title = fields.String(attribute="order.title")
+    task_type = fields.String(attribute="order.task_type")
+    client_name = fields.String(attribute="order.client.name")
+    unit_price = Price(attribute="order.unit_price_micros")
+    currency = fields.String(attribute="order.currency")
+    payment_terms_days = fields.Integer(attribute="order.payment_terms_days")
+
+
+class ClaimIn(Schema):
+    team_id = fields.Integer(
+        load_default=None, metadata={"description": "Needed only if you own several teams."}
+    )

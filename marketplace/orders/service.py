@@ -1,0 +1,172 @@
+"""Use cases of orders: post, publish and cut into batches, the drop board, claims."""
+
+from typing import Any
+
+from sqlalchemy import Select, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from marketplace import clock
+from marketplace.errors import Conflict, Invalid, NotFound
+from marketplace.identity.actor import Actor
+from marketplace.identity.models import Role
+from marketplace.orders.events import batch_claimed
+from marketplace.orders.models import Batch, BatchStatus, Item, Order, OrderStatus
+
+TEAM_ROLES = (Role.TEAM_OWNER, Role.REVIEWER, Role.ANNOTATOR)
+
+
+def _only_party(actor: Actor, role: Role, requested: int | None, what: str) -> int:
+    """The party the actor acts for in `role`: the requested one, or its only one."""
+    parties = actor.party_ids(role)
+    if requested is not None:
+        if requested not in parties:
+            raise NotFound(f"No {what} {requested} that you act for.", code=f"{what}_not_found")
+        return requested
+    if len(parties) != 1:
+        raise Invalid(
+            f"Name the {what} you act for.", code=f"{what}_required", choices=sorted(parties)
+        )
+    return next(iter(parties))
+
+
+def visible_orders(actor: Actor) -> Select:
+    """Orders the actor may read: its client's, any it holds batches of, or all for admins."""
+    query = select(Order)
+    if actor.is_platform_admin:
+        return query
+    held = select(Batch.order_id).where(Batch.claimed_by_party_id.in_(actor.party_ids(*TEAM_ROLES)))
+    return query.where(
+        or_(
+            Order.client_party_id.in_(actor.party_ids(Role.CLIENT_ADMIN)),
+            Order.id.in_(held),
+        )
+    )
+
+
+def create_order(session: Session, actor: Actor, data: dict[str, Any]) -> Order:
+    """Post a draft order with all its items in one unit of work.
+
+    The order's quantity is the number of items. Nothing is released until the
+    order is published.
+    """
+    actor.require(Role.CLIENT_ADMIN)
+    client_id = _only_party(actor, Role.CLIENT_ADMIN, data.pop("client_id", None), "client")
+    items = data.pop("items")
+    order = Order(client_party_id=client_id, quantity=len(items), **data)
+    session.add(order)
+    session.flush()
+    session.execute(
+        insert(Item),
+        [
+            {"order_id": order.id, "seq": seq, "ref": item["ref"], "payload": item.get("payload")}
+            for seq, item in enumerate(items, start=1)
+        ],
+    )
+    return order
+
+
+def get_order(session: Session, actor: Actor, order_id: int) -> Order:
+    """The order if the actor may see it; 404 otherwise, whether or not it exists."""
+    order = session.scalar(visible_orders(actor).where(Order.id == order_id))
+    if order is None:
+        raise NotFound(f"No order {order_id}.", code="order_not_found")
+    return order
+
+
+def list_orders(session: Session, actor: Actor, *, limit: int, after: int) -> list[Order]:
+    query = visible_orders(actor).where(Order.id > after).order_by(Order.id).limit(limit)
+    return list(session.scalars(query))
+
+
+def publish_order(session: Session, actor: Actor, order_id: int) -> Order:
+    """Cut a draft order into batches of `batch_size` items and release them all now.
+
+    Scheduled drops replace the immediate release later; the cut is the same.
+    """
+    order = get_order(session, actor, order_id)
+    actor.require(Role.CLIENT_ADMIN, party_id=order.client_party_id)
+    if order.status != OrderStatus.DRAFT:
+        raise Conflict("The order is already published.", code="order_not_draft")
+    now = clock.now()
+    batch_count = -(-order.quantity // order.batch_size)
+    session.execute(
+        insert(Batch),
+        [
+            {
+                "order_id": order.id,
+                "seq": seq,
+                "item_count": min(order.batch_size, order.quantity - (seq - 1) * order.batch_size),
+                "status": BatchStatus.RELEASED,
+                "released_at": now,
+                "created_at": now,
+            }
+            for seq in range(1, batch_count + 1)
+        ],
+    )
+    # Item n (from 1) belongs to batch (n - 1) // batch_size + 1, set in one statement.
+    batch_of_item = (
+        select(Batch.id)
+        .where(Batch.order_id == order.id, Batch.seq == (Item.seq - 1) // order.batch_size + 1)
+        .scalar_subquery()
+    )
+    session.execute(update(Item).where(Item.order_id == order.id).values(batch_id=batch_of_item))
+    order.status = OrderStatus.PUBLISHED
+    order.published_at = now
+    return order
+
+
+def order_batches(session: Session, actor: Actor, order_id: int) -> list[Batch]:
+    """An order's batches, for its client and admins."""
+    order = get_order(session, actor, order_id)
+    if not actor.is_platform_admin:
+        actor.require(Role.CLIENT_ADMIN, party_id=order.client_party_id)
+    return list(
+        session.scalars(select(Batch).where(Batch.order_id == order.id).order_by(Batch.seq))
+    )
+
+
+def board(session: Session, actor: Actor, *, limit: int, after: int) -> list[Batch]:
+    """Released batches any team may claim, oldest first."""
+    if not actor.is_platform_admin:
+        actor.require(*TEAM_ROLES)
+    query = (
+        select(Batch)
+        .where(Batch.status == BatchStatus.RELEASED, Batch.id > after)
+        .order_by(Batch.id)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def claim_batch(session: Session, actor: Actor, batch_id: int, team_id: int | None) -> Batch:
+    """Give a released batch to the caller's team, atomically.
+
+    The claim is one conditional UPDATE, so of any number of concurrent claimers
+    exactly one wins; the others get 409. Subscribers of `batch_claimed` run in
+    the same unit of work.
+    """
+    batch = session.get(Batch, batch_id)
+    if batch is None or (
+        batch.status != BatchStatus.RELEASED and not _may_see_claimed(actor, batch)
+    ):
+        raise NotFound(f"No batch {batch_id}.", code="batch_not_found")
+    actor.require(Role.TEAM_OWNER)
+    team = _only_party(actor, Role.TEAM_OWNER, team_id, "team")
+    won = session.execute(
+        update(Batch)
+        .where(Batch.id == batch_id, Batch.status == BatchStatus.RELEASED)
+        .values(status=BatchStatus.CLAIMED, claimed_by_party_id=team, claimed_at=clock.now())
+        .returning(Batch.id)
+    ).first()
+    if won is None:
+        raise Conflict("Another team claimed this batch first.", code="batch_taken")
+    session.refresh(batch)
+    batch_claimed.send(session, batch=batch)
+    return batch
+
+
+def _may_see_claimed(actor: Actor, batch: Batch) -> bool:
+    """A claimed batch stays visible to every team (a late claimer learns it lost, 409)."""
+    return bool(actor.party_ids(*TEAM_ROLES, Role.PLATFORM_ADMIN)) or (
+        batch.order.client_party_id in actor.party_ids(Role.CLIENT_ADMIN)
+    )

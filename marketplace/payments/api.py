@@ -1,0 +1,144 @@
+from flask import current_app
+from flask.views import MethodView
+
+from marketplace import ledger
+from marketplace.db import db, unit_of_work
+from marketplace.identity.auth import BEARER_AUTH, current_actor
+from marketplace.identity.models import Role
+from marketplace.payments import earnings, invoices, payouts, settlement
+from marketplace.payments.schemas import (
+    BankTransferIn,
+    EarningsOut,
+    InvoiceOut,
+    LedgerTotalsOut,
+    PaymentOut,
+    PayoutRunIn,
+    PayoutRunOut,
+)
+from marketplace.web import Blueprint, PageArgs
+
+blp = Blueprint(
+    "payments",
+    __name__,
+    url_prefix="/api/v1",
+    description="Invoices, payments, settlement, payouts and earnings",
+)
+
+
+def terms() -> invoices.Terms:
+    return invoices.Terms(
+        fee_bps=current_app.config["PLATFORM_FEE_BPS"],
+        timezone=current_app.config["BUSINESS_TIMEZONE"],
+    )
+
+
+@blp.route("/orders/<int:order_id>/invoices")
+class OrderInvoices(MethodView):
+    @blp.doc(security=BEARER_AUTH)
+    @blp.response(201, InvoiceOut)
+    def post(self, order_id):
+        """Invoice the client for the order's accepted, unbilled items (platform admins)"""
+        with unit_of_work() as session:
+            return invoices.invoice_accepted_items(session, current_actor(), order_id, terms())
+
+
+@blp.route("/invoices")
+class Invoices(MethodView):
+    @blp.doc(security=BEARER_AUTH)
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, InvoiceOut(many=True))
+    def get(self, page):
+        """Your client's invoices (all, for platform admins)"""
+        return invoices.list_invoices(db.session, current_actor(), **page)
+
+
+@blp.route("/invoices/<int:invoice_id>")
+class InvoiceById(MethodView):
+    @blp.doc(security=BEARER_AUTH)
+    @blp.response(200, InvoiceOut)
+    def get(self, invoice_id):
+        """One invoice with its lines"""
+        return invoices.get_invoice(db.session, current_actor(), invoice_id)
+
+
+@blp.route("/invoices/<int:invoice_id>/payments")
+class InvoicePayments(MethodView):
+    @blp.doc(security=BEARER_AUTH)
+    @blp.response(200, PaymentOut(many=True))
+    def get(self, invoice_id):
+        """Payments recorded against the invoice"""
+        return settlement.invoice_payments(db.session, current_actor(), invoice_id)
+
+    @blp.doc(security=BEARER_AUTH)
+    @blp.arguments(BankTransferIn)
+    @blp.response(201, PaymentOut)
+    @blp.alt_response(
+        200, schema=PaymentOut, description="This bank reference was recorded before."
+    )
+    def post(self, data, invoice_id):
+        """Record a client's bank transfer (platform admins); settles the invoice at once"""
+        with unit_of_work() as session:
+            payment, created = settlement.record_bank_transfer(
+                session, current_actor(), invoice_id, **data
+            )
+        return payment, 201 if created else 200
+
+
+@blp.route("/payout-runs")
+class PayoutRuns(MethodView):
+    @blp.doc(security=BEARER_AUTH)
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, PayoutRunOut(many=True))
+    def get(self, page):
+        """Past payout runs (platform admins)"""
+        return payouts.list_runs(db.session, current_actor(), **page)
+
+    @blp.doc(security=BEARER_AUTH)
+    @blp.arguments(PayoutRunIn)
+    @blp.response(201, PayoutRunOut)
+    def post(self, data):
+        """Pay every team and annotator what is available in a currency (platform admins)"""
+        with unit_of_work() as session:
+            return payouts.run_payouts(session, current_actor(), **data)
+
+
+@blp.route("/payout-runs/<int:run_id>")
+class PayoutRunById(MethodView):
+    @blp.doc(security=BEARER_AUTH)
+    @blp.response(200, PayoutRunOut)
+    def get(self, run_id):
+        """One payout run with its payouts"""
+        return payouts.get_run(db.session, current_actor(), run_id)
+
+
+@blp.route("/payout-runs/<int:run_id>/bank-file")
+class PayoutRunFile(MethodView):
+    @blp.doc(security=BEARER_AUTH)
+    @blp.response(200, content_type="text/csv")
+    def get(self, run_id):
+        """The run's bank file (CSV) for the manual gateway"""
+        run = payouts.get_run(db.session, current_actor(), run_id)
+        return current_app.response_class(
+            payouts.bank_file(run),
+            mimetype="text/csv",
+            headers={"Content-Disposition": f"attachment; filename=payout-run-{run.id}.csv"},
+        )
+
+
+@blp.route("/me/earnings")
+class MyEarnings(MethodView):
+    @blp.doc(security=BEARER_AUTH)
+    @blp.response(200, EarningsOut)
+    def get(self):
+        """What you earned: pending (with the invoices it waits on), available, paid"""
+        return {"holdings": earnings.earnings_of(db.session, current_actor())}
+
+
+@blp.route("/ledger/totals")
+class LedgerTotals(MethodView):
+    @blp.doc(security=BEARER_AUTH)
+    @blp.response(200, LedgerTotalsOut)
+    def get(self):
+        """Sum of all ledger entries per currency, for audit (platform admins)"""
+        current_actor().require(Role.PLATFORM_ADMIN)
+        return {"totals": ledger.totals_by_currency(db.session)}

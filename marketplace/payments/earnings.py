@@ -1,0 +1,108 @@
+"""The earnings view: what each of the caller's holdings earned, and why it waits.
+
+A read model beside the write model: balances come from the ledger, what is
+pending is explained by the open invoices it waits on, and accepted work not
+yet invoiced is shown as unbilled.
+"""
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from marketplace import ledger
+from marketplace.identity.actor import Actor
+from marketplace.identity.models import Party, Role
+from marketplace.money import line_minor
+from marketplace.orders.models import Order
+from marketplace.payments.invoices import unbilled
+from marketplace.payments.models import Invoice, InvoiceShare, InvoiceStatus
+from marketplace.workers.models import Submission
+
+EARNING_ROLES = {
+    Role.ANNOTATOR: "annotator",
+    Role.TEAM_OWNER: "team",
+    Role.PLATFORM_ADMIN: "platform",
+}
+
+
+def earnings_of(session: Session, actor: Actor) -> list[dict[str, Any]]:
+    """One entry per holding the actor may see: her own earnings in each team she
+    annotates for, and the party's earnings of each team she owns (or of the
+    platform, for admins). Amounts are integers in minor units."""
+    holdings = []
+    for party_id, role in sorted(actor.roles):
+        if role not in EARNING_ROLES:
+            continue
+        user_id = actor.user_id if role == Role.ANNOTATOR else None
+        party = session.get(Party, party_id)
+        waiting = _waiting_invoices(session, party_id, user_id)
+        extra = _unbilled(session, party_id, user_id) if user_id else {}
+        currencies = {
+            e.currency: e for e in ledger.earnings(session, party_id=party_id, user_id=user_id)
+        }
+        for currency in sorted(set(currencies) | {w["currency"] for w in waiting} | set(extra)):
+            balance = currencies.get(currency) or ledger.Earnings(currency)
+            holdings.append(
+                {
+                    "holder": EARNING_ROLES[role],
+                    "party_id": party_id,
+                    "party_name": party.name,
+                    "currency": currency,
+                    "pending_minor": balance.pending,
+                    "available_minor": balance.available,
+                    "paid_minor": balance.paid,
+                    "waiting_on": [w for w in waiting if w["currency"] == currency],
+                    "unbilled": extra.get(currency),
+                }
+            )
+    return holdings
+
+
+def _waiting_invoices(session: Session, party_id: int, user_id: int | None) -> list[dict]:
+    """The holder's shares of invoices the client has not paid yet."""
+    rows = session.execute(
+        select(Invoice, InvoiceShare.items, InvoiceShare.amount_minor)
+        .join(InvoiceShare, InvoiceShare.invoice_id == Invoice.id)
+        .where(
+            InvoiceShare.party_id == party_id,
+            InvoiceShare.user_id.is_(None) if user_id is None else InvoiceShare.user_id == user_id,
+            Invoice.status == InvoiceStatus.OPEN,
+        )
+        .order_by(Invoice.due_on, Invoice.id)
+    )
+    return [
+        {
+            "invoice_id": invoice.id,
+            "invoice_number": invoice.number,
+            "due_on": invoice.due_on,
+            "currency": invoice.currency,
+            "items": items,
+            "amount_minor": amount,
+        }
+        for invoice, items, amount in rows
+    ]
+
+
+def _unbilled(session: Session, party_id: int, user_id: int) -> dict[str, dict]:
+    """The annotator's accepted items not invoiced yet, at the rates they were accepted at.
+
+    The amount is what invoicing will credit her, rounded per order and rate as
+    invoicing rounds it.
+    """
+    rows = session.execute(
+        select(Order.currency, Submission.rate_micros, func.count())
+        .join(Order, Order.id == Submission.order_id)
+        .where(
+            Submission.team_party_id == party_id,
+            Submission.annotator_user_id == user_id,
+            unbilled(),
+        )
+        .group_by(Order.id, Order.currency, Submission.rate_micros)
+    )
+    totals: dict[str, dict] = {}
+    for currency, rate, count in rows:
+        total = totals.setdefault(currency, {"currency": currency, "items": 0, "amount_minor": 0})
+        total["items"] += count
+        total["amount_minor"] += line_minor(count, rate, currency)
+    return totals

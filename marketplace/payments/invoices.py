@@ -1,0 +1,231 @@
+"""Invoicing accepted items: lines, the platform fee, and who earns what of it."""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, func, insert, literal, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from marketplace import clock, ledger
+from marketplace.errors import Conflict, NotFound
+from marketplace.identity.actor import Actor
+from marketplace.identity.models import Role
+from marketplace.identity.service import platform_party
+from marketplace.ledger import AccountKind
+from marketplace.money import fee_minor, format_micros, line_minor
+from marketplace.orders.service import get_order
+from marketplace.payments.models import (
+    Invoice,
+    InvoiceCounter,
+    InvoiceItem,
+    InvoiceLine,
+    InvoiceShare,
+    LineKind,
+    ShareRole,
+)
+from marketplace.subcontract.service import performer_contract
+from marketplace.workers.models import Submission, SubmissionStatus
+
+
+@dataclass(frozen=True)
+class Terms:
+    fee_bps: int
+    timezone: str
+
+
+def unbilled():
+    """The condition of an accepted submission that no invoice bills yet."""
+    billed = select(InvoiceItem.submission_id).where(InvoiceItem.submission_id == Submission.id)
+    return and_(Submission.status == SubmissionStatus.ACCEPTED, ~billed.exists())
+
+
+def invoice_accepted_items(session: Session, actor: Actor, order_id: int, terms: Terms) -> Invoice:
+    """Bill the client for every accepted, unbilled item of an order.
+
+    One items line per team contract (quantity x contract price, rounded once)
+    and the platform fee on top. The same unit of work records who earns what:
+    each annotator's accepted items x piece rate (a line per rate, rounded
+    once), each team's margin (its line minus its annotators' lines) and the
+    platform's fee, all pending in one balanced ledger transaction that the
+    client's receivable balances. Each item is billed once, even under races.
+    """
+    order = get_order(session, actor, order_id)
+    actor.require(Role.PLATFORM_ADMIN)
+    now = clock.now()
+    invoice = Invoice(
+        number=_next_number(session, now.astimezone(ZoneInfo(terms.timezone)).year),
+        client_party_id=order.client_party_id,
+        order_id=order.id,
+        currency=order.currency,
+        issued_at=now,
+        due_on=now.astimezone(ZoneInfo(terms.timezone)).date()
+        + timedelta(days=order.payment_terms_days),
+        items_minor=0,
+        fee_minor=0,
+        total_minor=0,
+    )
+    session.add(invoice)
+    session.flush()
+    try:
+        with session.begin_nested():
+            session.execute(
+                insert(InvoiceItem).from_select(
+                    ["submission_id", "invoice_id"],
+                    select(Submission.id, literal(invoice.id)).where(
+                        Submission.order_id == order.id, unbilled()
+                    ),
+                )
+            )
+    except IntegrityError as exc:
+        raise Conflict("Another invoice is billing these items right now; retry.") from exc
+
+    counts = session.execute(
+        select(
+            Submission.team_party_id,
+            Submission.annotator_user_id,
+            Submission.rate_micros,
+            func.count(),
+        )
+        .join(InvoiceItem, InvoiceItem.submission_id == Submission.id)
+        .where(InvoiceItem.invoice_id == invoice.id)
+        .group_by(Submission.team_party_id, Submission.annotator_user_id, Submission.rate_micros)
+        .order_by(Submission.team_party_id, Submission.annotator_user_id, Submission.rate_micros)
+    ).all()
+    if not counts:
+        raise Conflict("No accepted items are waiting to be billed.", code="nothing_to_invoice")
+
+    by_team: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
+    for team_id, annotator_id, rate, count in counts:
+        by_team[team_id].append((annotator_id, rate, count))
+
+    lines, shares = [], []
+    for team_id, work in by_team.items():
+        contract = performer_contract(session, order_id=order.id, team_id=team_id)
+        items = sum(count for _, _, count in work)
+        team_line = line_minor(items, contract.unit_price_micros, order.currency)
+        lines.append(
+            InvoiceLine(
+                kind=LineKind.ITEMS,
+                description=(
+                    f"{items} x {order.task_type} at {format_micros(contract.unit_price_micros)} "
+                    f"{order.currency} ({contract.downstream.name})"
+                ),
+                contract_id=contract.id,
+                quantity=items,
+                unit_price_micros=contract.unit_price_micros,
+                amount_minor=team_line,
+            )
+        )
+        annotator_lines: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+        for annotator_id, rate, count in work:
+            annotator_lines[annotator_id][0] += count
+            annotator_lines[annotator_id][1] += line_minor(count, rate, order.currency)
+        for annotator_id, (count, amount) in annotator_lines.items():
+            shares.append(
+                InvoiceShare(
+                    party_id=team_id,
+                    user_id=annotator_id,
+                    role=ShareRole.ANNOTATOR,
+                    items=count,
+                    amount_minor=amount,
+                )
+            )
+        margin = team_line - sum(amount for _, amount in annotator_lines.values())
+        shares.append(
+            InvoiceShare(party_id=team_id, role=ShareRole.MARGIN, items=items, amount_minor=margin)
+        )
+
+    invoice.items_minor = sum(line.amount_minor for line in lines)
+    invoice.fee_minor = fee_minor(invoice.items_minor, terms.fee_bps)
+    invoice.total_minor = invoice.items_minor + invoice.fee_minor
+    lines.append(
+        InvoiceLine(
+            kind=LineKind.FEE,
+            description=f"Platform fee {terms.fee_bps / 100:g} %",
+            amount_minor=invoice.fee_minor,
+        )
+    )
+    shares.append(
+        InvoiceShare(
+            party_id=platform_party(session).id,
+            role=ShareRole.FEE,
+            items=sum(count for *_, count in counts),
+            amount_minor=invoice.fee_minor,
+        )
+    )
+    invoice.lines = lines
+    for share in shares:
+        share.invoice_id = invoice.id
+    session.add_all(shares)
+    _post_accrual(session, invoice, shares)
+    return invoice
+
+
+def _post_accrual(session: Session, invoice: Invoice, shares: list[InvoiceShare]) -> None:
+    """The client owes the invoice total; every share is pending earnings until it pays."""
+    receivable = ledger.account(
+        session,
+        party_id=invoice.client_party_id,
+        kind=AccountKind.RECEIVABLE,
+        currency=invoice.currency,
+    )
+    legs = [ledger.debit(receivable, invoice.total_minor)]
+    for share in shares:
+        pending = ledger.account(
+            session,
+            party_id=share.party_id,
+            user_id=share.user_id,
+            kind=AccountKind.PENDING,
+            currency=invoice.currency,
+        )
+        legs.append(ledger.credit(pending, share.amount_minor))
+    ledger.post(
+        session,
+        key=f"invoice:{invoice.id}:issue",
+        kind="invoice_issued",
+        currency=invoice.currency,
+        legs=legs,
+        memo=f"Invoice {invoice.number}",
+    )
+
+
+def _next_number(session: Session, year: int) -> str:
+    """The year's next invoice number. The counter row is locked until commit, so
+    concurrent invoices queue and a rolled-back invoice leaves no gap."""
+    bumped = session.execute(
+        update(InvoiceCounter)
+        .where(InvoiceCounter.year == year)
+        .values(last_number=InvoiceCounter.last_number + 1)
+        .returning(InvoiceCounter.last_number)
+    ).scalar()
+    if bumped is None:
+        try:
+            with session.begin_nested():
+                session.add(InvoiceCounter(year=year, last_number=1))
+            bumped = 1
+        except IntegrityError:
+            return _next_number(session, year)
+    return f"INV-{year}-{bumped:06d}"
+
+
+def visible_invoices(actor: Actor):
+    query = select(Invoice)
+    if actor.is_platform_admin:
+        return query
+    return query.where(Invoice.client_party_id.in_(actor.party_ids(Role.CLIENT_ADMIN)))
+
+
+def get_invoice(session: Session, actor: Actor, invoice_id: int) -> Invoice:
+    """An invoice of the actor's client (any, for admins); 404 otherwise."""
+    invoice = session.scalar(visible_invoices(actor).where(Invoice.id == invoice_id))
+    if invoice is None:
+        raise NotFound(f"No invoice {invoice_id}.", code="invoice_not_found")
+    return invoice
+
+
+def list_invoices(session: Session, actor: Actor, *, limit: int, after: int) -> list[Invoice]:
+    query = visible_invoices(actor).where(Invoice.id > after).order_by(Invoice.id).limit(limit)
+    return list(session.scalars(query))

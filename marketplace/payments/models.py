@@ -1,0 +1,157 @@
+"""Invoices and their shares, payments that arrived, and payout runs."""
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketplace.db import Base, Entity, Id, UTCDateTime
+from marketplace.identity.models import Party
+from marketplace.orders.models import Order
+
+
+class InvoiceStatus(enum.StrEnum):
+    OPEN = "open"
+    PAID = "paid"
+
+
+class LineKind(enum.StrEnum):
+    ITEMS = "items"
+    FEE = "fee"
+
+
+class ShareRole(enum.StrEnum):
+    """Why a holder earns part of an invoice."""
+
+    ANNOTATOR = "annotator"  # accepted items x the team's piece rate
+    MARGIN = "margin"  # the team's line minus what it pays its annotators
+    FEE = "fee"  # the platform's fee
+
+
+class InvoiceCounter(Base):
+    """The last invoice number used in a year; numbers run without gaps."""
+
+    __tablename__ = "invoice_counters"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_number: Mapped[int] = mapped_column(Integer)
+
+
+class Invoice(Entity, Base):
+    """What a client owes for accepted items, fee on top. Never edited once issued."""
+
+    __tablename__ = "invoices"
+
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    client_party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"), index=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_on: Mapped[date] = mapped_column(Date)
+    items_minor: Mapped[int] = mapped_column(BigInteger)
+    fee_minor: Mapped[int] = mapped_column(BigInteger)
+    total_minor: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16), default=InvoiceStatus.OPEN)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    client: Mapped[Party] = relationship(lazy="joined")
+    order: Mapped[Order] = relationship()
+    lines: Mapped[list["InvoiceLine"]] = relationship(
+        back_populates="invoice", order_by="InvoiceLine.id", lazy="selectin"
+    )
+
+
+class InvoiceLine(Base):
+    __tablename__ = "invoice_lines"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    description: Mapped[str] = mapped_column(String(300))
+    # For an items line: the client's contract it bills, how many items, at what price.
+    contract_id: Mapped[int | None] = mapped_column(ForeignKey("contracts.id"))
+    quantity: Mapped[int | None] = mapped_column(Integer)
+    unit_price_micros: Mapped[int | None] = mapped_column(BigInteger)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    invoice: Mapped[Invoice] = relationship(back_populates="lines")
+
+
+class InvoiceItem(Base):
+    """Which accepted submission an invoice bills; each is billed once."""
+
+    __tablename__ = "invoice_items"
+
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
+
+
+class InvoiceShare(Base):
+    """One holder's part of an invoice: pending until the invoice is paid."""
+
+    __tablename__ = "invoice_shares"
+    __table_args__ = (CheckConstraint("amount_minor >= 0", name="nonnegative_share"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
+    party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    items: Mapped[int] = mapped_column(Integer)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    invoice: Mapped[Invoice] = relationship(lazy="joined")
+
+
+class Payment(Entity, Base):
+    """Money that arrived from a client, as its gateway reported it."""
+
+    __tablename__ = "payments"
+    __table_args__ = (
+        UniqueConstraint("gateway", "reference"),
+        CheckConstraint("amount_minor > 0", name="positive_amount"),
+    )
+
+    client_party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"), index=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
+    gateway: Mapped[str] = mapped_column(String(16))
+    reference: Mapped[str] = mapped_column(String(200))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    received_on: Mapped[date] = mapped_column(Date)
+    recorded_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class PayoutRun(Entity, Base):
+    __tablename__ = "payout_runs"
+
+    currency: Mapped[str] = mapped_column(String(3))
+    minimum_minor: Mapped[int] = mapped_column(BigInteger)
+    gateway: Mapped[str] = mapped_column(String(16))
+    started_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    payouts: Mapped[list["Payout"]] = relationship(order_by="Payout.id", lazy="selectin")
+
+    @property
+    def total_minor(self) -> int:
+        return sum(payout.amount_minor for payout in self.payouts)
+
+
+class Payout(Entity, Base):
+    """Money sent to one earner (a team, or an annotator) in a run."""
+
+    __tablename__ = "payouts"
+    __table_args__ = (CheckConstraint("amount_minor > 0", name="positive_amount"),)
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("payout_runs.id"), index=True)
+    party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    currency: Mapped[str] = mapped_column(String(3))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    payee_name: Mapped[str] = mapped_column(String(200))
+    bank_account: Mapped[str | None] = mapped_column(String(100))

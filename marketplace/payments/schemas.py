@@ -1,0 +1,127 @@
+from marshmallow import Schema, fields, validate
+
+from marketplace.web import Amount, Currency, DecimalString, Price
+
+
+class InvoiceLineOut(Schema):
+    kind = fields.String()
+    description = fields.String()
+    contract_id = fields.Integer(allow_none=True)
+    quantity = fields.Integer(allow_none=True)
+    unit_price = Price(attribute="unit_price_micros", allow_none=True)
+    amount = Amount(attribute="amount_minor", currency_attribute="invoice.currency")
+
+
+class InvoiceOut(Schema):
+    id = fields.Integer()
+    number = fields.String()
+    client_id = fields.Integer(attribute="client_party_id")
+    client_name = fields.String(attribute="client.name")
+    order_id = fields.Integer()
+    currency = fields.String()
+    status = fields.String()
+    issued_at = fields.DateTime()
+    due_on = fields.Date()
+    items_amount = Amount(attribute="items_minor")
+    fee = Amount(attribute="fee_minor")
+    total = Amount(attribute="total_minor")
+    paid_at = fields.DateTime(allow_none=True)
+    lines = fields.List(fields.Nested(InvoiceLineOut))
+
+
+class BankTransferIn(Schema):
+    amount = DecimalString(required=True, metadata={"type": "string", "example": "206.12"})
+    reference = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "The bank's reference; recording it twice records one payment."},
+    )
+    received_on = fields.Date(required=True)
+
+
+class PaymentOut(Schema):
+    id = fields.Integer()
+    invoice_id = fields.Integer()
+    gateway = fields.String()
+    reference = fields.String()
+    amount = Amount(attribute="amount_minor")
+    currency = fields.String()
+    received_on = fields.Date()
+    created_at = fields.DateTime()
+
+
+class PayoutRunIn(Schema):
+    currency = Currency(required=True, metadata={"example": "CNY"})
+    minimum = DecimalString(
+        load_default=None,
+        metadata={
+            "type": "string",
+            "example": "1.00",
+            "description": "Pay only balances of at least this much (default: the minor unit).",
+        },
+    )
+
+
+class PayoutOut(Schema):
+    id = fields.Integer()
+    party_id = fields.Integer()
+    user_id = fields.Integer(allow_none=True)
+    payee_name = fields.String()
+    bank_account = fields.String(allow_none=True)
+    currency = fields.String()
+    amount = Amount(attribute="amount_minor")
+
+
+class PayoutRunOut(Schema):
+    id = fields.Integer()
+    currency = fields.String()
+    gateway = fields.String()
+    minimum = Amount(attribute="minimum_minor")
+    created_at = fields.DateTime()
+    payouts = fields.List(fields.Nested(PayoutOut))
+    total = Amount(attribute="total_minor")
+
+
+class WaitingOn(Schema):
+    invoice_id = fields.Integer()
+    invoice_number = fields.String()
+    due_on = fields.Date()
+    items = fields.Integer()
+    amount = Amount(attribute="amount_minor")
+
+
+class Unbilled(Schema):
+    items = fields.Integer()
+    amount = Amount(attribute="amount_minor")
+
+
+class HoldingOut(Schema):
+    holder = fields.String(metadata={"description": "annotator (you), team or platform"})
+    party_id = fields.Integer()
+    party_name = fields.String()
+    currency = fields.String()
+    pending = Amount(
+        attribute="pending_minor",
+        metadata={"description": "Invoiced, waiting on the client's money."},
+    )
+    available = Amount(
+        attribute="available_minor",
+        metadata={"description": "Arrived and settled; paid in the next run."},
+    )
+    paid = Amount(attribute="paid_minor")
+    waiting_on = fields.List(fields.Nested(WaitingOn))
+    unbilled = fields.Nested(
+        Unbilled, allow_none=True, metadata={"description": "Accepted work not invoiced yet."}
+    )
+
+
+class EarningsOut(Schema):
+    holdings = fields.List(fields.Nested(HoldingOut))
+
+
+class LedgerTotalsOut(Schema):
+    totals = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        metadata={"description": "Sum of all entries per currency; always 0."},
+    )

@@ -1,0 +1,79 @@
+"""Use cases of contracts. For now a claim makes the first, one-link chain."""
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from marketplace.errors import NotFound
+from marketplace.identity.actor import Actor
+from marketplace.identity.models import Role
+from marketplace.orders.models import Batch
+from marketplace.subcontract.models import Contract
+
+CONTRACT_ROLES = (Role.CLIENT_ADMIN, Role.TEAM_OWNER)
+
+
+def open_performer_contract(session: Session, *, batch: Batch) -> Contract:
+    """React to a claim: the claiming team's contract with the client grows by the batch.
+
+    The contract is opened on the team's first claim of the order, at the
+    order's price. Concurrent first claims by one team open it once.
+    """
+    order = batch.order
+    key = (
+        Contract.order_id == order.id,
+        Contract.upstream_party_id == order.client_party_id,
+        Contract.downstream_party_id == batch.claimed_by_party_id,
+    )
+    if session.scalar(select(Contract.id).where(*key)) is None:
+        try:
+            with session.begin_nested():
+                session.add(
+                    Contract(
+                        order_id=order.id,
+                        upstream_party_id=order.client_party_id,
+                        downstream_party_id=batch.claimed_by_party_id,
+                        unit_price_micros=order.unit_price_micros,
+                        currency=order.currency,
+                        quantity=0,
+                    )
+                )
+        except IntegrityError:
+            pass  # opened by a concurrent claim of the same team
+    session.execute(
+        update(Contract).where(*key).values(quantity=Contract.quantity + batch.item_count)
+    )
+    return session.scalars(select(Contract).where(*key)).one()
+
+
+def performer_contract(session: Session, *, order_id: int, team_id: int) -> Contract | None:
+    """The contract under which `team_id` works the order's items, if it has one."""
+    return session.scalar(
+        select(Contract).where(
+            Contract.order_id == order_id, Contract.downstream_party_id == team_id
+        )
+    )
+
+
+def list_contracts(session: Session, actor: Actor) -> list[Contract]:
+    """Contracts in which the actor's party is upstream or downstream (all, for admins)."""
+    query = select(Contract).order_by(Contract.id)
+    if not actor.is_platform_admin:
+        mine = actor.party_ids(*CONTRACT_ROLES)
+        query = query.where(
+            or_(Contract.upstream_party_id.in_(mine), Contract.downstream_party_id.in_(mine))
+        )
+    return list(session.scalars(query))
+
+
+def get_contract(session: Session, actor: Actor, contract_id: int) -> Contract:
+    """One contract the actor is party to; 404 otherwise."""
+    contract = session.get(Contract, contract_id)
+    mine = actor.party_ids(*CONTRACT_ROLES)
+    if contract is None or not (
+        actor.is_platform_admin
+        or contract.upstream_party_id in mine
+        or contract.downstream_party_id in mine
+    ):
+        raise NotFound(f"No contract {contract_id}.", code="contract_not_found")
+    return contract

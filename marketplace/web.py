@@ -1,0 +1,164 @@
+"""HTTP plumbing shared by every blueprint: JSON errors, exact decimals, money fields.
+
+Every error answers `{"error": {"code", "message", "details"}}` with its status.
+JSON numbers with a fraction are parsed as `Decimal`, never as binary floats.
+"""
+
+import json
+from decimal import Decimal
+from typing import Any
+
+import flask_smorest
+from flask import Flask, Request, jsonify, request
+from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow.utils import get_value
+from webargs.flaskparser import FlaskParser, is_json_request
+from werkzeug.exceptions import HTTPException
+
+from marketplace.errors import DomainError
+from marketplace.money import (
+    MICROS,
+    MoneyError,
+    check_currency,
+    format_micros,
+    format_minor,
+    to_micros,
+)
+
+# A per-item price above a million major units is a typo, not a labeling order.
+MAX_PRICE_MICROS = 1_000_000 * MICROS
+WRITE_METHODS = {"POST", "PUT", "PATCH"}
+
+
+def _reject_constant(name: str) -> Any:
+    raise json.JSONDecodeError(f"{name} is not a number", name, 0)
+
+
+def loads_exact(data: bytes | str) -> Any:
+    """Parse JSON with fractions as Decimal; NaN and Infinity are refused."""
+    return json.loads(data, parse_float=Decimal, parse_constant=_reject_constant)
+
+
+class ExactJSONParser(FlaskParser):
+    def _raw_load_json(self, req: Request) -> Any:
+        if not is_json_request(req):
+            return super()._raw_load_json(req)
+        try:
+            return loads_exact(req.get_data(cache=True))
+        except UnicodeDecodeError as exc:
+            raise json.JSONDecodeError(f"Bytes decoding error: {exc.reason}", "?", 0) from exc
+
+
+class Blueprint(flask_smorest.Blueprint):
+    ARGUMENTS_PARSER = ExactJSONParser()
+
+
+def error_response(status: int, code: str, message: str, details: dict | None = None):
+    body = {"error": {"code": code, "message": message, "details": details or {}}}
+    return jsonify(body), status
+
+
+class Api(flask_smorest.Api):
+    """flask-smorest's Api with our error shape for every HTTP error."""
+
+    def handle_http_exception(self, error: HTTPException):
+        data = getattr(error, "data", None) or {}
+        if error.code == 422 and "messages" in data:
+            return error_response(
+                422, "validation_failed", "The request is not valid.", {"fields": data["messages"]}
+            )
+        if error.code == 400 and "messages" in data:
+            return error_response(400, "malformed_json", "The request body is not valid JSON.")
+        code = (error.name or "error").lower().replace(" ", "_").replace("'", "")
+        return error_response(error.code or 500, code, data.get("message", error.description))
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def _domain_error(error: DomainError):
+        return error_response(error.status, error.code, error.message, error.details)
+
+    @app.before_request
+    def _require_json_body():
+        if request.method in WRITE_METHODS and request.content_length and not request.is_json:
+            return error_response(
+                415, "unsupported_media_type", "Send the request body as application/json."
+            )
+        return None
+
+
+class DecimalString(fields.Field):
+    """An exact decimal: a JSON string or number, parsed without binary floats."""
+
+    default_error_messages = {"invalid": "Not a decimal number."}
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Decimal:
+        if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
+            raise self.make_error("invalid")
+        try:
+            number = Decimal(value.strip() if isinstance(value, str) else value)
+        except ArithmeticError as exc:
+            raise self.make_error("invalid") from exc
+        if not number.is_finite():
+            raise self.make_error("invalid")
+        return number
+
+
+class Price(DecimalString):
+    """A per-item price: a decimal string in JSON, integer micros inside."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("metadata", {})
+        kwargs["metadata"].setdefault("type", "string")
+        kwargs["metadata"].setdefault("example", "0.055")
+        super().__init__(**kwargs)
+
+    def _serialize(self, value: int | None, attr: Any, obj: Any, **kwargs: Any) -> str | None:
+        return None if value is None else format_micros(value)
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> int:
+        number = super()._deserialize(value, attr, data, **kwargs)
+        if number <= 0:
+            raise ValidationError("A price must be greater than zero.")
+        try:
+            micros = to_micros(number)
+        except MoneyError as exc:
+            raise ValidationError("A price has at most 6 decimal places.") from exc
+        if micros > MAX_PRICE_MICROS:
+            raise ValidationError("A price may not exceed 1,000,000 per item.")
+        return micros
+
+
+class Amount(fields.Field):
+    """An amount in minor units inside, dumped as a decimal string in the object's currency."""
+
+    def __init__(self, currency_attribute: str = "currency", **kwargs: Any) -> None:
+        kwargs.setdefault("metadata", {})
+        kwargs["metadata"].setdefault("type", "string")
+        kwargs["metadata"].setdefault("example", "196.30")
+        super().__init__(dump_only=True, **kwargs)
+        self.currency_attribute = currency_attribute
+
+    def _serialize(self, value: int | None, attr: Any, obj: Any, **kwargs: Any) -> str | None:
+        currency = get_value(obj, self.currency_attribute)
+        return None if value is None else format_minor(value, currency)
+
+
+class Currency(fields.String):
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+        code = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return check_currency(code)
+        except MoneyError as exc:
+            raise ValidationError(str(exc)) from exc
+
+
+class PageArgs(Schema):
+    """Keyset paging: the next page starts after the last id seen."""
+
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+    after = fields.Integer(
+        load_default=0,
+        validate=validate.Range(min=0),
+        metadata={"description": "Return rows whose id is greater than this one."},
+    )

@@ -1,0 +1,229 @@
+"""Use cases of the team's work: piece rates, taking and submitting tasks, review."""
+
+from typing import Any
+
+from sqlalchemy import exists, insert, literal, select, update
+from sqlalchemy.orm import Session
+
+from marketplace import clock
+from marketplace.errors import Conflict, Forbidden, NotFound
+from marketplace.identity.actor import Actor
+from marketplace.identity.models import Role
+from marketplace.orders.models import Batch, Item
+from marketplace.orders.service import get_order
+from marketplace.subcontract.service import performer_contract
+from marketplace.workers.models import (
+    Decision,
+    PieceRate,
+    Submission,
+    SubmissionStatus,
+    Task,
+    TaskStatus,
+)
+
+REVIEWER_ROLES = (Role.REVIEWER, Role.TEAM_OWNER)
+
+
+def open_tasks(session: Session, *, batch: Batch) -> None:
+    """React to a claim: every item of the batch becomes an open task of the claiming team."""
+    session.execute(
+        insert(Task).from_select(
+            ["item_id", "batch_id", "order_id", "team_party_id", "status", "created_at"],
+            select(
+                Item.id,
+                Item.batch_id,
+                Item.order_id,
+                literal(batch.claimed_by_party_id),
+                literal(TaskStatus.OPEN.value),
+                literal(clock.now(), type_=Task.__table__.c.created_at.type),
+            ).where(Item.batch_id == batch.id),
+        )
+    )
+
+
+def set_piece_rate(
+    session: Session, actor: Actor, order_id: int, unit_price_micros: int
+) -> PieceRate:
+    """Set what the team pays its annotators per accepted item of an order.
+
+    The rate may not exceed the team's own contract price: the team would pay
+    out money nobody owes it. Items already accepted keep the rate they got.
+    """
+    order = get_order(session, actor, order_id)
+    teams = actor.party_ids(Role.TEAM_OWNER)
+    contract = next(
+        (
+            c
+            for t in sorted(teams)
+            if (c := performer_contract(session, order_id=order.id, team_id=t))
+        ),
+        None,
+    )
+    if contract is None:
+        raise Forbidden("Only the owner of a team working this order sets its piece rate.")
+    if unit_price_micros > contract.unit_price_micros:
+        raise Conflict(
+            "The piece rate is above what the contract pays the team.",
+            code="rate_above_contract_price",
+            contract_id=contract.id,
+        )
+    rate = session.scalar(
+        select(PieceRate).where(
+            PieceRate.team_party_id == contract.downstream_party_id, PieceRate.order_id == order.id
+        )
+    )
+    if rate is None:
+        rate = PieceRate(team_party_id=contract.downstream_party_id, order_id=order.id)
+        session.add(rate)
+    rate.unit_price_micros = unit_price_micros
+    rate.currency = order.currency
+    rate.set_by_user_id = actor.user_id
+    session.flush()
+    return rate
+
+
+def take_tasks(session: Session, actor: Actor, *, count: int) -> list[Task]:
+    """Hand the annotator up to `count` open tasks of her team's claimed batches.
+
+    Only orders whose piece rate is set are handed out, so nobody works without
+    knowing the pay. On PostgreSQL concurrent takers skip each other's rows
+    (SKIP LOCKED) and never get the same task.
+    """
+    actor.require(Role.ANNOTATOR)
+    teams = actor.party_ids(Role.ANNOTATOR)
+    rated = exists().where(
+        PieceRate.team_party_id == Task.team_party_id, PieceRate.order_id == Task.order_id
+    )
+    candidates = (
+        select(Task.id)
+        .where(Task.team_party_id.in_(teams), Task.status == TaskStatus.OPEN, rated)
+        .order_by(Task.id)
+        .limit(count)
+        .with_for_update(skip_locked=True)
+    )
+    taken = session.scalars(
+        update(Task)
+        .where(Task.id.in_(candidates), Task.status == TaskStatus.OPEN)
+        .values(
+            status=TaskStatus.ASSIGNED, annotator_user_id=actor.user_id, assigned_at=clock.now()
+        )
+        .returning(Task.id)
+    ).all()
+    if not taken:
+        unrated = session.scalar(
+            select(Task.order_id).where(
+                Task.team_party_id.in_(teams), Task.status == TaskStatus.OPEN, ~rated
+            )
+        )
+        if unrated is not None:
+            raise Conflict(
+                "Your team has work whose piece rate is not set yet; ask your team owner.",
+                code="piece_rate_missing",
+                order_id=unrated,
+            )
+    return list(session.scalars(select(Task).where(Task.id.in_(taken)).order_by(Task.id)))
+
+
+def my_tasks(session: Session, actor: Actor, *, status: TaskStatus, limit: int, after: int):
+    query = (
+        select(Task)
+        .where(Task.annotator_user_id == actor.user_id, Task.status == status, Task.id > after)
+        .order_by(Task.id)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def submit(session: Session, actor: Actor, task_id: int, result: dict[str, Any]) -> Submission:
+    """Record the annotator's result for a task she holds; a task is submitted once."""
+    task = session.get(Task, task_id)
+    if task is None or task.annotator_user_id != actor.user_id:
+        raise NotFound(f"No task {task_id} in your hands.", code="task_not_found")
+    if task.status != TaskStatus.ASSIGNED:
+        raise Conflict("This task was already submitted.", code="task_not_open", status=task.status)
+    task.status = TaskStatus.SUBMITTED
+    submission = Submission(
+        task_id=task.id,
+        order_id=task.order_id,
+        team_party_id=task.team_party_id,
+        annotator_user_id=actor.user_id,
+        result=result,
+        submitted_at=clock.now(),
+    )
+    session.add(submission)
+    session.flush()
+    return submission
+
+
+def list_submissions(
+    session: Session, actor: Actor, *, status: SubmissionStatus, limit: int, after: int
+) -> list[Submission]:
+    """Submissions of the reviewer's teams, oldest first."""
+    actor.require(*REVIEWER_ROLES)
+    query = (
+        select(Submission)
+        .where(
+            Submission.team_party_id.in_(actor.party_ids(*REVIEWER_ROLES)),
+            Submission.status == status,
+            Submission.id > after,
+        )
+        .order_by(Submission.id)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def review(session: Session, actor: Actor, decisions: list[dict[str, Any]]) -> list[Submission]:
+    """Accept or reject submitted items, all or none.
+
+    A reviewer or owner of the submitting team decides; nobody reviews her own
+    work. An accepted item becomes billable at the team's current piece rate; a
+    rejected one carries its reason.
+    """
+    actor.require(*REVIEWER_ROLES)
+    my_teams = actor.party_ids(*REVIEWER_ROLES)
+    ids = [d["submission_id"] for d in decisions]
+    if len(set(ids)) != len(ids):
+        raise Conflict("A submission appears twice in one review.", code="duplicate_decision")
+    found = {
+        s.id: s
+        for s in session.scalars(
+            select(Submission).where(Submission.id.in_(ids)).with_for_update(of=Submission)
+        )
+    }
+    now = clock.now()
+    reviewed = []
+    for decision in decisions:
+        submission = found.get(decision["submission_id"])
+        if submission is None or submission.team_party_id not in my_teams:
+            raise NotFound(
+                f"No submission {decision['submission_id']}.", code="submission_not_found"
+            )
+        if submission.annotator_user_id == actor.user_id:
+            raise Forbidden("Nobody reviews her own work.", code="own_submission")
+        if submission.status != SubmissionStatus.SUBMITTED:
+            raise Conflict(
+                "This submission was already reviewed.",
+                code="already_reviewed",
+                submission_id=submission.id,
+            )
+        accepted = decision["decision"] == Decision.ACCEPT
+        submission.status = SubmissionStatus.ACCEPTED if accepted else SubmissionStatus.REJECTED
+        submission.reason = decision.get("reason")
+        submission.reviewer_user_id = actor.user_id
+        submission.reviewed_at = now
+        submission.task.status = TaskStatus.ACCEPTED if accepted else TaskStatus.REJECTED
+        if accepted:
+            submission.rate_micros = _rate(session, submission)
+        reviewed.append(submission)
+    session.flush()
+    return reviewed
+
+
+def _rate(session: Session, submission: Submission) -> int:
+    return session.scalars(
+        select(PieceRate.unit_price_micros).where(
+            PieceRate.team_party_id == submission.team_party_id,
+            PieceRate.order_id == submission.order_id,
+        )
+    ).one()

@@ -1,0 +1,127 @@
+"""Test harness: every database test runs on a real SQLite file and a real PostgreSQL.
+
+PostgreSQL is the server at TEST_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432);
+the session creates its own database and drops it at the end. With CI=true an
+unreachable server fails the run; elsewhere its tests are skipped and the reason
+is printed at the end.
+"""
+
+import os
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg
+import pytest
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import text
+
+from marketplace import clock, create_app
+from marketplace.db import Base, db
+from marketplace.models import load_all_models
+from tests.support import ApiClient, FrozenClock
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_SERVER = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432")
+_pg_skip_reason: list[str] = []
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--engines",
+        default="sqlite,postgresql",
+        help="comma-separated database engines to run database tests on",
+    )
+
+
+def pytest_generate_tests(metafunc):
+    if "engine_name" in metafunc.fixturenames:
+        engines = metafunc.config.getoption("--engines").split(",")
+        metafunc.parametrize("engine_name", engines, indirect=True, scope="session")
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _pg_skip_reason:
+        terminalreporter.write_line(f"PostgreSQL tests skipped: {_pg_skip_reason[0]}")
+
+
+def migrate(url: str) -> None:
+    config = AlembicConfig(str(ROOT / "alembic.ini"))
+    config.attributes["database_url"] = url
+    command.upgrade(config, "head")
+
+
+@pytest.fixture(scope="session")
+def engine_name(request):
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def database_url(engine_name, tmp_path_factory):
+    if engine_name == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'piecework.db'}"
+        migrate(url)
+        yield url
+        return
+    name = f"piecework_test_{uuid.uuid4().hex[:12]}"
+    try:
+        admin = psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        reason = f"no PostgreSQL at {PG_SERVER} ({str(exc).strip().splitlines()[0]})"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI needs PostgreSQL: {reason}", pytrace=False)
+        _pg_skip_reason.append(reason)
+        pytest.skip(reason)
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = f"{PG_SERVER.replace('postgresql://', 'postgresql+psycopg://', 1)}/{name}"
+    migrate(url)
+    yield url
+    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def _app(database_url, tmp_path_factory):
+    load_all_models()
+    app = create_app(
+        {
+            "DATABASE_URL": database_url,
+            "TESTING": True,
+            "PAYOUT_FILE_DIR": str(tmp_path_factory.mktemp("payouts")),
+        }
+    )
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def app(_app):
+    """The application on a migrated, empty database; emptied again after the test."""
+    yield _app
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with _app.app_context(), db.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture
+def api(app):
+    return ApiClient(app.test_client())
+
+
+@pytest.fixture
+def frozen_clock():
+    """The one clock, standing still at 2026-03-02 10:00 UTC until the test moves it."""
+    frozen = FrozenClock(datetime(2026, 3, 2, 10, 0, tzinfo=UTC))
+    previous = clock.set_source(frozen)
+    yield frozen
+    clock.set_source(previous)
+
+
+from tests.cast import cast  # noqa: E402, F401  (fixture)
