@@ -20,10 +20,7 @@ migrate: $(STAMP)
 
 run: migrate
 	$(BIN)/marketplace seed-demo
-	@echo ""
-	@echo "API docs:  http://$(HOST):$(PORT)/api/docs   (OpenAPI: /api/openapi.json)"
-	@echo ""
-	$(BIN)/marketplace run --host $(HOST) --port $(PORT)
+	$(BIN)/marketplace serve --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

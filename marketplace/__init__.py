@@ -6,6 +6,7 @@ from flask import Flask
 
 from marketplace.config import Config
 from marketplace.db import db
+from marketplace.identity.service import use_password_profile
 from marketplace.web import Api, register_error_handlers
 
 
@@ -16,6 +17,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config.update(overrides or {})
 
     db.init_app(app)
+    use_password_profile(app.config["PASSWORD_HASH_PROFILE"])
     api = Api(
         app,
         spec_kwargs={

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup
+from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
+from werkzeug.serving import run_simple
 
 from marketplace.db import unit_of_work
 from marketplace.errors import DomainError
@@ -28,6 +29,7 @@ def _fail_cleanly(error: DomainError) -> None:
 
 
 @click.command("create-party")
+@with_appcontext
 @click.argument("name")
 @click.option("--kind", type=click.Choice([k.value for k in PartyKind]), required=True)
 @click.option("--bank-account", default=None, help="Where payouts to this party go.")
@@ -41,6 +43,7 @@ def create_party_command(name: str, kind: str, bank_account: str | None) -> None
 
 
 @click.command("create-user")
+@with_appcontext
 @click.argument("email")
 @click.option("--name", required=True)
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
@@ -64,6 +67,7 @@ def create_user_command(email, name, password, party_id, role, bank_account) -> 
 
 
 @click.command("create-token")
+@with_appcontext
 @click.argument("email")
 @click.option("--name", default="cli", help="What the token is for.")
 def create_token_command(email: str, name: str) -> None:
@@ -77,6 +81,7 @@ def create_token_command(email: str, name: str) -> None:
 
 
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo_command() -> None:
     """Load the demo parties, users and order once, and print a token for each role."""
     from marketplace.demo import DEMO_TOKENS, seed_demo
@@ -90,6 +95,7 @@ def seed_demo_command() -> None:
 
 
 @click.command("payout-run")
+@with_appcontext
 @click.option("--currency", required=True, help="ISO 4217 code, e.g. CNY.")
 @click.option("--minimum", type=Decimal, default=None, help="Pay only balances of at least this.")
 @click.option(
@@ -118,6 +124,35 @@ def payout_run_command(currency: str, minimum: Decimal | None, out_dir: Path | N
     )
 
 
+@click.command("serve")
+@with_appcontext
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5000, type=int)
+def serve_command(host: str, port: int) -> None:
+    """Serve the API with an embedded scheduler (the demo; use gunicorn in production)."""
+    from marketplace.scheduler import start_embedded
+
+    app = current_app._get_current_object()
+    scheduler = start_embedded(app)
+    click.echo(
+        f"API docs: http://{host}:{port}/api/docs   scheduler: {len(scheduler.get_jobs())} jobs"
+    )
+    try:
+        run_simple(host, port, app, threaded=True)
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+@click.command("scheduler")
+@with_appcontext
+def scheduler_command() -> None:
+    """Run the scheduled jobs in this process until interrupted (production)."""
+    from marketplace.scheduler import run_forever
+
+    click.echo("scheduler running; Ctrl+C stops it")
+    run_forever(current_app._get_current_object())
+
+
 def register_commands(app: Flask) -> None:
     for command in (
         create_party_command,
@@ -125,6 +160,8 @@ def register_commands(app: Flask) -> None:
         create_token_command,
         seed_demo_command,
         payout_run_command,
+        serve_command,
+        scheduler_command,
     ):
         app.cli.add_command(command)
 

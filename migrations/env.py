@@ -8,6 +8,7 @@ from sqlalchemy.types import TypeDecorator
 from marketplace.config import database_url
 from marketplace.db import Base, make_engine
 from marketplace.models import load_all_models
+from marketplace.scheduler import JOB_TABLE
 
 load_all_models()
 target_metadata = Base.metadata
@@ -18,6 +19,13 @@ def render_item(type_, obj, autogen_context):
     if type_ == "type" and isinstance(obj, TypeDecorator):
         return f"sa.{obj.impl!r}"
     return False
+
+
+def include_object(obj, name, type_, reflected, compare_to):
+    """APScheduler's job table is created by a migration but defined by APScheduler."""
+    return not (type_ == "table" and name == JOB_TABLE) and not (
+        type_ == "index" and obj.table.name == JOB_TABLE
+    )
 
 
 def run_migrations() -> None:
@@ -31,6 +39,7 @@ def run_migrations() -> None:
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             render_item=render_item,
+            include_object=include_object,
             compare_type=True,
         )
         with context.begin_transaction():

@@ -89,6 +89,7 @@ def _app(database_url, tmp_path_factory):
         {
             "DATABASE_URL": database_url,
             "TESTING": True,
+            "PASSWORD_HASH_PROFILE": "CHEAPEST",
             "PAYOUT_FILE_DIR": str(tmp_path_factory.mktemp("payouts")),
         }
     )

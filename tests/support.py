@@ -37,7 +37,7 @@ class ApiClient:
             headers["Authorization"] = f"Bearer {token}"
         answer = self.client.open(f"/api/v1{path}", method=method, headers=headers, **kwargs)
         text = answer.get_data(as_text=True)
-        body = loads_exact(text) if answer.is_json else None
+        body = loads_exact(text) if answer.is_json and text else None
         return Response(answer.status_code, body, text)
 
     def get(self, path: str, token: str | None = None, **kwargs: Any) -> Response:

@@ -2,7 +2,8 @@ from marshmallow import Schema, fields, validate
 
 
 class LoginIn(Schema):
-    email = fields.Email(required=True)
+    # A string, not an Email field: a pasted address with stray spaces or capitals still logs in.
+    email = fields.String(required=True, validate=validate.Length(min=3, max=254))
     password = fields.String(required=True, validate=validate.Length(min=1, max=200))
 
 

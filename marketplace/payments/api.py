@@ -25,13 +25,6 @@ blp = Blueprint(
 )
 
 
-def terms() -> invoices.Terms:
-    return invoices.Terms(
-        fee_bps=current_app.config["PLATFORM_FEE_BPS"],
-        timezone=current_app.config["BUSINESS_TIMEZONE"],
-    )
-
-
 @blp.route("/orders/<int:order_id>/invoices")
 class OrderInvoices(MethodView):
     @blp.doc(security=BEARER_AUTH)
@@ -39,7 +32,9 @@ class OrderInvoices(MethodView):
     def post(self, order_id):
         """Invoice the client for the order's accepted, unbilled items (platform admins)"""
         with unit_of_work() as session:
-            return invoices.invoice_accepted_items(session, current_actor(), order_id, terms())
+            return invoices.invoice_accepted_items(
+                session, current_actor(), order_id, invoices.Terms.from_config(current_app.config)
+            )
 
 
 @blp.route("/invoices")

@@ -1,6 +1,7 @@
 """Invoicing accepted items: lines, the platform fee, and who earns what of it."""
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
@@ -16,6 +17,7 @@ from marketplace.identity.models import Role
 from marketplace.identity.service import platform_party
 from marketplace.ledger import AccountKind
 from marketplace.money import fee_minor, format_micros, line_minor
+from marketplace.orders.models import Order
 from marketplace.orders.service import get_order
 from marketplace.payments.models import (
     Invoice,
@@ -32,8 +34,14 @@ from marketplace.workers.models import Submission, SubmissionStatus
 
 @dataclass(frozen=True)
 class Terms:
+    """The platform's billing terms: its fee, and the zone of due dates and invoice years."""
+
     fee_bps: int
     timezone: str
+
+    @classmethod
+    def from_config(cls, config: Mapping) -> "Terms":
+        return cls(fee_bps=config["PLATFORM_FEE_BPS"], timezone=config["BUSINESS_TIMEZONE"])
 
 
 def unbilled():
@@ -54,6 +62,21 @@ def invoice_accepted_items(session: Session, actor: Actor, order_id: int, terms:
     """
     order = get_order(session, actor, order_id)
     actor.require(Role.PLATFORM_ADMIN)
+    return _invoice_order(session, order, terms)
+
+
+def invoice_all_accepted_work(session: Session, terms: Terms) -> list[Invoice]:
+    """The scheduled invoicing: one invoice per order with accepted, unbilled items.
+
+    Running it again bills nothing twice: each item is billed once.
+    """
+    order_ids = session.scalars(
+        select(Submission.order_id).where(unbilled()).distinct().order_by(Submission.order_id)
+    ).all()
+    return [_invoice_order(session, session.get(Order, order_id), terms) for order_id in order_ids]
+
+
+def _invoice_order(session: Session, order: Order, terms: Terms) -> Invoice:
     now = clock.now()
     invoice = Invoice(
         number=_next_number(session, now.astimezone(ZoneInfo(terms.timezone)).year),

@@ -1,0 +1,80 @@
+"""Steps of the trade through the HTTP API, for tests that need work done first."""
+
+from tests.support import ApiClient
+
+
+def post_order(
+    api: ApiClient,
+    client_token: str,
+    *,
+    items: int,
+    price: str = "0.10",
+    batch_size: int = 500,
+    currency: str = "CNY",
+    publish: bool = True,
+) -> int:
+    body = {
+        "title": "Boxes",
+        "task_type": "bbox_2d",
+        "unit_price": price,
+        "currency": currency,
+        "payment_terms_days": 30,
+        "batch_size": batch_size,
+        "items": [{"ref": f"s3://set/{n:06d}.jpg"} for n in range(items)],
+    }
+    answer = api.post("/orders", client_token, body)
+    assert answer.status == 201, answer.body
+    if publish:
+        assert api.post(f"/orders/{answer.body['id']}/publish", client_token).status == 200
+    return answer.body["id"]
+
+
+def claim(api: ApiClient, owner_token: str, order_id: int, batches: int | None = None) -> None:
+    """The owner's team claims the order's released batches (the first `batches` of them)."""
+    board = [
+        b for b in api.get("/batches?limit=1000", owner_token).body if b["order_id"] == order_id
+    ]
+    for batch in board[:batches]:
+        assert api.post(f"/batches/{batch['id']}/claim", owner_token).status == 200
+
+
+def set_rate(api: ApiClient, owner_token: str, order_id: int, rate: str) -> None:
+    answer = api.put(f"/orders/{order_id}/piece-rate", owner_token, {"unit_price": rate})
+    assert answer.status == 200, answer.body
+
+
+def submit(api: ApiClient, annotator_token: str, count: int) -> list[int]:
+    """The annotator takes and submits `count` tasks; returns the submission ids."""
+    taken = []
+    while len(taken) < count:
+        answer = api.post("/tasks/next", annotator_token, {"count": min(500, count - len(taken))})
+        assert answer.status == 200 and answer.body, answer.body
+        taken += answer.body
+    ids = []
+    for task in taken:
+        answer = api.post(
+            f"/tasks/{task['id']}/submit", annotator_token, {"result": {"boxes": [[1, 2, 30, 40]]}}
+        )
+        assert answer.status == 201, answer.body
+        ids.append(answer.body["id"])
+    return ids
+
+
+def review(api: ApiClient, reviewer_token: str, accept: list[int], reject: list[int] = ()) -> None:
+    decisions = [{"submission_id": i, "decision": "accept"} for i in accept] + [
+        {"submission_id": i, "decision": "reject", "reason": "box misses the wheel"} for i in reject
+    ]
+    for start in range(0, len(decisions), 1000):
+        answer = api.post(
+            "/reviews", reviewer_token, {"decisions": decisions[start : start + 1000]}
+        )
+        assert answer.status == 200, answer.body
+
+
+def holding(api: ApiClient, token: str, holder: str) -> dict:
+    [found] = [h for h in api.get("/me/earnings", token).body["holdings"] if h["holder"] == holder]
+    return found
+
+
+def ledger_totals(api: ApiClient, admin_token: str) -> dict:
+    return api.get("/ledger/totals", admin_token).body["totals"]

@@ -1,0 +1,133 @@
+"""Claims under contention, on real concurrent connections: no batch is ever held twice."""
+
+import threading
+from collections import Counter
+
+import pytest
+from sqlalchemy import func, select
+
+from marketplace.db import db, unit_of_work
+from marketplace.identity import service as identity
+from marketplace.identity.models import PartyKind, Role
+from marketplace.orders.models import Batch
+from marketplace.subcontract.models import Contract
+from marketplace.workers.models import Task
+from tests.support import ApiClient
+
+pytestmark = pytest.mark.slow
+TEAMS = 10
+
+
+@pytest.fixture
+def only_postgresql(engine_name):
+    if engine_name != "postgresql":
+        pytest.skip("concurrency is proven on PostgreSQL; SQLite serializes writers")
+
+
+@pytest.fixture
+def team_owners(app, cast):
+    """Ten teams, each with an owner token."""
+    tokens = []
+    with app.app_context(), unit_of_work() as session:
+        for n in range(TEAMS):
+            team = identity.create_party(session, kind=PartyKind.TEAM, name=f"Team {n}")
+            owner = identity.create_user(
+                session, email=f"owner{n}@example.com", name=f"Owner {n}", password="x" * 12
+            )
+            identity.add_membership(session, user=owner, party=team, role=Role.TEAM_OWNER)
+            tokens.append(identity.issue_token(session, owner, token=f"token-owner-{n}"))
+    return tokens
+
+
+def publish_order(api, cast, items, batch_size):
+    body = {
+        "title": "Boxes",
+        "task_type": "bbox_2d",
+        "unit_price": "0.10",
+        "currency": "CNY",
+        "payment_terms_days": 30,
+        "batch_size": batch_size,
+        "items": [{"ref": f"img-{n}"} for n in range(items)],
+    }
+    order = api.post("/orders", cast.client, body).body
+    api.post(f"/orders/{order['id']}/publish", cast.client)
+    return order["id"]
+
+
+def all_at_once(app, calls):
+    """Run each call on its own thread and connection, released together by a barrier."""
+    barrier = threading.Barrier(len(calls))
+    results = [None] * len(calls)
+
+    def run(index, call):
+        client = ApiClient(app.test_client())
+        barrier.wait()
+        results[index] = call(client)
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def test_of_ten_teams_claiming_one_batch_exactly_one_wins(
+    app, api, cast, team_owners, only_postgresql
+):
+    order_id = publish_order(api, cast, items=5, batch_size=5)
+    [batch] = api.get(f"/orders/{order_id}/batches", cast.client).body
+    answers = all_at_once(
+        app, [lambda c, t=t: c.post(f"/batches/{batch['id']}/claim", t) for t in team_owners]
+    )
+    assert sorted(a.status for a in answers) == [200] + [409] * (TEAMS - 1)
+    assert {a.error_code for a in answers if a.status == 409} == {"batch_taken"}
+    [winner] = [a.body for a in answers if a.status == 200]
+    held = api.get(f"/orders/{order_id}/batches", cast.client).body[0]
+    assert held["claimed_by"] == winner["claimed_by"]
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Task)) == 5
+        [contract] = db.session.scalars(select(Contract)).all()
+        assert (contract.downstream_party_id, contract.quantity) == (winner["claimed_by"], 5)
+
+
+def test_a_storm_of_claims_leaves_every_batch_with_one_team(
+    app, api, cast, team_owners, only_postgresql
+):
+    order_id = publish_order(api, cast, items=300, batch_size=10)  # 30 batches
+
+    def claim_everything(client, token):
+        won = 0
+        for batch in client.get("/batches?limit=1000", token).body:
+            won += client.post(f"/batches/{batch['id']}/claim", token).status == 200
+        return won
+
+    wins = all_at_once(app, [lambda c, t=t: claim_everything(c, t) for t in team_owners])
+    assert sum(wins) == 30
+    with app.app_context():
+        holders = db.session.execute(
+            select(Batch.id, Batch.claimed_by_party_id).where(Batch.order_id == order_id)
+        ).all()
+        assert all(holder is not None for _, holder in holders)
+        tasks_per_team = Counter(db.session.scalars(select(Task.team_party_id)).all())
+        contracts = {
+            c.downstream_party_id: c.quantity for c in db.session.scalars(select(Contract))
+        }
+        batches_per_team = Counter(holder for _, holder in holders)
+        assert contracts == {team: n * 10 for team, n in batches_per_team.items()}
+        assert tasks_per_team == contracts
+        assert db.session.scalar(select(func.count(func.distinct(Task.item_id)))) == 300
+
+
+def test_concurrent_annotators_never_get_the_same_task(app, api, cast, only_postgresql):
+    order_id = publish_order(api, cast, items=60, batch_size=60)
+    [batch] = api.get("/batches", cast.owner).body
+    api.post(f"/batches/{batch['id']}/claim", cast.owner)
+    api.put(f"/orders/{order_id}/piece-rate", cast.owner, {"unit_price": "0.06"})
+    takers = [cast.li, cast.wang, cast.zhang] * 3
+    answers = all_at_once(
+        app, [lambda c, t=t: c.post("/tasks/next", t, {"count": 10}) for t in takers]
+    )
+    taken = [task["id"] for a in answers for task in a.body]
+    assert all(a.status == 200 for a in answers)
+    assert len(taken) == len(set(taken)) == 60

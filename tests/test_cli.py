@@ -1,0 +1,87 @@
+"""The `marketplace` command: users and tokens, the demo, payout runs with their bank file."""
+
+from marketplace.demo import DEMO_TOKENS
+from tests.flows import claim, holding, post_order, review, set_rate, submit
+
+
+def test_a_user_created_on_the_command_line_can_log_in_with_its_token(app, api):
+    runner = app.test_cli_runner()
+    party = runner.invoke(args=["create-party", "Lotus", "--kind", "team"])
+    assert party.exit_code == 0, party.output
+    party_id = party.output.split()[1].rstrip(":")
+    made = runner.invoke(
+        args=[
+            "create-user",
+            "li@example.com",
+            "--name",
+            "Li",
+            "--party",
+            party_id,
+            "--role",
+            "annotator",
+            "--password",
+            "long enough",
+        ]
+    )
+    assert made.exit_code == 0, made.output
+    token = runner.invoke(args=["create-token", "li@example.com"]).output.strip()
+    assert api.get("/me", token).body["memberships"][0]["role"] == "annotator"
+
+    refused = runner.invoke(
+        args=[
+            "create-user",
+            "x@example.com",
+            "--name",
+            "X",
+            "--party",
+            party_id,
+            "--role",
+            "client_admin",
+            "--password",
+            "long enough",
+        ]
+    )
+    assert refused.exit_code != 0 and "role_not_for_party" in refused.output
+    assert (
+        api.post("/auth/tokens", json={"email": "x@example.com", "password": "long enough"}).status
+        == 401
+    )
+
+
+def test_the_demo_loads_once_and_its_tokens_work(app, api):
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["seed-demo"])
+    assert first.exit_code == 0 and "Loaded the demo data." in first.output
+    again = runner.invoke(args=["seed-demo"])
+    assert "already loaded" in again.output
+    for _email, token in DEMO_TOKENS.values():
+        assert token in again.output and api.get("/me", token).status == 200
+    [order] = api.get("/orders", DEMO_TOKENS["client_admin"][1]).body
+    assert (order["quantity"], order["unit_price"], order["status"]) == (2000, "0.1", "published")
+
+
+def test_a_payout_run_writes_the_bank_file_and_pays_once(app, api, cast, tmp_path):
+    order_id = post_order(api, cast.client, items=5, batch_size=5)
+    claim(api, cast.owner, order_id)
+    set_rate(api, cast.owner, order_id, "0.06")
+    review(api, cast.reviewer, accept=submit(api, cast.li, 5))
+    invoice = api.post(f"/orders/{order_id}/invoices", cast.admin).body  # 0.50 + 0.03 fee
+    api.post(
+        f"/invoices/{invoice['id']}/payments",
+        cast.admin,
+        {"amount": invoice["total"], "reference": "T-1", "received_on": "2026-03-03"},
+    )
+
+    runner = app.test_cli_runner()
+    ran = runner.invoke(args=["payout-run", "--currency", "CNY", "--out", str(tmp_path)])
+    assert ran.exit_code == 0, ran.output
+    assert "2 payouts, 0.50 CNY" in ran.output
+    [bank_file] = tmp_path.iterdir()
+    rows = sorted(line.split(",")[1:5] for line in bank_file.read_text().splitlines()[1:])
+    assert rows == [["Li", "BANK-LI", "CNY", "0.30"], ["Lotus", "BANK-LOTUS", "CNY", "0.20"]]
+    assert holding(api, cast.li, "annotator")["paid"] == "0.30"
+
+    again = runner.invoke(args=["payout-run", "--currency", "CNY", "--out", str(tmp_path)])
+    assert "0 payouts, 0.00 CNY" in again.output
+    refused = runner.invoke(args=["payout-run", "--currency", "XYZ"])
+    assert refused.exit_code != 0 and "ISO 4217" in refused.output
