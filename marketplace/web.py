@@ -58,8 +58,22 @@ def error_response(status: int, code: str, message: str, details: dict | None = 
     return jsonify(body), status
 
 
+class ErrorBody(Schema):
+    code = fields.String(
+        metadata={"description": "Stable, machine-readable.", "example": "batch_taken"}
+    )
+    message = fields.String(metadata={"description": "For people."})
+    details = fields.Dict(metadata={"description": "What the error is about, e.g. invalid fields."})
+
+
+class ErrorSchema(Schema):
+    error = fields.Nested(ErrorBody)
+
+
 class Api(flask_smorest.Api):
-    """flask-smorest's Api with our error shape for every HTTP error."""
+    """flask-smorest's Api with our error shape for every HTTP error, in the spec too."""
+
+    ERROR_SCHEMA = ErrorSchema
 
     def handle_http_exception(self, error: HTTPException):
         data = getattr(error, "data", None) or {}

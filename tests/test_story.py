@@ -9,6 +9,16 @@ from decimal import Decimal
 
 import pytest
 
+from tests.flows import (
+    claim,
+    holding,
+    ledger_totals,
+    post_order,
+    review,
+    set_rate,
+    submit,
+)
+
 pytestmark = pytest.mark.slow
 
 SUBMITTED = {"li": 710, "wang": 630, "zhang": 660}  # 2,000 boxes in all
@@ -18,72 +28,25 @@ TEAM_MARGIN = "78.52"  # 196.30 - 42.00 - 36.78 - 39.00
 
 
 def ledger_is_balanced(api, cast):
-    totals = api.get("/ledger/totals", cast.admin).body["totals"]
-    assert all(total == 0 for total in totals.values()), totals
-
-
-def holding(api, token, holder):
-    [found] = [h for h in api.get("/me/earnings", token).body["holdings"] if h["holder"] == holder]
-    return found
+    assert all(total == 0 for total in ledger_totals(api, cast.admin).values())
 
 
 def work_the_order(api, cast, order_id):
-    for batch in api.get("/batches", cast.owner).body:
-        assert api.post(f"/batches/{batch['id']}/claim", cast.owner).status == 200
-    assert (
-        api.put(f"/orders/{order_id}/piece-rate", cast.owner, {"unit_price": "0.06"}).status == 200
-    )
+    """Lotus claims every batch at 0.06 a box; each annotator submits her share and the
+    reviewer accepts the story's numbers, rejecting the rest with a reason."""
+    claim(api, cast.owner, order_id)
+    set_rate(api, cast.owner, order_id, "0.06")
     for annotator, count in SUBMITTED.items():
-        token = cast.tokens[annotator]
-        taken = []
-        while len(taken) < count:
-            answer = api.post("/tasks/next", token, {"count": min(500, count - len(taken))})
-            assert answer.status == 200 and answer.body, answer.body
-            taken += answer.body
-        for task in taken:
-            result = {"boxes": [[10, 20, 110, 220]]}
-            assert api.post(f"/tasks/{task['id']}/submit", token, {"result": result}).status == 201
-    submitted = []
-    while page := api.get(
-        f"/submissions?limit=1000&after={submitted[-1]['id'] if submitted else 0}", cast.reviewer
-    ).body:
-        submitted += page
-    assert len(submitted) == 2000
-    by_annotator = {label: [] for label in SUBMITTED}
-    label_of = {cast.user_ids[label]: label for label in SUBMITTED}
-    for submission in submitted:
-        by_annotator[label_of[submission["annotator_id"]]].append(submission["id"])
-    decisions = []
-    for label, ids in by_annotator.items():
-        accepted = ACCEPTED[label]
-        decisions += [{"submission_id": i, "decision": "accept"} for i in ids[:accepted]]
-        decisions += [
-            {"submission_id": i, "decision": "reject", "reason": "box misses the wheel"}
-            for i in ids[accepted:]
-        ]
-    for start in range(0, len(decisions), 1000):
-        answer = api.post("/reviews", cast.reviewer, {"decisions": decisions[start : start + 1000]})
-        assert answer.status == 200, answer.body
+        ids = submit(api, cast.tokens[annotator], count)
+        review(
+            api, cast.reviewer, accept=ids[: ACCEPTED[annotator]], reject=ids[ACCEPTED[annotator] :]
+        )
 
 
 def test_one_order_from_posting_to_payout(api, cast, frozen_clock):
-    items = [{"ref": f"s3://drive/frame-{n:05d}.jpg"} for n in range(2000)]
-    posted = api.post(
-        "/orders",
-        cast.client,
-        {
-            "title": "Driving boxes",
-            "task_type": "bbox_2d",
-            "unit_price": "0.10",
-            "currency": "CNY",
-            "payment_terms_days": 30,
-            "batch_size": 500,
-            "items": items,
-        },
-    )
-    assert posted.status == 201 and posted.body["quantity"] == 2000
-    order_id = posted.body["id"]
-    assert api.post(f"/orders/{order_id}/publish", cast.client).body["status"] == "published"
+    order_id = post_order(api, cast.client, items=2000, price="0.10", batch_size=500)
+    order = api.get(f"/orders/{order_id}", cast.client).body
+    assert (order["quantity"], order["status"], order["unit_price"]) == (2000, "published", "0.1")
     assert len(api.get(f"/orders/{order_id}/batches", cast.client).body) == 4
 
     work_the_order(api, cast, order_id)
