@@ -1,5 +1,6 @@
 """Helpers for tests: an API client that speaks our JSON, a steppable clock, row counts."""
 
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -75,3 +76,21 @@ def row_counts(app) -> dict[str, int]:
 
 def dec(value: str) -> Decimal:
     return Decimal(value)
+
+
+def all_at_once(app, calls):
+    """Run each call on its own thread and connection, released together by a barrier."""
+    barrier = threading.Barrier(len(calls))
+    results = [None] * len(calls)
+
+    def run(index, call):
+        client = ApiClient(app.test_client())
+        barrier.wait()
+        results[index] = call(client)
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results

@@ -4,6 +4,7 @@ from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from marketplace import clock, ledger
@@ -39,6 +40,10 @@ def record_bank_transfer(
     invoice = get_invoice(session, actor, invoice_id)
     actor.require(Role.PLATFORM_ADMIN)
     amount_minor = minor_units(amount, invoice.currency, "amount")
+    # Lock the invoice: a transfer racing this one waits, then sees it paid, or this
+    # very reference recorded (and gets the first payment back).
+    session.execute(select(Invoice.id).where(Invoice.id == invoice.id).with_for_update())
+    session.refresh(invoice)
     earlier = session.scalar(
         select(Payment).where(Payment.gateway == MANUAL_GATEWAY, Payment.reference == reference)
     )
@@ -50,9 +55,6 @@ def record_bank_transfer(
                 payment_id=earlier.id,
             )
         return earlier, False
-    # Lock the invoice: of two transfers racing to pay it, the second sees it paid.
-    session.execute(select(Invoice.id).where(Invoice.id == invoice.id).with_for_update())
-    session.refresh(invoice)
     if invoice.status != InvoiceStatus.OPEN:
         raise Conflict("The invoice is already paid.", code="invoice_paid")
     if amount_minor != invoice.total_minor:
@@ -71,8 +73,13 @@ def record_bank_transfer(
         received_on=received_on,
         recorded_by_user_id=actor.user_id,
     )
-    session.add(payment)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(payment)
+    except IntegrityError as exc:  # the same reference, recorded for another invoice meanwhile
+        raise Conflict(
+            "This bank reference was recorded for another payment.", code="reference_reused"
+        ) from exc
     bank = ledger.account(
         session,
         party_id=platform_party(session).id,

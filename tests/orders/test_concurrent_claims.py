@@ -1,6 +1,5 @@
 """Claims under contention, on real concurrent connections: no batch is ever held twice."""
 
-import threading
 from collections import Counter
 
 import pytest
@@ -12,7 +11,7 @@ from marketplace.identity.models import PartyKind, Role
 from marketplace.orders.models import Batch
 from marketplace.subcontract.models import Contract
 from marketplace.workers.models import Task
-from tests.support import ApiClient
+from tests.support import all_at_once
 
 pytestmark = pytest.mark.slow
 TEAMS = 10
@@ -52,24 +51,6 @@ def publish_order(api, cast, items, batch_size):
     order = api.post("/orders", cast.client, body).body
     api.post(f"/orders/{order['id']}/publish", cast.client)
     return order["id"]
-
-
-def all_at_once(app, calls):
-    """Run each call on its own thread and connection, released together by a barrier."""
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def run(index, call):
-        client = ApiClient(app.test_client())
-        barrier.wait()
-        results[index] = call(client)
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 def test_of_ten_teams_claiming_one_batch_exactly_one_wins(

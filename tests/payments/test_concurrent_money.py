@@ -1,0 +1,73 @@
+"""Money never moves twice, even when admins act at the same moment (PostgreSQL)."""
+
+import pytest
+
+from tests.flows import claim, holding, ledger_totals, post_order, review, set_rate, submit
+from tests.support import all_at_once
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def invoice(api, cast, engine_name):
+    if engine_name != "postgresql":
+        pytest.skip("concurrency is proven on PostgreSQL; SQLite serializes writers")
+    order_id = post_order(api, cast.client, items=10, batch_size=10)
+    claim(api, cast.owner, order_id)
+    set_rate(api, cast.owner, order_id, "0.06")
+    review(api, cast.reviewer, accept=submit(api, cast.li, 10))
+    return api.post(f"/orders/{order_id}/invoices", cast.admin).body  # 1.00 + 0.05 fee
+
+
+def test_two_transfers_racing_to_pay_one_invoice_settle_it_once(app, api, cast, invoice):
+    answers = all_at_once(
+        app,
+        [
+            lambda c, n=n: c.post(
+                f"/invoices/{invoice['id']}/payments",
+                cast.admin,
+                {"amount": "1.05", "reference": f"T-{n}", "received_on": "2026-03-03"},
+            )
+            for n in range(6)
+        ],
+    )
+    assert sorted(a.status for a in answers) == [201] + [409] * 5
+    assert {a.error_code for a in answers if a.status == 409} == {"invoice_paid"}
+    assert len(api.get(f"/invoices/{invoice['id']}/payments", cast.admin).body) == 1
+    assert holding(api, cast.li, "annotator")["available"] == "0.60"
+    assert holding(api, cast.owner, "team")["available"] == "0.40"
+    assert ledger_totals(api, cast.admin) == {"CNY": 0}
+
+
+def test_the_same_bank_reference_recorded_at_once_is_one_payment(app, api, cast, invoice):
+    answers = all_at_once(
+        app,
+        [
+            lambda c: c.post(
+                f"/invoices/{invoice['id']}/payments",
+                cast.admin,
+                {"amount": "1.05", "reference": "T-1", "received_on": "2026-03-03"},
+            )
+            for _ in range(6)
+        ],
+    )
+    assert sorted(a.status for a in answers) == [200] * 5 + [201]
+    assert len({a.body["id"] for a in answers}) == 1
+    assert len(api.get(f"/invoices/{invoice['id']}/payments", cast.admin).body) == 1
+    assert holding(api, cast.li, "annotator")["available"] == "0.60"
+
+
+def test_payout_runs_started_at_once_pay_each_earner_once(app, api, cast, invoice):
+    api.post(
+        f"/invoices/{invoice['id']}/payments",
+        cast.admin,
+        {"amount": "1.05", "reference": "T-1", "received_on": "2026-03-03"},
+    )
+    runs = all_at_once(
+        app, [lambda c: c.post("/payout-runs", cast.admin, {"currency": "CNY"}) for _ in range(6)]
+    )
+    assert all(run.status == 201 for run in runs)
+    paid = sorted((p["payee_name"], p["amount"]) for run in runs for p in run.body["payouts"])
+    assert paid == [("Li", "0.60"), ("Lotus", "0.40")]
+    assert holding(api, cast.li, "annotator")["paid"] == "0.60"
+    assert ledger_totals(api, cast.admin) == {"CNY": 0}
