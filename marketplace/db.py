@@ -18,6 +18,7 @@ from sqlalchemy import (
     Engine,
     Integer,
     MetaData,
+    Select,
     create_engine,
     event,
 )
@@ -121,6 +122,16 @@ class Database:
 
 
 db = Database()
+
+
+def keyset_page(session: Session, query: Select, *, limit: int, after: int) -> list[Any]:
+    """One page of the query's rows by ascending id: the first `limit` with an id above `after`.
+
+    Keyset paging stays fast and stable however deep the page, and rows added
+    meanwhile never shift a page.
+    """
+    entity = query.column_descriptions[0]["entity"]
+    return list(session.scalars(query.where(entity.id > after).order_by(entity.id).limit(limit)))
 
 
 @contextmanager

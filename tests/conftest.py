@@ -38,6 +38,9 @@ def pytest_addoption(parser):
 def pytest_generate_tests(metafunc):
     if "engine_name" in metafunc.fixturenames:
         engines = metafunc.config.getoption("--engines").split(",")
+        only = metafunc.definition.get_closest_marker("only_engine")
+        if only:
+            engines = [engine for engine in engines if engine == only.args[0]]
         metafunc.parametrize("engine_name", engines, indirect=True, scope="session")
 
 

@@ -120,9 +120,8 @@ def test_an_account_is_opened_once_per_holder_kind_and_currency(app, holders):
 
 
 @pytest.mark.slow
-def test_concurrent_posts_of_one_key_record_one_transaction(app, holders, engine_name):
-    if engine_name != "postgresql":
-        pytest.skip("concurrency is proven on PostgreSQL")
+@pytest.mark.only_engine("postgresql")
+def test_concurrent_posts_of_one_key_record_one_transaction(app, holders):
     barrier = threading.Barrier(8)
     ids, errors = [], []
 

@@ -6,6 +6,7 @@ from sqlalchemy import Select, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from marketplace import clock
+from marketplace.db import keyset_page
 from marketplace.errors import Conflict, Invalid, NotFound
 from marketplace.identity.actor import Actor
 from marketplace.identity.models import Role
@@ -74,8 +75,7 @@ def get_order(session: Session, actor: Actor, order_id: int) -> Order:
 
 
 def list_orders(session: Session, actor: Actor, *, limit: int, after: int) -> list[Order]:
-    query = visible_orders(actor).where(Order.id > after).order_by(Order.id).limit(limit)
-    return list(session.scalars(query))
+    return keyset_page(session, visible_orders(actor), limit=limit, after=after)
 
 
 def publish_order(session: Session, actor: Actor, order_id: int) -> Order:
@@ -129,13 +129,8 @@ def board(session: Session, actor: Actor, *, limit: int, after: int) -> list[Bat
     """Released batches any team may claim, oldest first."""
     if not actor.is_platform_admin:
         actor.require(*TEAM_ROLES)
-    query = (
-        select(Batch)
-        .where(Batch.status == BatchStatus.RELEASED, Batch.id > after)
-        .order_by(Batch.id)
-        .limit(limit)
-    )
-    return list(session.scalars(query))
+    released = select(Batch).where(Batch.status == BatchStatus.RELEASED)
+    return keyset_page(session, released, limit=limit, after=after)
 
 
 def claim_batch(session: Session, actor: Actor, batch_id: int, team_id: int | None) -> Batch:

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from marketplace import clock, ledger
+from marketplace.db import keyset_page
 from marketplace.errors import Conflict, NotFound
 from marketplace.identity.actor import Actor
 from marketplace.identity.models import Role
@@ -181,10 +182,21 @@ def _invoice_order(session: Session, order: Order, terms: Terms) -> Invoice:
     )
     invoice.lines = lines
     for share in shares:
-        share.invoice_id = invoice.id
+        share.invoice = invoice
     session.add_all(shares)
     _post_accrual(session, invoice, shares)
     return invoice
+
+
+def share_account(session: Session, share: InvoiceShare, kind: AccountKind) -> ledger.Account:
+    """The ledger account of the share's holder, of that kind, in the invoice's currency."""
+    return ledger.account(
+        session,
+        party_id=share.party_id,
+        user_id=share.user_id,
+        kind=kind,
+        currency=share.invoice.currency,
+    )
 
 
 def _post_accrual(session: Session, invoice: Invoice, shares: list[InvoiceShare]) -> None:
@@ -197,14 +209,9 @@ def _post_accrual(session: Session, invoice: Invoice, shares: list[InvoiceShare]
     )
     legs = [ledger.debit(receivable, invoice.total_minor)]
     for share in shares:
-        pending = ledger.account(
-            session,
-            party_id=share.party_id,
-            user_id=share.user_id,
-            kind=AccountKind.PENDING,
-            currency=invoice.currency,
+        legs.append(
+            ledger.credit(share_account(session, share, AccountKind.PENDING), share.amount_minor)
         )
-        legs.append(ledger.credit(pending, share.amount_minor))
     ledger.post(
         session,
         key=f"invoice:{invoice.id}:issue",
@@ -250,5 +257,4 @@ def get_invoice(session: Session, actor: Actor, invoice_id: int) -> Invoice:
 
 
 def list_invoices(session: Session, actor: Actor, *, limit: int, after: int) -> list[Invoice]:
-    query = visible_invoices(actor).where(Invoice.id > after).order_by(Invoice.id).limit(limit)
-    return list(session.scalars(query))
+    return keyset_page(session, visible_invoices(actor), limit=limit, after=after)

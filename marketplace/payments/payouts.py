@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from marketplace import ledger
+from marketplace.db import keyset_page
 from marketplace.errors import NotFound
 from marketplace.identity.actor import Actor
 from marketplace.identity.models import Party, PartyKind, Role, User
@@ -109,8 +110,7 @@ def get_run(session: Session, actor: Actor, run_id: int) -> PayoutRun:
 
 def list_runs(session: Session, actor: Actor, *, limit: int, after: int) -> list[PayoutRun]:
     actor.require(Role.PLATFORM_ADMIN)
-    query = select(PayoutRun).where(PayoutRun.id > after).order_by(PayoutRun.id).limit(limit)
-    return list(session.scalars(query))
+    return keyset_page(session, select(PayoutRun), limit=limit, after=after)
 
 
 def bank_file(run: PayoutRun) -> str:

@@ -15,7 +15,7 @@ from marketplace.identity.service import platform_party
 from marketplace.ledger import AccountKind
 from marketplace.money import format_minor
 from marketplace.payments.amounts import minor_units
-from marketplace.payments.invoices import get_invoice
+from marketplace.payments.invoices import get_invoice, share_account
 from marketplace.payments.models import Invoice, InvoiceShare, InvoiceStatus, Payment
 
 MANUAL_GATEWAY = "manual"
@@ -116,18 +116,12 @@ def settle_payment(session: Session, payment: Payment) -> None:
     ).all()
     legs = []
     for share in shares:
-        for kind, leg in (
-            (AccountKind.PENDING, ledger.debit),
-            (AccountKind.AVAILABLE, ledger.credit),
-        ):
-            account = ledger.account(
-                session,
-                party_id=share.party_id,
-                user_id=share.user_id,
-                kind=kind,
-                currency=invoice.currency,
-            )
-            legs.append(leg(account, share.amount_minor))
+        legs.append(
+            ledger.debit(share_account(session, share, AccountKind.PENDING), share.amount_minor)
+        )
+        legs.append(
+            ledger.credit(share_account(session, share, AccountKind.AVAILABLE), share.amount_minor)
+        )
     ledger.post(
         session,
         key=f"payment:{payment.id}:settled",

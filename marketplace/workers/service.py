@@ -6,6 +6,7 @@ from sqlalchemy import exists, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from marketplace import clock
+from marketplace.db import keyset_page
 from marketplace.errors import Conflict, Forbidden, NotFound
 from marketplace.identity.actor import Actor
 from marketplace.identity.models import Role
@@ -125,13 +126,8 @@ def take_tasks(session: Session, actor: Actor, *, count: int) -> list[Task]:
 
 
 def my_tasks(session: Session, actor: Actor, *, status: TaskStatus, limit: int, after: int):
-    query = (
-        select(Task)
-        .where(Task.annotator_user_id == actor.user_id, Task.status == status, Task.id > after)
-        .order_by(Task.id)
-        .limit(limit)
-    )
-    return list(session.scalars(query))
+    mine = select(Task).where(Task.annotator_user_id == actor.user_id, Task.status == status)
+    return keyset_page(session, mine, limit=limit, after=after)
 
 
 def submit(session: Session, actor: Actor, task_id: int, result: dict[str, Any]) -> Submission:
@@ -160,17 +156,10 @@ def list_submissions(
 ) -> list[Submission]:
     """Submissions of the reviewer's teams, oldest first."""
     actor.require(*REVIEWER_ROLES)
-    query = (
-        select(Submission)
-        .where(
-            Submission.team_party_id.in_(actor.party_ids(*REVIEWER_ROLES)),
-            Submission.status == status,
-            Submission.id > after,
-        )
-        .order_by(Submission.id)
-        .limit(limit)
+    teams = select(Submission).where(
+        Submission.team_party_id.in_(actor.party_ids(*REVIEWER_ROLES)), Submission.status == status
     )
-    return list(session.scalars(query))
+    return keyset_page(session, teams, limit=limit, after=after)
 
 
 def review(session: Session, actor: Actor, decisions: list[dict[str, Any]]) -> list[Submission]:

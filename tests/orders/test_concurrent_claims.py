@@ -13,14 +13,8 @@ from marketplace.subcontract.models import Contract
 from marketplace.workers.models import Task
 from tests.support import all_at_once
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.only_engine("postgresql")]
 TEAMS = 10
-
-
-@pytest.fixture
-def only_postgresql(engine_name):
-    if engine_name != "postgresql":
-        pytest.skip("concurrency is proven on PostgreSQL; SQLite serializes writers")
 
 
 @pytest.fixture
@@ -53,9 +47,7 @@ def publish_order(api, cast, items, batch_size):
     return order["id"]
 
 
-def test_of_ten_teams_claiming_one_batch_exactly_one_wins(
-    app, api, cast, team_owners, only_postgresql
-):
+def test_of_ten_teams_claiming_one_batch_exactly_one_wins(app, api, cast, team_owners):
     order_id = publish_order(api, cast, items=5, batch_size=5)
     [batch] = api.get(f"/orders/{order_id}/batches", cast.client).body
     answers = all_at_once(
@@ -72,9 +64,7 @@ def test_of_ten_teams_claiming_one_batch_exactly_one_wins(
         assert (contract.downstream_party_id, contract.quantity) == (winner["claimed_by"], 5)
 
 
-def test_a_storm_of_claims_leaves_every_batch_with_one_team(
-    app, api, cast, team_owners, only_postgresql
-):
+def test_a_storm_of_claims_leaves_every_batch_with_one_team(app, api, cast, team_owners):
     order_id = publish_order(api, cast, items=300, batch_size=10)  # 30 batches
 
     def claim_everything(client, token):
@@ -100,7 +90,7 @@ def test_a_storm_of_claims_leaves_every_batch_with_one_team(
         assert db.session.scalar(select(func.count(func.distinct(Task.item_id)))) == 300
 
 
-def test_concurrent_annotators_never_get_the_same_task(app, api, cast, only_postgresql):
+def test_concurrent_annotators_never_get_the_same_task(app, api, cast):
     order_id = publish_order(api, cast, items=60, batch_size=60)
     [batch] = api.get("/batches", cast.owner).body
     api.post(f"/batches/{batch['id']}/claim", cast.owner)
