@@ -78,90 +78,13 @@ def invoice_all_accepted_work(session: Session, terms: Terms) -> list[Invoice]:
 
 
 def _invoice_order(session: Session, order: Order, terms: Terms) -> Invoice:
-    now = clock.now()
-    invoice = Invoice(
-        number=_next_number(session, now.astimezone(ZoneInfo(terms.timezone)).year),
-        client_party_id=order.client_party_id,
-        order_id=order.id,
-        currency=order.currency,
-        issued_at=now,
-        due_on=now.astimezone(ZoneInfo(terms.timezone)).date()
-        + timedelta(days=order.payment_terms_days),
-        items_minor=0,
-        fee_minor=0,
-        total_minor=0,
-    )
-    session.add(invoice)
-    session.flush()
-    try:
-        with session.begin_nested():
-            session.execute(
-                insert(InvoiceItem).from_select(
-                    ["submission_id", "invoice_id"],
-                    select(Submission.id, literal(invoice.id)).where(
-                        Submission.order_id == order.id, unbilled()
-                    ),
-                )
-            )
-    except IntegrityError as exc:
-        raise Conflict("Another invoice is billing these items right now; retry.") from exc
-
-    counts = session.execute(
-        select(
-            Submission.team_party_id,
-            Submission.annotator_user_id,
-            Submission.rate_micros,
-            func.count(),
-        )
-        .join(InvoiceItem, InvoiceItem.submission_id == Submission.id)
-        .where(InvoiceItem.invoice_id == invoice.id)
-        .group_by(Submission.team_party_id, Submission.annotator_user_id, Submission.rate_micros)
-        .order_by(Submission.team_party_id, Submission.annotator_user_id, Submission.rate_micros)
-    ).all()
-    if not counts:
-        raise Conflict("No accepted items are waiting to be billed.", code="nothing_to_invoice")
-
-    by_team: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
-    for team_id, annotator_id, rate, count in counts:
-        by_team[team_id].append((annotator_id, rate, count))
-
+    invoice = _open_invoice(session, order, terms)
+    work = _bill_unbilled_items(session, invoice)
     lines, shares = [], []
-    for team_id, work in by_team.items():
-        contract = performer_contract(session, order_id=order.id, team_id=team_id)
-        items = sum(count for _, _, count in work)
-        team_line = line_minor(items, contract.unit_price_micros, order.currency)
-        lines.append(
-            InvoiceLine(
-                kind=LineKind.ITEMS,
-                description=(
-                    f"{items} x {order.task_type} at {format_micros(contract.unit_price_micros)} "
-                    f"{order.currency} ({contract.downstream.name})"
-                ),
-                contract_id=contract.id,
-                quantity=items,
-                unit_price_micros=contract.unit_price_micros,
-                amount_minor=team_line,
-            )
-        )
-        annotator_lines: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-        for annotator_id, rate, count in work:
-            annotator_lines[annotator_id][0] += count
-            annotator_lines[annotator_id][1] += line_minor(count, rate, order.currency)
-        for annotator_id, (count, amount) in annotator_lines.items():
-            shares.append(
-                InvoiceShare(
-                    party_id=team_id,
-                    user_id=annotator_id,
-                    role=ShareRole.ANNOTATOR,
-                    items=count,
-                    amount_minor=amount,
-                )
-            )
-        margin = team_line - sum(amount for _, amount in annotator_lines.values())
-        shares.append(
-            InvoiceShare(party_id=team_id, role=ShareRole.MARGIN, items=items, amount_minor=margin)
-        )
-
+    for team_id, team_work in work.items():
+        line, team_shares = _team_line(session, order, team_id, team_work)
+        lines.append(line)
+        shares += team_shares
     invoice.items_minor = sum(line.amount_minor for line in lines)
     invoice.fee_minor = fee_minor(invoice.items_minor, terms.fee_bps)
     invoice.total_minor = invoice.items_minor + invoice.fee_minor
@@ -176,7 +99,7 @@ def _invoice_order(session: Session, order: Order, terms: Terms) -> Invoice:
         InvoiceShare(
             party_id=platform_party(session).id,
             role=ShareRole.FEE,
-            items=sum(count for *_, count in counts),
+            items=sum(line.quantity for line in lines if line.kind == LineKind.ITEMS),
             amount_minor=invoice.fee_minor,
         )
     )
@@ -186,6 +109,109 @@ def _invoice_order(session: Session, order: Order, terms: Terms) -> Invoice:
     session.add_all(shares)
     _post_accrual(session, invoice, shares)
     return invoice
+
+
+def _open_invoice(session: Session, order: Order, terms: Terms) -> Invoice:
+    """A numbered, empty invoice dated now, due after the order's payment terms."""
+    now = clock.now()
+    today = now.astimezone(ZoneInfo(terms.timezone)).date()
+    invoice = Invoice(
+        number=_next_number(session, today.year),
+        client_party_id=order.client_party_id,
+        order_id=order.id,
+        currency=order.currency,
+        issued_at=now,
+        due_on=today + timedelta(days=order.payment_terms_days),
+        items_minor=0,
+        fee_minor=0,
+        total_minor=0,
+    )
+    session.add(invoice)
+    session.flush()
+    return invoice
+
+
+# team -> [(annotator, piece rate, accepted items)]
+Work = dict[int, list[tuple[int, int, int]]]
+
+
+def _bill_unbilled_items(session: Session, invoice: Invoice) -> Work:
+    """Tie the order's accepted, unbilled items to the invoice and count them.
+
+    Each item can be tied to one invoice only (the link's primary key), so two
+    invoices racing for the same items cannot both bill them.
+    """
+    try:
+        with session.begin_nested():
+            session.execute(
+                insert(InvoiceItem).from_select(
+                    ["submission_id", "invoice_id"],
+                    select(Submission.id, literal(invoice.id)).where(
+                        Submission.order_id == invoice.order_id, unbilled()
+                    ),
+                )
+            )
+    except IntegrityError as exc:
+        raise Conflict(
+            "Another invoice is billing these items right now; retry.", code="invoicing_in_progress"
+        ) from exc
+    group = (Submission.team_party_id, Submission.annotator_user_id, Submission.rate_micros)
+    counts = session.execute(
+        select(*group, func.count())
+        .join(InvoiceItem, InvoiceItem.submission_id == Submission.id)
+        .where(InvoiceItem.invoice_id == invoice.id)
+        .group_by(*group)
+        .order_by(*group)
+    ).all()
+    if not counts:
+        raise Conflict("No accepted items are waiting to be billed.", code="nothing_to_invoice")
+    work: Work = defaultdict(list)
+    for team_id, annotator_id, rate, count in counts:
+        work[team_id].append((annotator_id, rate, count))
+    return work
+
+
+def _team_line(
+    session: Session, order: Order, team_id: int, work: list[tuple[int, int, int]]
+) -> tuple[InvoiceLine, list[InvoiceShare]]:
+    """The client's line for one team's contract, and how it splits.
+
+    Each annotator earns her items x piece rate, a line per rate, each rounded
+    once; the team keeps its line minus its annotators' lines, so the parts
+    add up to the client's line exactly.
+    """
+    contract = performer_contract(session, order_id=order.id, team_id=team_id)
+    items = sum(count for _, _, count in work)
+    line = InvoiceLine(
+        kind=LineKind.ITEMS,
+        description=(
+            f"{items} x {order.task_type} at {format_micros(contract.unit_price_micros)} "
+            f"{order.currency} ({contract.downstream.name})"
+        ),
+        contract_id=contract.id,
+        quantity=items,
+        unit_price_micros=contract.unit_price_micros,
+        amount_minor=line_minor(items, contract.unit_price_micros, order.currency),
+    )
+    earned: dict[int, list[int]] = defaultdict(lambda: [0, 0])  # annotator -> [items, amount]
+    for annotator_id, rate, count in work:
+        earned[annotator_id][0] += count
+        earned[annotator_id][1] += line_minor(count, rate, order.currency)
+    shares = [
+        InvoiceShare(
+            party_id=team_id,
+            user_id=annotator_id,
+            role=ShareRole.ANNOTATOR,
+            items=count,
+            amount_minor=amount,
+        )
+        for annotator_id, (count, amount) in earned.items()
+    ]
+    margin = line.amount_minor - sum(share.amount_minor for share in shares)
+    shares.append(
+        InvoiceShare(party_id=team_id, role=ShareRole.MARGIN, items=items, amount_minor=margin)
+    )
+    return line, shares
 
 
 def share_account(session: Session, share: InvoiceShare, kind: AccountKind) -> ledger.Account:
