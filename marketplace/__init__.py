@@ -6,6 +6,7 @@ from flask import Flask
 
 from marketplace.config import Config
 from marketplace.db import db
+from marketplace.identity.auth import authenticate_request
 from marketplace.identity.service import use_password_profile
 from marketplace.web import Api, register_error_handlers
 
@@ -28,6 +29,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
             "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
         },
     )
+    # Authentication first: an anonymous request gets 401 before any other answer.
+    app.before_request(authenticate_request)
     register_error_handlers(app)
 
     from marketplace.identity.api import blp as identity_blp

@@ -8,6 +8,9 @@ from marketplace.identity.actor import Actor
 from marketplace.identity.service import actor_for_token
 
 BEARER_AUTH = [{"bearerAuth": []}]
+API_PREFIX = "/api/v1/"
+# Endpoints anyone may call: logging in.
+PUBLIC_ENDPOINTS = {"identity.Tokens"}
 
 
 def bearer_token() -> str:
@@ -15,6 +18,14 @@ def bearer_token() -> str:
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("Send 'Authorization: Bearer <token>'.", code="missing_token")
     return token.strip()
+
+
+def authenticate_request() -> None:
+    """Before anything else looks at an API request (its arguments included), know who sent
+    it: a request without a live token gets 401 and learns nothing more."""
+    endpoint = request.endpoint
+    if request.path.startswith(API_PREFIX) and endpoint and endpoint not in PUBLIC_ENDPOINTS:
+        current_actor()
 
 
 def current_actor() -> Actor:
