@@ -23,6 +23,7 @@ class ItemIn(Schema):
 
 class OrderIn(Schema):
     client_id = fields.Integer(
+        strict=True,
         load_default=None,
         metadata={"description": "Needed only if you administer several clients."},
     )
@@ -34,10 +35,16 @@ class OrderIn(Schema):
     unit_price = Price(required=True, data_key="unit_price", attribute="unit_price_micros")
     currency = Currency(required=True, metadata={"example": "CNY"})
     payment_terms_days = fields.Integer(
-        required=True, validate=validate.Range(min=0, max=365), metadata={"example": 30}
+        strict=True,
+        required=True,
+        validate=validate.Range(min=0, max=365),
+        metadata={"example": 30},
     )
     batch_size = fields.Integer(
-        required=True, validate=validate.Range(min=1, max=MAX_ITEMS), metadata={"example": 500}
+        strict=True,
+        required=True,
+        validate=validate.Range(min=1, max=MAX_ITEMS),
+        metadata={"example": 500},
     )
     items = fields.List(
         fields.Nested(ItemIn), required=True, validate=validate.Length(min=1, max=MAX_ITEMS)
@@ -80,5 +87,7 @@ class BatchOut(Schema):
 
 class ClaimIn(Schema):
     team_id = fields.Integer(
-        load_default=None, metadata={"description": "Needed only if you own several teams."}
+        strict=True,
+        load_default=None,
+        metadata={"description": "Needed only if you own several teams."},
     )

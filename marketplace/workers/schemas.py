@@ -16,7 +16,7 @@ class PieceRateOut(Schema):
 
 
 class TakeIn(Schema):
-    count = fields.Integer(load_default=1, validate=validate.Range(min=1, max=500))
+    count = fields.Integer(strict=True, load_default=1, validate=validate.Range(min=1, max=500))
 
 
 class TaskListArgs(PageArgs):
@@ -67,7 +67,7 @@ class DecisionIn(Schema):
 
 
 class BulkDecisionIn(DecisionIn):
-    submission_id = fields.Integer(required=True)
+    submission_id = fields.Integer(strict=True, required=True)
 
 
 class ReviewIn(Schema):
