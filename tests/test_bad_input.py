@@ -335,29 +335,12 @@ def test_invoices_payments_and_payouts(app, api, cast, work):
             "invalid_amount",
             json={**good, "amount": amount},
         )
-    refused(
-        app, api, "POST", pay, cast.admin, 409, "amount_mismatch", json={**good, "amount": "0.10"}
-    )
-    refused(
-        app,
-        api,
-        "POST",
-        pay,
-        cast.admin,
-        422,
-        "validation_failed",
-        json={**good, "received_on": "2026-13-45"},
-    )
-    refused(
-        app,
-        api,
-        "POST",
-        pay,
-        cast.admin,
-        422,
-        "validation_failed",
-        json={"amount": "0.11", "reference": "ICBC-1"},
-    )
+    for status, code, body in [
+        (409, "amount_mismatch", {**good, "amount": "0.10"}),
+        (422, "validation_failed", {**good, "received_on": "2026-13-45"}),
+        (422, "validation_failed", {"amount": "0.11", "reference": "ICBC-1"}),
+    ]:
+        refused(app, api, "POST", pay, cast.admin, status, code, json=body)
     refused(
         app,
         api,
