@@ -8,7 +8,7 @@ from marketplace.config import Config
 from marketplace.db import db
 from marketplace.identity.auth import authenticate_request
 from marketplace.identity.service import use_password_profile
-from marketplace.web import Api, register_error_handlers
+from marketplace.web import Api, register_error_handlers, swagger_ui
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
@@ -32,6 +32,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     # Authentication first: an anonymous request gets 401 before any other answer.
     app.before_request(authenticate_request)
     register_error_handlers(app)
+    app.register_blueprint(swagger_ui)
 
     from marketplace.identity.api import blp as identity_blp
     from marketplace.orders.api import blp as orders_blp

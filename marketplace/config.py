@@ -33,6 +33,6 @@ class Config:
         self.OPENAPI_URL_PREFIX = "/api"
         self.OPENAPI_JSON_PATH = "openapi.json"
         self.OPENAPI_SWAGGER_UI_PATH = "docs"
-        self.OPENAPI_SWAGGER_UI_URL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist/"
-        self.OPENAPI_REDOC_PATH = "redoc"
-        self.OPENAPI_REDOC_URL = "https://cdn.jsdelivr.net/npm/redoc/bundles/redoc.standalone.js"
+        # Swagger UI's files are served by the app itself (see web.swagger_ui), so the
+        # docs page works without a CDN.
+        self.OPENAPI_SWAGGER_UI_URL = "/api/swagger-ui/"

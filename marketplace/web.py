@@ -9,9 +9,11 @@ from decimal import Decimal
 from typing import Any
 
 import flask_smorest
+from flask import Blueprint as FlaskBlueprint
 from flask import Flask, Request, jsonify, request
 from marshmallow import Schema, ValidationError, fields, validate
 from marshmallow.utils import get_value
+from swagger_ui_bundle import swagger_ui_path
 from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import HTTPException
 
@@ -85,6 +87,12 @@ class Api(flask_smorest.Api):
             return error_response(400, "malformed_json", "The request body is not valid JSON.")
         code = (error.name or "error").lower().replace(" ", "_").replace("'", "")
         return error_response(error.code or 500, code, data.get("message", error.description))
+
+
+# Swagger UI's static files, for the interactive docs page at /api/docs.
+swagger_ui = FlaskBlueprint(
+    "swagger_ui", __name__, static_folder=str(swagger_ui_path), static_url_path="/api/swagger-ui"
+)
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -44,7 +44,10 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("engine_name", engines, indirect=True, scope="session")
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_terminal_summary(terminalreporter):
+    """After the short summary: one line that says why PostgreSQL did not run."""
+    yield
     if _pg_skip_reason:
         terminalreporter.write_line(f"PostgreSQL tests skipped: {_pg_skip_reason[0]}")
 
