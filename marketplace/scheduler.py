@@ -17,11 +17,20 @@ from apscheduler.triggers.cron import CronTrigger
 from flask import Flask, current_app
 
 from marketplace.db import db, unit_of_work
+from marketplace.orders.drops import release_due_batches
 from marketplace.payments.invoices import Terms, invoice_all_accepted_work
 
 log = logging.getLogger(__name__)
 JOB_TABLE = "apscheduler_jobs"
 _app: Flask | None = None
+
+
+def release_drops() -> None:
+    """Every minute, on the minute: release the batches of every drop that is due."""
+    with _app.app_context(), unit_of_work() as session:
+        drops = release_due_batches(session)
+        if drops:
+            log.info("took %d drops", len(drops))
 
 
 def invoice_accepted_work() -> None:
@@ -49,6 +58,12 @@ def configure(scheduler: BaseScheduler, app: Flask) -> BaseScheduler:
 
 def declare_jobs(scheduler: BaseScheduler, zone: ZoneInfo) -> None:
     """Add the jobs, replacing stored ones of the same id (so restarts never duplicate)."""
+    scheduler.add_job(
+        release_drops,
+        CronTrigger(second=0, timezone=zone),
+        id="release-drops",
+        replace_existing=True,
+    )
     scheduler.add_job(
         invoice_accepted_work,
         CronTrigger(hour=0, minute=30, timezone=zone),

@@ -5,16 +5,18 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from marketplace import scheduler
 
 
-def test_the_nightly_invoicing_is_declared_at_half_past_midnight_business_time(app):
+def test_drops_each_minute_and_invoicing_at_half_past_midnight_are_declared(app):
     configured = scheduler.configure(BackgroundScheduler(), app)
     configured.start(paused=True)
     try:
-        [job] = configured.get_jobs()
-        assert job.id == "invoice-accepted-work"
-        assert str(job.trigger) == "cron[hour='0', minute='30']"
-        assert str(job.trigger.timezone) == "Asia/Shanghai"
-        # Declaring again (as every restart does) replaces the job instead of adding one.
-        scheduler.declare_jobs(configured, job.trigger.timezone)
-        assert len(configured.get_jobs()) == 1
+        jobs = {job.id: job for job in configured.get_jobs()}
+        assert set(jobs) == {"release-drops", "invoice-accepted-work"}
+        assert str(jobs["release-drops"].trigger) == "cron[second='0']"
+        invoicing = jobs["invoice-accepted-work"].trigger
+        assert str(invoicing) == "cron[hour='0', minute='30']"
+        assert str(invoicing.timezone) == "Asia/Shanghai"
+        # Declaring again (as every restart does) replaces the jobs instead of adding more.
+        scheduler.declare_jobs(configured, invoicing.timezone)
+        assert len(configured.get_jobs()) == 2
     finally:
         configured.shutdown(wait=False)

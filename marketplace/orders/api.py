@@ -3,7 +3,15 @@ from flask.views import MethodView
 from marketplace.db import db, unit_of_work
 from marketplace.identity.auth import BEARER_AUTH, current_actor
 from marketplace.orders import service
-from marketplace.orders.schemas import BatchOut, ClaimIn, OrderIn, OrderOut
+from marketplace.orders.schemas import (
+    BatchOut,
+    ClaimIn,
+    NextDropOut,
+    OrderDropsOut,
+    OrderIn,
+    OrderOut,
+    ZoneArgs,
+)
 from marketplace.web import Blueprint, PageArgs
 
 blp = Blueprint("orders", __name__, url_prefix="/api/v1", description="Orders, batches and claims")
@@ -53,6 +61,26 @@ class OrderBatches(MethodView):
     def get(self, order_id):
         """The order's batches and who holds them (the client's view)"""
         return service.order_batches(db.session, current_actor(), order_id)
+
+
+@blp.route("/orders/<int:order_id>/drops")
+class OrderDrops(MethodView):
+    @blp.doc(security=BEARER_AUTH)
+    @blp.arguments(ZoneArgs, location="query")
+    @blp.response(200, OrderDropsOut)
+    def get(self, args, order_id):
+        """The order's drops: past ones (on time, late or skipped, with why) and the next ones"""
+        return service.order_drops(db.session, current_actor(), order_id, args["tz"])
+
+
+@blp.route("/drops/upcoming")
+class UpcomingDrops(MethodView):
+    @blp.doc(security=BEARER_AUTH)
+    @blp.arguments(ZoneArgs, location="query")
+    @blp.response(200, NextDropOut(many=True))
+    def get(self, args):
+        """What drops next across all orders, soonest first, in your time zone"""
+        return service.next_drops(db.session, current_actor(), args["tz"])
 
 
 @blp.route("/batches")

@@ -27,8 +27,14 @@ class OrderStatus(enum.StrEnum):
 
 
 class BatchStatus(enum.StrEnum):
+    SCHEDULED = "scheduled"  # cut, waiting for its drop
     RELEASED = "released"
     CLAIMED = "claimed"
+
+
+class DropStatus(enum.StrEnum):
+    RELEASED = "released"
+    SKIPPED = "skipped"
 
 
 class Order(Entity, Base):
@@ -53,6 +59,7 @@ class Order(Entity, Base):
     status: Mapped[str] = mapped_column(String(16), default=OrderStatus.DRAFT)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     client: Mapped[Party] = relationship(lazy="joined")
+    release_plan: Mapped["ReleasePlan | None"] = relationship(lazy="selectin")
 
 
 class Item(Base):
@@ -82,7 +89,47 @@ class Batch(Entity, Base):
     seq: Mapped[int] = mapped_column(Integer)
     item_count: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16))
-    released_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    drop_id: Mapped[int | None] = mapped_column(ForeignKey("drops.id"), index=True)
     claimed_by_party_id: Mapped[int | None] = mapped_column(ForeignKey("parties.id"), index=True)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     order: Mapped[Order] = relationship(lazy="joined")
+
+
+class ReleasePlan(Entity, Base):
+    """When an order's batches drop: a cron schedule in a time zone, so many batches a drop.
+
+    Cron semantics follow classic cron (through cronsim): a time that a
+    daylight-saving change skips fires right after the gap (02:30 -> 03:00), a
+    time it repeats fires once, at its first occurrence.
+    """
+
+    __tablename__ = "release_plans"
+    __table_args__ = (
+        CheckConstraint("batches_per_drop > 0", name="positive_batches"),
+        CheckConstraint("grace_seconds >= 0", name="nonnegative_grace"),
+    )
+
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), unique=True)
+    cron: Mapped[str] = mapped_column(String(100))
+    timezone: Mapped[str] = mapped_column(String(64))
+    batches_per_drop: Mapped[int] = mapped_column(Integer)
+    starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A drop missed (scheduler down) by up to this long is released late; later, skipped.
+    grace_seconds: Mapped[int] = mapped_column(Integer)
+
+
+class Drop(Entity, Base):
+    """One occurrence of a release plan, taken exactly once: released (maybe late) or skipped."""
+
+    __tablename__ = "drops"
+    __table_args__ = (UniqueConstraint("order_id", "scheduled_at"),)
+
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
+    scheduled_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16))
+    taken_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    lateness_seconds: Mapped[int] = mapped_column(Integer)
+    batch_count: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str | None] = mapped_column(String(300))

@@ -1,6 +1,8 @@
 """Use cases of orders: post, publish and cut into batches, the drop board, claims."""
 
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, insert, or_, select, update
 from sqlalchemy.orm import Session
@@ -10,8 +12,17 @@ from marketplace.db import keyset_page
 from marketplace.errors import Conflict, Invalid, NotFound
 from marketplace.identity.actor import Actor
 from marketplace.identity.models import Role
+from marketplace.orders.drops import check_plan, history, upcoming, zone_named
 from marketplace.orders.events import batch_claimed
-from marketplace.orders.models import Batch, BatchStatus, Item, Order, OrderStatus
+from marketplace.orders.models import (
+    Batch,
+    BatchStatus,
+    Drop,
+    Item,
+    Order,
+    OrderStatus,
+    ReleasePlan,
+)
 
 TEAM_ROLES = (Role.TEAM_OWNER, Role.REVIEWER, Role.ANNOTATOR)
 
@@ -53,7 +64,10 @@ def create_order(session: Session, actor: Actor, data: dict[str, Any]) -> Order:
     actor.require(Role.CLIENT_ADMIN)
     client_id = _only_party(actor, Role.CLIENT_ADMIN, data.pop("client_id", None), "client")
     items = data.pop("items")
+    plan = data.pop("release_plan", None)
     order = Order(client_party_id=client_id, quantity=len(items), **data)
+    if plan is not None:
+        order.release_plan = _release_plan(plan)
     session.add(order)
     session.flush()
     session.execute(
@@ -64,6 +78,20 @@ def create_order(session: Session, actor: Actor, data: dict[str, Any]) -> Order:
         ],
     )
     return order
+
+
+def _release_plan(plan: dict[str, Any]) -> ReleasePlan:
+    check_plan(plan["cron"], plan["timezone"])
+    if plan["starts_at"] and plan["ends_at"] and plan["ends_at"] <= plan["starts_at"]:
+        raise Invalid("The release window ends before it starts.", code="invalid_window")
+    return ReleasePlan(
+        cron=plan["cron"],
+        timezone=plan["timezone"],
+        batches_per_drop=plan["batches_per_drop"],
+        starts_at=plan["starts_at"],
+        ends_at=plan["ends_at"],
+        grace_seconds=plan["grace_minutes"] * 60,
+    )
 
 
 def get_order(session: Session, actor: Actor, order_id: int) -> Order:
@@ -79,15 +107,17 @@ def list_orders(session: Session, actor: Actor, *, limit: int, after: int) -> li
 
 
 def publish_order(session: Session, actor: Actor, order_id: int) -> Order:
-    """Cut a draft order into batches of `batch_size` items and release them all now.
+    """Cut a draft order into batches of `batch_size` items.
 
-    Scheduled drops replace the immediate release later; the cut is the same.
+    Without a release plan every batch is released at once; with one they wait,
+    scheduled, for the plan's drops (`release_due_batches`).
     """
     order = get_order(session, actor, order_id)
     actor.require(Role.CLIENT_ADMIN, party_id=order.client_party_id)
     if order.status != OrderStatus.DRAFT:
         raise Conflict("The order is already published.", code="order_not_draft")
     now = clock.now()
+    scheduled = order.release_plan is not None
     batch_count = -(-order.quantity // order.batch_size)
     session.execute(
         insert(Batch),
@@ -96,8 +126,8 @@ def publish_order(session: Session, actor: Actor, order_id: int) -> Order:
                 "order_id": order.id,
                 "seq": seq,
                 "item_count": min(order.batch_size, order.quantity - (seq - 1) * order.batch_size),
-                "status": BatchStatus.RELEASED,
-                "released_at": now,
+                "status": BatchStatus.SCHEDULED if scheduled else BatchStatus.RELEASED,
+                "released_at": None if scheduled else now,
                 "created_at": now,
             }
             for seq in range(1, batch_count + 1)
@@ -154,6 +184,8 @@ def claim_batch(session: Session, actor: Actor, batch_id: int, team_id: int | No
         .returning(Batch.id)
     ).first()
     if won is None:
+        if batch.status == BatchStatus.SCHEDULED:
+            raise Conflict("This batch has not dropped yet.", code="batch_not_released")
         raise Conflict("Another team claimed this batch first.", code="batch_taken")
     session.refresh(batch)
     batch_claimed.send(session, batch=batch)
@@ -165,3 +197,49 @@ def _may_see_claimed(actor: Actor, batch: Batch) -> bool:
     return bool(actor.party_ids(*TEAM_ROLES, Role.PLATFORM_ADMIN)) or (
         batch.order.client_party_id in actor.party_ids(Role.CLIENT_ADMIN)
     )
+
+
+def order_drops(session: Session, actor: Actor, order_id: int, tz: str | None) -> dict[str, Any]:
+    """The order's past drops (released, late or skipped, with why) and its next five,
+    with times in `tz` (default: the plan's zone)."""
+    order = get_order(session, actor, order_id)
+    zone = zone_named(tz or (order.release_plan.timezone if order.release_plan else "UTC"))
+    past = [_in_zone(_drop_row(drop), zone) for drop in history(session, order)]
+    coming = [_in_zone(drop, zone) for drop in upcoming(session, order, count=5)]
+    return {"timezone": zone.key, "past": past, "upcoming": coming}
+
+
+def next_drops(session: Session, actor: Actor, tz: str | None) -> list[dict[str, Any]]:
+    """What drops next, soonest first: the next drop of every order with batches waiting."""
+    if not actor.is_platform_admin:
+        actor.require(*TEAM_ROLES)
+    zone = zone_named(tz or "UTC")
+    waiting = select(Batch.order_id).where(Batch.status == BatchStatus.SCHEDULED)
+    board_ = []
+    for order in session.scalars(
+        select(Order).where(Order.status == OrderStatus.PUBLISHED, Order.id.in_(waiting))
+    ):
+        for drop in upcoming(session, order, count=1):
+            board_.append(
+                _in_zone(
+                    {
+                        **drop,
+                        "order_id": order.id,
+                        "title": order.title,
+                        "task_type": order.task_type,
+                        "client_name": order.client.name,
+                        "unit_price_micros": order.unit_price_micros,
+                        "currency": order.currency,
+                    },
+                    zone,
+                )
+            )
+    return sorted(board_, key=lambda drop: drop["scheduled_at"])
+
+
+def _drop_row(drop: Drop) -> dict[str, Any]:
+    return {column.key: getattr(drop, column.key) for column in Drop.__table__.columns}
+
+
+def _in_zone(row: dict[str, Any], zone: ZoneInfo) -> dict[str, Any]:
+    return {k: v.astimezone(zone) if isinstance(v, datetime) else v for k, v in row.items()}

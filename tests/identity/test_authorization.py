@@ -111,6 +111,8 @@ def test_reads(api, cast, world):
             404, admin=200, client=200, owner=403, reviewer=403, li=403
         ),
         "/batches": expect(200, client=403, rival_client=403),
+        f"/orders/{w.order}/drops": visible_to_team,
+        "/drops/upcoming": expect(200, client=403, rival_client=403),
         "/contracts": expect(200),
         f"/contracts/{w.contract}": expect(404, admin=200, client=200, owner=200),
         "/tasks": expect(200),

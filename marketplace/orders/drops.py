@@ -1,0 +1,163 @@
+"""Drops: an order's batches released on its plan, each occurrence taken exactly once.
+
+Every occurrence of a plan becomes one `Drop` row keyed by (order, scheduled
+moment). Whoever inserts that row releases the drop's batches; a second
+scheduler (or a second run) finds the row taken and does nothing, so two
+processes never release one drop twice. An occurrence found late, because the
+scheduler was down, is released if it is no later than the plan's grace time,
+and recorded as skipped with the reason otherwise; never both.
+"""
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from itertools import islice, takewhile
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from cronsim import CronSim, CronSimError
+from sqlalchemy import exists, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from marketplace import clock
+from marketplace.errors import Invalid
+from marketplace.orders.models import (
+    Batch,
+    BatchStatus,
+    Drop,
+    DropStatus,
+    Order,
+    OrderStatus,
+    ReleasePlan,
+)
+
+# After a long downtime, at most this many occurrences per order are taken in one run;
+# the next run goes on where this one stopped.
+MAX_OCCURRENCES_PER_RUN = 500
+JUST_BEFORE = timedelta(microseconds=1)
+
+
+def check_plan(cron: str, timezone: str) -> None:
+    """Refuse a plan whose cron expression or IANA time zone is not valid (422)."""
+    zone = zone_named(timezone)
+    try:
+        CronSim(cron, datetime.now(zone))
+    except CronSimError as exc:
+        raise Invalid(f"Not a cron expression: {exc}", code="invalid_cron", cron=cron) from exc
+
+
+def zone_named(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise Invalid(f"{name!r} is not an IANA time zone.", code="invalid_timezone") from exc
+
+
+def occurrences(plan: ReleasePlan, after: datetime) -> Iterator[datetime]:
+    """The plan's moments strictly after `after`, in UTC, up to the end of its window."""
+    for local in CronSim(plan.cron, after.astimezone(ZoneInfo(plan.timezone))):
+        moment = local.astimezone(UTC)
+        if plan.ends_at and moment > plan.ends_at:
+            return
+        yield moment
+
+
+def first_possible(plan: ReleasePlan, order: Order) -> datetime:
+    """Occurrences count from publication, or from the window's start if that is later."""
+    start = order.published_at
+    if plan.starts_at and plan.starts_at - JUST_BEFORE > start:
+        start = plan.starts_at - JUST_BEFORE
+    return start
+
+
+def release_due_batches(session: Session) -> list[Drop]:
+    """Take every plan occurrence that is due now, once: release its batches or record
+    why it was skipped. Safe to run at any time, as often as wanted, by several
+    processes at once."""
+    now = clock.now()
+    waiting = exists().where(Batch.order_id == Order.id, Batch.status == BatchStatus.SCHEDULED)
+    orders = session.scalars(
+        select(Order).where(Order.status == OrderStatus.PUBLISHED, waiting).order_by(Order.id)
+    ).all()
+    taken = []
+    for order in orders:
+        plan = order.release_plan
+        last = session.scalar(select(func.max(Drop.scheduled_at)).where(Drop.order_id == order.id))
+        due = takewhile(lambda m: m <= now, occurrences(plan, last or first_possible(plan, order)))
+        for moment in islice(due, MAX_OCCURRENCES_PER_RUN):
+            drop = _take(session, order, plan, moment, now)
+            if drop is not None:
+                taken.append(drop)
+            if not _waiting(session, order):
+                break
+    return taken
+
+
+def _take(
+    session: Session, order: Order, plan: ReleasePlan, moment: datetime, now: datetime
+) -> Drop | None:
+    """Record the occurrence and act on it; None if another process already took it."""
+    lateness = int((now - moment).total_seconds())
+    released = lateness <= plan.grace_seconds
+    drop = Drop(
+        order_id=order.id,
+        scheduled_at=moment,
+        status=DropStatus.RELEASED if released else DropStatus.SKIPPED,
+        taken_at=now,
+        lateness_seconds=lateness,
+        batch_count=0,
+        reason=None
+        if released
+        else f"missed by {lateness} s (the scheduler was not running); grace is "
+        f"{plan.grace_seconds} s",
+    )
+    try:
+        with session.begin_nested():
+            session.add(drop)
+    except IntegrityError:
+        return None
+    if released:
+        next_batches = (
+            select(Batch.id)
+            .where(Batch.order_id == order.id, Batch.status == BatchStatus.SCHEDULED)
+            .order_by(Batch.seq)
+            .limit(plan.batches_per_drop)
+        )
+        drop.batch_count = session.execute(
+            update(Batch)
+            .where(Batch.id.in_(next_batches), Batch.status == BatchStatus.SCHEDULED)
+            .values(status=BatchStatus.RELEASED, released_at=now, drop_id=drop.id)
+        ).rowcount
+    return drop
+
+
+def _waiting(session: Session, order: Order) -> bool:
+    return session.scalar(
+        select(exists().where(Batch.order_id == order.id, Batch.status == BatchStatus.SCHEDULED))
+    )
+
+
+def upcoming(session: Session, order: Order, count: int) -> list[dict]:
+    """The order's next drops from now, each with how many batches it will release."""
+    plan = order.release_plan
+    if plan is None or order.status != OrderStatus.PUBLISHED:
+        return []
+    left = session.scalar(
+        select(func.count()).where(
+            Batch.order_id == order.id, Batch.status == BatchStatus.SCHEDULED
+        )
+    )
+    last = session.scalar(select(func.max(Drop.scheduled_at)).where(Drop.order_id == order.id))
+    after = max(clock.now(), last or first_possible(plan, order))
+    drops = []
+    for moment in islice(occurrences(plan, after), count):
+        if left <= 0:
+            break
+        drops.append({"scheduled_at": moment, "batch_count": min(left, plan.batches_per_drop)})
+        left -= plan.batches_per_drop
+    return drops
+
+
+def history(session: Session, order: Order) -> list[Drop]:
+    return list(
+        session.scalars(select(Drop).where(Drop.order_id == order.id).order_by(Drop.scheduled_at))
+    )
