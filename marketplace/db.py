@@ -38,6 +38,12 @@ NAMING_CONVENTION = {
 
 # 64-bit ids on PostgreSQL; SQLite only autoincrements an INTEGER primary key.
 Id = BigInteger().with_variant(Integer(), "sqlite")
+MAX_ID = 2**63 - 1
+
+
+def find(session: Session, model: type, id_: int) -> Any:
+    """The row with this id, or None; an id no 64-bit column can hold is simply not there."""
+    return session.get(model, id_) if 0 < id_ <= MAX_ID else None
 
 
 class UTCDateTime(TypeDecorator):

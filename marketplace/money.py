@@ -9,9 +9,12 @@
 """
 
 from collections.abc import Sequence
-from decimal import Decimal, InvalidOperation
+from datetime import date
+from decimal import Decimal
+from functools import cache
 
-from babel.numbers import get_currency_precision, is_currency
+from babel.core import get_global
+from babel.numbers import get_currency_precision, get_territory_currencies
 
 MICROS = 1_000_000
 MICRO_EXPONENT = 6
@@ -21,10 +24,25 @@ class MoneyError(ValueError):
     """A value that is not an acceptable price, amount or currency."""
 
 
+@cache
+def currencies_in_use() -> frozenset[str]:
+    """ISO 4217 codes that are legal tender somewhere today, per CLDR (through babel).
+
+    Not every code CLDR knows: XXX (no currency), XTS (testing), withdrawn ones
+    (DEM) and offshore ones (CNH) cannot price an order.
+    """
+    today = date.today()
+    return frozenset(
+        code
+        for territory in get_global("territory_currencies")
+        for code in get_territory_currencies(territory, today, tender=True)
+    )
+
+
 def check_currency(code: str) -> str:
-    """Return `code` if it is an ISO 4217 currency, else raise MoneyError."""
-    if not isinstance(code, str) or len(code) != 3 or not code.isupper() or not is_currency(code):
-        raise MoneyError(f"{code!r} is not an ISO 4217 currency code")
+    """Return `code` if it is an ISO 4217 currency in use, else raise MoneyError."""
+    if not isinstance(code, str) or code not in currencies_in_use():
+        raise MoneyError(f"{code!r} is not an ISO 4217 currency in use")
     return code
 
 
@@ -41,7 +59,7 @@ def _exact_integer(value: Decimal, digits: int, what: str) -> int:
         scaled = value.scaleb(digits)
         if scaled != scaled.to_integral_value():
             raise MoneyError(f"{what} has more than {digits} decimal places")
-    except InvalidOperation as exc:
+    except ArithmeticError as exc:  # decimal.Overflow, InvalidOperation
         raise MoneyError(f"{what} is out of range") from exc
     return int(scaled)
 

@@ -5,6 +5,7 @@ JSON numbers with a fraction are parsed as `Decimal`, never as binary floats.
 """
 
 import json
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -30,6 +31,7 @@ from marketplace.money import (
 # A per-item price above a million major units is a typo, not a labeling order.
 MAX_PRICE_MICROS = 1_000_000 * MICROS
 WRITE_METHODS = {"POST", "PUT", "PATCH"}
+DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
 def _reject_constant(name: str) -> Any:
@@ -46,9 +48,45 @@ class ExactJSONParser(FlaskParser):
         if not is_json_request(req):
             return super()._raw_load_json(req)
         try:
-            return loads_exact(req.get_data(cache=True))
-        except UnicodeDecodeError as exc:
-            raise json.JSONDecodeError(f"Bytes decoding error: {exc.reason}", "?", 0) from exc
+            data = loads_exact(req.get_data(cache=True))
+        except json.JSONDecodeError:
+            raise
+        except (ValueError, RecursionError) as exc:
+            # Not UTF-8, an integer of thousands of digits, nesting deeper than Python's stack.
+            raise json.JSONDecodeError(f"Unreadable JSON: {type(exc).__name__}", "?", 0) from exc
+        path = _unstorable_text_at(data)
+        if path is not None:
+            # A NUL or a lone surrogate cannot be stored as text (PostgreSQL refuses NUL,
+            # UTF-8 has no surrogates), so no request may carry one; the error names where.
+            messages: Any = ["Text may not contain NUL characters or lone surrogates."]
+            for key in reversed(path):
+                messages = {key: messages}
+            raise ValidationError(messages if path else {"_schema": messages})
+        return data
+
+
+def _unstorable_text_at(value: Any, path: tuple = ()) -> tuple | None:
+    """Where in a parsed JSON document the first unstorable string is, or None."""
+    if isinstance(value, str):
+        return path if "\x00" in value or not _utf8(value) else None
+    if not isinstance(value, dict | list):
+        return None
+    children = value.items() if isinstance(value, dict) else enumerate(value)
+    for key, child in children:
+        if isinstance(key, str) and _unstorable_text_at(key) is not None:
+            return (*path, key)
+        found = _unstorable_text_at(child, (*path, key))
+        if found is not None:
+            return found
+    return None
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class Blueprint(flask_smorest.Blueprint):
@@ -109,6 +147,32 @@ def register_error_handlers(app: Flask) -> None:
         return None
 
 
+# Text a person must be able to read: not only blanks.
+not_blank = validate.Regexp(r"\s*\S", error="May not be blank.")
+
+
+class FreeJSON(fields.Dict):
+    """A free-form JSON object (an item's payload, a task's result): never money.
+
+    Its numbers arrive as exact decimals like every JSON number; they are stored
+    as plain JSON numbers (integers, or doubles for fractions such as box
+    coordinates).
+    """
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> dict:
+        return _plain_numbers(super()._deserialize(value, attr, data, **kwargs))
+
+
+def _plain_numbers(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _plain_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain_numbers(v) for v in value]
+    return value
+
+
 class DecimalString(fields.Field):
     """An exact decimal: a JSON string or number, parsed without binary floats."""
 
@@ -116,6 +180,9 @@ class DecimalString(fields.Field):
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Decimal:
         if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
+            raise self.make_error("invalid")
+        # Decimal() alone would also read "0.1_0" and digits of other scripts (Arabic-Indic).
+        if isinstance(value, str) and not DECIMAL_TEXT.fullmatch(value.strip()):
             raise self.make_error("invalid")
         try:
             number = Decimal(value.strip() if isinstance(value, str) else value)
@@ -145,7 +212,7 @@ class Price(DecimalString):
         try:
             micros = to_micros(number)
         except MoneyError as exc:
-            raise ValidationError("A price has at most 6 decimal places.") from exc
+            raise ValidationError(f"{exc}; a price has at most 6 decimal places.") from exc
         if micros > MAX_PRICE_MICROS:
             raise ValidationError("A price may not exceed 1,000,000 per item.")
         return micros

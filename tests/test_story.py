@@ -4,7 +4,7 @@
 per accepted box. Li, Wang and Zhang get 700, 613 and 650 boxes accepted.
 """
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -84,7 +84,8 @@ def test_one_order_from_posting_to_payout(api, cast, frozen_clock):
         nothing.status == 201 and nothing.body["payouts"] == [] and nothing.body["total"] == "0.00"
     )
 
-    # The client's bank transfer arrives; settlement makes every share available at once.
+    # On 20 April the client's bank transfer arrives; settlement makes every share available.
+    frozen_clock.moment = datetime(2026, 4, 20, 2, 0, tzinfo=UTC)
     paid = api.post(
         f"/invoices/{invoice['id']}/payments",
         cast.admin,

@@ -1,6 +1,6 @@
 from marshmallow import Schema, fields, validate
 
-from marketplace.web import Currency, Price
+from marketplace.web import Currency, FreeJSON, Price, not_blank
 
 MAX_ITEMS = 100_000
 
@@ -8,13 +8,13 @@ MAX_ITEMS = 100_000
 class ItemIn(Schema):
     ref = fields.String(
         required=True,
-        validate=validate.Length(min=1, max=2048),
+        validate=[validate.Length(min=1, max=2048), not_blank],
         metadata={
             "description": "Where the item is, e.g. an image URL.",
             "example": "s3://set/0001.jpg",
         },
     )
-    payload = fields.Dict(
+    payload = FreeJSON(
         keys=fields.String(),
         load_default=None,
         metadata={"description": "Anything the task needs."},
@@ -59,9 +59,11 @@ class OrderIn(Schema):
         load_default=None,
         metadata={"description": "Needed only if you administer several clients."},
     )
-    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    title = fields.String(required=True, validate=[validate.Length(min=1, max=200), not_blank])
     task_type = fields.String(
-        required=True, validate=validate.Length(min=1, max=64), metadata={"example": "bbox_2d"}
+        required=True,
+        validate=[validate.Length(min=1, max=64), not_blank],
+        metadata={"example": "bbox_2d"},
     )
     instructions = fields.String(load_default="", validate=validate.Length(max=20_000))
     unit_price = Price(required=True, data_key="unit_price", attribute="unit_price_micros")

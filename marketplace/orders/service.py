@@ -8,7 +8,7 @@ from sqlalchemy import Select, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from marketplace import clock
-from marketplace.db import keyset_page
+from marketplace.db import MAX_ID, find, keyset_page
 from marketplace.errors import Conflict, Invalid, NotFound
 from marketplace.identity.actor import Actor
 from marketplace.identity.models import Role
@@ -96,7 +96,9 @@ def _release_plan(plan: dict[str, Any]) -> ReleasePlan:
 
 def get_order(session: Session, actor: Actor, order_id: int) -> Order:
     """The order if the actor may see it; 404 otherwise, whether or not it exists."""
-    order = session.scalar(visible_orders(actor).where(Order.id == order_id))
+    order = None
+    if 0 < order_id <= MAX_ID:
+        order = session.scalar(visible_orders(actor).where(Order.id == order_id))
     if order is None:
         raise NotFound(f"No order {order_id}.", code="order_not_found")
     return order
@@ -170,7 +172,7 @@ def claim_batch(session: Session, actor: Actor, batch_id: int, team_id: int | No
     exactly one wins; the others get 409. Subscribers of `batch_claimed` run in
     the same unit of work.
     """
-    batch = session.get(Batch, batch_id)
+    batch = find(session, Batch, batch_id)
     if batch is None or (
         batch.status != BatchStatus.RELEASED and not _may_see_claimed(actor, batch)
     ):

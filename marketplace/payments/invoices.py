@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from marketplace import clock, ledger
-from marketplace.db import keyset_page
+from marketplace.db import MAX_ID, keyset_page
 from marketplace.errors import Conflict, NotFound
 from marketplace.identity.actor import Actor
 from marketplace.identity.models import Role
@@ -276,7 +276,9 @@ def visible_invoices(actor: Actor):
 
 def get_invoice(session: Session, actor: Actor, invoice_id: int) -> Invoice:
     """An invoice of the actor's client (any, for admins); 404 otherwise."""
-    invoice = session.scalar(visible_invoices(actor).where(Invoice.id == invoice_id))
+    invoice = None
+    if 0 < invoice_id <= MAX_ID:
+        invoice = session.scalar(visible_invoices(actor).where(Invoice.id == invoice_id))
     if invoice is None:
         raise NotFound(f"No invoice {invoice_id}.", code="invoice_not_found")
     return invoice

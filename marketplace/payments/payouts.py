@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from marketplace import ledger
-from marketplace.db import keyset_page
+from marketplace.db import find, keyset_page
 from marketplace.errors import NotFound
 from marketplace.identity.actor import Actor
 from marketplace.identity.models import Party, PartyKind, Role, User
@@ -102,7 +102,7 @@ def run_payouts(
 
 def get_run(session: Session, actor: Actor, run_id: int) -> PayoutRun:
     actor.require(Role.PLATFORM_ADMIN)
-    run = session.get(PayoutRun, run_id)
+    run = find(session, PayoutRun, run_id)
     if run is None:
         raise NotFound(f"No payout run {run_id}.", code="payout_run_not_found")
     return run

@@ -1,6 +1,9 @@
-from marshmallow import Schema, fields, validate
+from datetime import date, timedelta
 
-from marketplace.web import Amount, Currency, DecimalString, Price
+from marshmallow import Schema, ValidationError, fields, validate
+
+from marketplace import clock
+from marketplace.web import Amount, Currency, DecimalString, Price, not_blank
 
 
 class InvoiceLineOut(Schema):
@@ -29,14 +32,20 @@ class InvoiceOut(Schema):
     lines = fields.List(fields.Nested(InvoiceLineOut))
 
 
+def _not_in_the_future(day: date) -> None:
+    # It is already tomorrow somewhere: the latest date on Earth is UTC+14's.
+    if day > (clock.now() + timedelta(hours=14)).date():
+        raise ValidationError("A transfer cannot have been received in the future.")
+
+
 class BankTransferIn(Schema):
     amount = DecimalString(required=True, metadata={"type": "string", "example": "206.12"})
     reference = fields.String(
         required=True,
-        validate=validate.Length(min=1, max=200),
+        validate=[validate.Length(min=1, max=200), not_blank],
         metadata={"description": "The bank's reference; recording it twice records one payment."},
     )
-    received_on = fields.Date(required=True)
+    received_on = fields.Date(required=True, validate=lambda day: _not_in_the_future(day))
 
 
 class PaymentOut(Schema):

@@ -4,6 +4,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from marketplace.db import find
 from marketplace.errors import NotFound
 from marketplace.identity.actor import Actor
 from marketplace.identity.models import Role
@@ -68,7 +69,7 @@ def list_contracts(session: Session, actor: Actor) -> list[Contract]:
 
 def get_contract(session: Session, actor: Actor, contract_id: int) -> Contract:
     """One contract the actor is party to; 404 otherwise."""
-    contract = session.get(Contract, contract_id)
+    contract = find(session, Contract, contract_id)
     mine = actor.party_ids(*CONTRACT_ROLES)
     if contract is None or not (
         actor.is_platform_admin

@@ -1,6 +1,6 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from marketplace.web import PageArgs, Price
+from marketplace.web import FreeJSON, PageArgs, Price, not_blank
 from marketplace.workers.models import Decision, SubmissionStatus, TaskStatus
 
 
@@ -34,7 +34,7 @@ class TaskOut(Schema):
 
 
 class SubmitIn(Schema):
-    result = fields.Dict(keys=fields.String(), required=True)
+    result = FreeJSON(keys=fields.String(), required=True)
 
 
 class SubmissionListArgs(PageArgs):
@@ -58,7 +58,7 @@ class SubmissionOut(Schema):
 
 class DecisionIn(Schema):
     decision = fields.Enum(Decision, by_value=True, required=True)
-    reason = fields.String(load_default=None, validate=validate.Length(min=1, max=500))
+    reason = fields.String(load_default=None, validate=[validate.Length(min=1, max=500), not_blank])
 
     @validates_schema
     def _reason_for_rejection(self, data, **kwargs):

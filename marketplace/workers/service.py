@@ -6,7 +6,7 @@ from sqlalchemy import exists, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from marketplace import clock
-from marketplace.db import keyset_page
+from marketplace.db import MAX_ID, find, keyset_page
 from marketplace.errors import Conflict, Forbidden, NotFound
 from marketplace.identity.actor import Actor
 from marketplace.identity.models import Role
@@ -132,7 +132,7 @@ def my_tasks(session: Session, actor: Actor, *, status: TaskStatus, limit: int, 
 
 def submit(session: Session, actor: Actor, task_id: int, result: dict[str, Any]) -> Submission:
     """Record the annotator's result for a task she holds; a task is submitted once."""
-    task = session.get(Task, task_id)
+    task = find(session, Task, task_id)
     if task is None or task.annotator_user_id != actor.user_id:
         raise NotFound(f"No task {task_id} in your hands.", code="task_not_found")
     if task.status != TaskStatus.ASSIGNED:
@@ -177,7 +177,9 @@ def review(session: Session, actor: Actor, decisions: list[dict[str, Any]]) -> l
     found = {
         s.id: s
         for s in session.scalars(
-            select(Submission).where(Submission.id.in_(ids)).with_for_update(of=Submission)
+            select(Submission)
+            .where(Submission.id.in_([i for i in ids if 0 < i <= MAX_ID]))
+            .with_for_update(of=Submission)
         )
     }
     now = clock.now()
