@@ -78,4 +78,28 @@ def seed_demo(session: Session) -> bool:
         },
     )
     orders.publish_order(session, buyer, order.id)
+    ratings = orders.create_order(
+        session,
+        buyer,
+        {
+            "title": "Chatbot answers: rate each 1-5",
+            "task_type": "rating_1_5",
+            "instructions": "Rate how helpful and correct the answer is.",
+            "unit_price_micros": 300_000,  # 0.30 CNY per answer
+            "currency": "CNY",
+            "payment_terms_days": 30,
+            "batch_size": 40,
+            "items": [{"ref": f"conversation-{n:04d}"} for n in range(1, 401)],
+            # A drop every five minutes, so the demo shows one soon after it starts.
+            "release_plan": {
+                "cron": "*/5 * * * *",
+                "timezone": "Asia/Shanghai",
+                "batches_per_drop": 1,
+                "starts_at": None,
+                "ends_at": None,
+                "grace_minutes": 5,
+            },
+        },
+    )
+    orders.publish_order(session, buyer, ratings.id)
     return True

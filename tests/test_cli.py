@@ -56,8 +56,15 @@ def test_the_demo_loads_once_and_its_tokens_work(app, api):
     assert "already loaded" in again.output
     for _email, token in DEMO_TOKENS.values():
         assert token in again.output and api.get("/me", token).status == 200
-    [order] = api.get("/orders", DEMO_TOKENS["client_admin"][1]).body
-    assert (order["quantity"], order["unit_price"], order["status"]) == (2000, "0.1", "published")
+    client = DEMO_TOKENS["client_admin"][1]
+    boxes, ratings = api.get("/orders", client).body
+    assert (boxes["quantity"], boxes["unit_price"], boxes["status"]) == (2000, "0.1", "published")
+    assert {b["status"] for b in api.get(f"/orders/{boxes['id']}/batches", client).body} == {
+        "released"
+    }
+    assert ratings["release_plan"]["cron"] == "*/5 * * * *"
+    upcoming = api.get(f"/orders/{ratings['id']}/drops", client).body["upcoming"]
+    assert [drop["batch_count"] for drop in upcoming] == [1] * 5
 
 
 def test_a_payout_run_writes_the_bank_file_and_pays_once(app, api, cast, tmp_path):
