@@ -163,8 +163,15 @@ class FreeJSON(fields.Dict):
         return _plain_numbers(super()._deserialize(value, attr, data, **kwargs))
 
 
+# Free-form numbers beyond this magnitude are refused: they fit no JSON number a
+# reader can use, and turning 1e1000000 into an int alone takes half a minute.
+MAX_FREE_NUMBER_DIGITS = 18
+
+
 def _plain_numbers(value: Any) -> Any:
     if isinstance(value, Decimal):
+        if value.adjusted() >= MAX_FREE_NUMBER_DIGITS:
+            raise ValidationError(f"Numbers here must be below 1e{MAX_FREE_NUMBER_DIGITS}.")
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, dict):
         return {k: _plain_numbers(v) for k, v in value.items()}
