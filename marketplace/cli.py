@@ -5,7 +5,8 @@ marketplace create-user li.na@example.com --name "Li Na" --party 2 --role annota
 marketplace create-token li.na@example.com
 marketplace seed-demo
 marketplace payout-run --currency CNY
-marketplace run --host 127.0.0.1 --port 5000
+marketplace serve --host 127.0.0.1 --port 5000   (the API with an embedded scheduler)
+marketplace scheduler                          (the scheduler as its own process)
 """
 
 from decimal import Decimal

@@ -3,16 +3,15 @@
 from tests.support import ApiClient
 
 
-def post_order(
-    api: ApiClient,
-    client_token: str,
+def order_body(
     *,
-    items: int,
+    items: int = 1,
     price: str = "0.10",
     batch_size: int = 500,
     currency: str = "CNY",
-    publish: bool = True,
-) -> int:
+    release_plan: dict | None = None,
+) -> dict:
+    """A valid order of `items` boxes, as a client would post it."""
     body = {
         "title": "Boxes",
         "task_type": "bbox_2d",
@@ -22,6 +21,14 @@ def post_order(
         "batch_size": batch_size,
         "items": [{"ref": f"s3://set/{n:06d}.jpg"} for n in range(items)],
     }
+    if release_plan is not None:
+        body["release_plan"] = release_plan
+    return body
+
+
+def post_order(api: ApiClient, client_token: str, *, publish: bool = True, **order) -> int:
+    """Post (and publish) an order built by `order_body(**order)`; returns its id."""
+    body = order_body(**order)
     answer = api.post("/orders", client_token, body)
     assert answer.status == 201, answer.body
     if publish:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.flows import claim, post_order, review, set_rate, submit
+from tests.flows import claim, order_body, post_order, review, set_rate, submit
 
 pytestmark = pytest.mark.slow
 
@@ -158,15 +158,7 @@ def test_lists_show_nobody_else_s_objects(api, cast, world):
 
 def test_writes(api, cast, world):
     w = world
-    order_body = {
-        "title": "Boxes",
-        "task_type": "bbox_2d",
-        "unit_price": "0.10",
-        "currency": "CNY",
-        "payment_terms_days": 30,
-        "batch_size": 5,
-        "items": [{"ref": "a"}],
-    }
+    new_order = order_body(batch_size=5)
     tables = {  # denials first, then the allowed calls in order
         "publish": expect(404, admin=403, then=[("client", 200)]),
         "claim": expect(403, then=[("owner", 200), ("rival_owner", (409, "batch_taken"))]),
@@ -206,7 +198,7 @@ def test_writes(api, cast, world):
             "pay",
         ),
         ("POST", "/payout-runs", {"currency": "CNY"}, "payout"),
-        ("POST", "/orders", order_body, "post_order"),
+        ("POST", "/orders", new_order, "post_order"),
     ]
     wrong = []
     for method, path, body, name in calls:

@@ -11,6 +11,7 @@ from marketplace.identity.models import PartyKind, Role
 from marketplace.orders.models import Batch
 from marketplace.subcontract.models import Contract
 from marketplace.workers.models import Task
+from tests.flows import post_order
 from tests.support import all_at_once
 
 pytestmark = [pytest.mark.slow, pytest.mark.only_engine("postgresql")]
@@ -32,23 +33,8 @@ def team_owners(app, cast):
     return tokens
 
 
-def publish_order(api, cast, items, batch_size):
-    body = {
-        "title": "Boxes",
-        "task_type": "bbox_2d",
-        "unit_price": "0.10",
-        "currency": "CNY",
-        "payment_terms_days": 30,
-        "batch_size": batch_size,
-        "items": [{"ref": f"img-{n}"} for n in range(items)],
-    }
-    order = api.post("/orders", cast.client, body).body
-    api.post(f"/orders/{order['id']}/publish", cast.client)
-    return order["id"]
-
-
 def test_of_ten_teams_claiming_one_batch_exactly_one_wins(app, api, cast, team_owners):
-    order_id = publish_order(api, cast, items=5, batch_size=5)
+    order_id = post_order(api, cast.client, items=5, batch_size=5)
     [batch] = api.get(f"/orders/{order_id}/batches", cast.client).body
     answers = all_at_once(
         app, [lambda c, t=t: c.post(f"/batches/{batch['id']}/claim", t) for t in team_owners]
@@ -65,7 +51,7 @@ def test_of_ten_teams_claiming_one_batch_exactly_one_wins(app, api, cast, team_o
 
 
 def test_a_storm_of_claims_leaves_every_batch_with_one_team(app, api, cast, team_owners):
-    order_id = publish_order(api, cast, items=300, batch_size=10)  # 30 batches
+    order_id = post_order(api, cast.client, items=300, batch_size=10)  # 30 batches
 
     def claim_everything(client, token):
         won = 0
@@ -91,7 +77,7 @@ def test_a_storm_of_claims_leaves_every_batch_with_one_team(app, api, cast, team
 
 
 def test_concurrent_annotators_never_get_the_same_task(app, api, cast):
-    order_id = publish_order(api, cast, items=60, batch_size=60)
+    order_id = post_order(api, cast.client, items=60, batch_size=60)
     [batch] = api.get("/batches", cast.owner).body
     api.post(f"/batches/{batch['id']}/claim", cast.owner)
     api.put(f"/orders/{order_id}/piece-rate", cast.owner, {"unit_price": "0.06"})

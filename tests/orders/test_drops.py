@@ -9,25 +9,13 @@ from sqlalchemy import func, select
 from marketplace.db import db, unit_of_work
 from marketplace.orders.drops import occurrences, release_due_batches
 from marketplace.orders.models import Drop, ReleasePlan
+from tests.flows import order_body, post_order
 
 SHANGHAI_3AM = {"cron": "0 3 * * *", "timezone": "Asia/Shanghai", "batches_per_drop": 2}
 
 
 def post_planned_order(api, cast, plan, *, batches=6):
-    body = {
-        "title": "Boxes",
-        "task_type": "bbox_2d",
-        "unit_price": "0.10",
-        "currency": "CNY",
-        "payment_terms_days": 30,
-        "batch_size": 5,
-        "release_plan": plan,
-        "items": [{"ref": f"img-{n}"} for n in range(5 * batches)],
-    }
-    posted = api.post("/orders", cast.client, body)
-    assert posted.status == 201, posted.body
-    assert api.post(f"/orders/{posted.body['id']}/publish", cast.client).status == 200
-    return posted.body["id"]
+    return post_order(api, cast.client, items=5 * batches, batch_size=5, release_plan=plan)
 
 
 def release(app):
@@ -150,16 +138,7 @@ def test_drops_across_the_spring_gap_through_the_api(app, api, cast, frozen_cloc
     ],
 )
 def test_an_impossible_plan_is_refused(app, api, cast, plan_changes, code):
-    body = {
-        "title": "Boxes",
-        "task_type": "bbox_2d",
-        "unit_price": "0.10",
-        "currency": "CNY",
-        "payment_terms_days": 30,
-        "batch_size": 5,
-        "items": [{"ref": "x"}],
-        "release_plan": {**SHANGHAI_3AM, **plan_changes},
-    }
+    body = order_body(items=1, batch_size=5, release_plan={**SHANGHAI_3AM, **plan_changes})
     answer = api.post("/orders", cast.client, body)
     assert (answer.status, answer.error_code) == (422, code)
     assert api.get("/orders", cast.client).body == []
