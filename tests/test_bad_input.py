@@ -752,7 +752,7 @@ REVIEW_CASES = [
     ),
     case("rival reviews", f"rival_reviewer {REVIEW_WAITING}", 404, "submission_not_found", ACCEPT),
     case("annotator reviews", f"wang {REVIEW_WAITING}", 403, "forbidden", ACCEPT),
-    case("client reviews", f"client {REVIEW_WAITING}", 403, "forbidden", ACCEPT),
+    case("client reviews", f"client {REVIEW_WAITING}", 404, "submission_not_found", ACCEPT),
     # Many at once: all decisions apply, or none.
     case("reviews empty", REVIEWS, 422, "validation_failed", {"decisions": []}),
     case("reviews missing", REVIEWS, 422, "validation_failed", {}),

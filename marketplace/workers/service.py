@@ -169,8 +169,9 @@ def review(session: Session, actor: Actor, decisions: list[dict[str, Any]]) -> l
     work. An accepted item becomes billable at the team's current piece rate; a
     rejected one carries its reason.
     """
-    actor.require(*REVIEWER_ROLES)
-    my_teams = actor.party_ids(*REVIEWER_ROLES)
+    # A submission is visible to the members of its team (and admins): others get 404
+    # before any role is checked, as everywhere else.
+    visible_teams = actor.party_ids(Role.TEAM_OWNER, Role.REVIEWER, Role.ANNOTATOR)
     ids = [d["submission_id"] for d in decisions]
     if len(set(ids)) != len(ids):
         raise Conflict("A submission appears twice in one review.", code="duplicate_decision")
@@ -186,10 +187,13 @@ def review(session: Session, actor: Actor, decisions: list[dict[str, Any]]) -> l
     reviewed = []
     for decision in decisions:
         submission = found.get(decision["submission_id"])
-        if submission is None or submission.team_party_id not in my_teams:
+        if submission is None or not (
+            actor.is_platform_admin or submission.team_party_id in visible_teams
+        ):
             raise NotFound(
                 f"No submission {decision['submission_id']}.", code="submission_not_found"
             )
+        actor.require(*REVIEWER_ROLES, party_id=submission.team_party_id)
         if submission.annotator_user_id == actor.user_id:
             raise Forbidden("Nobody reviews her own work.", code="own_submission")
         if submission.status != SubmissionStatus.SUBMITTED:

@@ -1,251 +1,847 @@
-"""Every endpoint, called by every role: who may, who gets 403, who gets 404.
+"""Every endpoint, called by every role: who may, who gets 403, who gets 404, who gets 401.
 
-An object a party may not see answers 404 (its existence is not disclosed);
-one it may see but its role may not act on answers 403. Denied calls come first
-in each table, so a refusal that wrongly wrote something would show in the
-allowed call after it.
+The product's object-level rule: a party never reads or changes another party's
+orders, tasks, invoices or earnings, and an object it may not see answers 404
+(its existence is not disclosed); 403 is for an object the caller can see but
+whose action its role does not allow. Calls without a live token answer 401.
+
+The matrix is a list of rows (an endpoint, sometimes on several objects: the
+caller's own, another party's, one in another state) and one column per caller:
+the eleven people of the cast, a user who belongs to no party, and three
+callers without a live token (none, an unknown one, a revoked one). Each cell
+states the status and, for errors, the error code; successful answers are also
+checked for what they show (a list never holds another party's objects).
+
+Every cell runs against the same freshly built world (built through the API).
+After each call that is not a GET the database is compared, row by row, with
+the fresh world: a refused call must have written nothing, and after a call that
+changed anything the database is put back exactly as it was (rows and id
+sequences), so no cell sees what an earlier cell did. Reads are checked to
+write nothing at the end.
 """
 
-from dataclasses import dataclass
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
+from sqlalchemy import select, text
 
-from tests.flows import claim, order_body, post_order, review, set_rate, submit
+from marketplace.db import Base, db, unit_of_work
+from marketplace.identity import service as identity
+from marketplace.identity.models import Party, Role
+from marketplace.workers.models import Task, TaskStatus
+from tests.cast import PASSWORD, Cast
+from tests.flows import claim, order_body, post_order, review, set_rate
+from tests.support import ApiClient, Response
 
 pytestmark = pytest.mark.slow
 
-ROLES = [
+# The callers: the cast, a user with no membership, and three without a live token.
+PEOPLE = [
     "admin",
     "client",
     "owner",
     "reviewer",
     "li",
+    "wang",
+    "zhang",
     "rival_client",
     "rival_owner",
     "rival_reviewer",
     "rival_annotator",
+    "stranger",
 ]
-TEAM = ["owner", "reviewer", "li"]
-RIVALS = ["rival_client", "rival_owner", "rival_reviewer", "rival_annotator"]
-RIVAL_TEAM = ["rival_owner", "rival_reviewer", "rival_annotator"]
+ANONYMOUS, UNKNOWN, REVOKED = "no_token", "unknown_token", "revoked_token"
+CALLERS = [*PEOPLE, ANONYMOUS, UNKNOWN, REVOKED]
+GROUPS = {
+    "lotus": ("owner", "reviewer", "li", "wang", "zhang"),
+    "tiger": ("rival_owner", "rival_reviewer", "rival_annotator"),
+    "annotators": ("li", "wang", "zhang", "rival_annotator"),
+    "teams": (
+        "owner",
+        "reviewer",
+        "li",
+        "wang",
+        "zhang",
+        "rival_owner",
+        "rival_reviewer",
+        "rival_annotator",
+    ),
+}
+
+Want = tuple[int, str | None]  # status, and the error code for errors
+OK: Want = (200, None)
+CREATED: Want = (201, None)
+NO_CONTENT: Want = (204, None)
+FORBIDDEN: Want = (403, "forbidden")
+UNAUTHENTICATED = {
+    ANONYMOUS: (401, "missing_token"),
+    UNKNOWN: (401, "invalid_token"),
+    REVOKED: (401, "invalid_token"),
+}
+
+
+def missing(what: str) -> Want:
+    return (404, f"{what}_not_found")
+
+
+def conflict(code: str) -> Want:
+    return (409, code)
+
+
+def table(default: Want, **cells: Want) -> dict[str, Want]:
+    """What each caller should get: `default` for every person not named, a group name
+    (lotus, tiger, annotators, teams) for all its members, later names overriding
+    earlier ones; callers without a live token get 401."""
+    want = dict.fromkeys(PEOPLE, default)
+    for name, cell in cells.items():
+        for person in GROUPS.get(name, (name,)):
+            assert person in want, person
+            want[person] = cell
+    return {**want, **UNAUTHENTICATED}
+
+
+# --------------------------------------------------------------------------- the world
 
 
 @dataclass
 class World:
-    order: int  # Horizon's, published; Lotus holds its first batch
-    draft: int  # Horizon's, not published
-    rival_draft: int  # Acme's
-    free_batch: int  # a released batch of `order`
+    """Horizon's published order of 20 boxes in 4 batches of 5, at 0.10 CNY. Lotus holds
+    the first batch and pays 0.06; Li took 3 of its tasks and submitted 2, of which the
+    reviewer accepted one; that one is invoiced; a payout run found nothing to pay.
+    Horizon also has a draft, and Acme (the rival client) has one. Tiger holds nothing."""
+
+    cast: Cast
+    stranger: int  # the user id of the member of no party
+    tokens: dict[str, str | None]  # per caller
+    order: int
+    draft: int
+    rival_draft: int
+    batches: list[int]  # the order's, in sequence
+    held_batch: int  # Lotus's
+    free_batch: int  # released, unclaimed
     contract: int  # Horizon -> Lotus
-    li_task: int  # in Li's hands, not submitted
+    held_task: int  # in Li's hands
+    submitted_task: int  # Li's, submitted and waiting for review
+    open_task: int  # Lotus's, in nobody's hands
     accepted: int  # Li's submission, accepted and invoiced
-    waiting: list[int]  # Li's and Wang's submissions, waiting for review
+    waiting: int  # Li's submission, waiting for review
     invoice: int
+    invoice_total: str
     payout_run: int
 
+    def user(self, person: str) -> int:
+        return self.stranger if person == "stranger" else self.cast.user_ids[person]
 
-@pytest.fixture
-def world(api, cast) -> World:
+    def party(self, label: str) -> int:
+        return self.cast.party_ids[label]
+
+
+def expect_status(answer: Response, status: int) -> Any:
+    assert answer.status == status, (answer.status, answer.body)
+    return answer.body
+
+
+def build_world(app, api: ApiClient, cast: Cast) -> World:
+    with app.app_context(), unit_of_work() as session:
+        user = identity.create_user(
+            session, email="stranger@example.com", name="Stranger", password=PASSWORD
+        )
+        stranger_token = identity.issue_token(session, user, token="token-stranger")
+        stranger = user.id
     order = post_order(api, cast.client, items=20, batch_size=5)
     draft = post_order(api, cast.client, items=5, batch_size=5, publish=False)
     rival_draft = post_order(api, cast.rival_client, items=5, batch_size=5, publish=False)
     claim(api, cast.owner, order, batches=1)
     set_rate(api, cast.owner, order, "0.06")
-    [accepted, waiting_li] = submit(api, cast.li, 2)
-    li_task = api.post("/tasks/next", cast.li, {"count": 1}).body[0]["id"]
-    [waiting_wang] = submit(api, cast.wang, 1)
+    taken = expect_status(api.post("/tasks/next", cast.li, {"count": 3}), 200)
+    assert len(taken) == 3
+    accepted, waiting = (
+        expect_status(
+            api.post(f"/tasks/{task['id']}/submit", cast.li, {"result": {"boxes": [[1, 2, 3, 4]]}}),
+            201,
+        )["id"]
+        for task in taken[:2]
+    )
     review(api, cast.reviewer, accept=[accepted])
-    invoice = api.post(f"/orders/{order}/invoices", cast.admin).body["id"]
+    invoice = expect_status(api.post(f"/orders/{order}/invoices", cast.admin), 201)
+    run = expect_status(api.post("/payout-runs", cast.admin, {"currency": "CNY"}), 201)
+    login = {"email": "li@example.com", "password": PASSWORD}
+    revoked = expect_status(api.post("/auth/tokens", json=login), 201)["token"]
+    expect_status(api.delete("/auth/tokens/current", revoked), 204)
+    batches = expect_status(api.get(f"/orders/{order}/batches", cast.client), 200)
+    with app.app_context():
+        open_task = db.session.scalar(
+            select(Task.id).where(Task.status == TaskStatus.OPEN).order_by(Task.id).limit(1)
+        )
     return World(
+        cast=cast,
+        stranger=stranger,
+        tokens={
+            **cast.tokens,
+            "stranger": stranger_token,
+            ANONYMOUS: None,
+            UNKNOWN: "no-such-token",
+            REVOKED: revoked,
+        },
         order=order,
         draft=draft,
         rival_draft=rival_draft,
-        free_batch=api.get("/batches", cast.owner).body[0]["id"],
-        contract=api.get("/contracts", cast.owner).body[0]["id"],
-        li_task=li_task,
+        batches=[b["id"] for b in batches],
+        held_batch=next(b["id"] for b in batches if b["status"] == "claimed"),
+        free_batch=next(b["id"] for b in batches if b["status"] == "released"),
+        contract=expect_status(api.get("/contracts", cast.owner), 200)[0]["id"],
+        held_task=taken[2]["id"],
+        submitted_task=taken[1]["id"],
+        open_task=open_task,
         accepted=accepted,
-        waiting=[waiting_li, waiting_wang],
-        invoice=invoice,
-        payout_run=api.post("/payout-runs", cast.admin, {"currency": "CNY"}).body["id"],
+        waiting=waiting,
+        invoice=invoice["id"],
+        invoice_total=invoice["total"],
+        payout_run=run["id"],
     )
 
 
-def expect(default, *, then=(), **by_role):
-    """Expected status per role, in calling order: `default` for every role not named,
-    the named ones, and last the `then` pairs (the allowed calls that change the world)."""
-    last = dict(then)
-    table = {role: by_role.get(role, default) for role in ROLES if role not in last}
-    return {**table, **last}
+def snapshot(app) -> dict[str, list[tuple]]:
+    """Every row of every table."""
+    with app.app_context(), db.engine.connect() as connection:
+        return {
+            t.name: [tuple(row) for row in connection.execute(select(t).order_by(*t.primary_key))]
+            for t in Base.metadata.sorted_tables
+        }
 
 
-def check(api, cast, method, path, expected, body=None):
-    """Call as each role in the table's order; return the cells that answered otherwise."""
-    wrong = []
-    for role, want in expected.items():
-        answer = api.call(method, path, cast.tokens[role], json=body)
-        status, code = (want, None) if isinstance(want, int) else want
-        if answer.status != status or (code and answer.error_code != code):
+def sequences(app) -> dict[str, tuple]:
+    """Where PostgreSQL's id sequences stand (SQLite takes the next id from the rows)."""
+    with app.app_context(), db.engine.connect() as connection:
+        if connection.dialect.name != "postgresql":
+            return {}
+        names = connection.scalars(
+            text("SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema()")
+        ).all()
+        return {
+            name: tuple(
+                connection.execute(text(f'SELECT last_value, is_called FROM "{name}"')).one()
+            )
+            for name in names
+        }
+
+
+def restore(app, rows: dict[str, list[tuple]], positions: dict[str, tuple]) -> None:
+    """Put the database back exactly as `snapshot` and `sequences` saw it."""
+    tables = Base.metadata.sorted_tables
+    with app.app_context(), db.engine.begin() as connection:
+        for table_ in reversed(tables):
+            connection.execute(table_.delete())
+        for table_ in tables:
+            if rows[table_.name]:
+                keys = table_.columns.keys()
+                connection.execute(
+                    table_.insert(),
+                    [dict(zip(keys, row, strict=True)) for row in rows[table_.name]],
+                )
+        for name, (value, called) in positions.items():
+            connection.execute(
+                text("SELECT setval(:name, :value, :called)"),
+                {"name": f'"{name}"', "value": value, "called": called},
+            )
+
+
+# --------------------------------------------------------------------------- the rows
+
+Check = Callable[["Matrix", str, Response], str | None]
+
+
+@dataclass(frozen=True)
+class Row:
+    method: str
+    path: str  # formatted with the World's fields, e.g. "/orders/{order}"
+    want: dict[str, Want]
+    body: Callable[[World, str], Any] | dict | None = None
+    check: Check | None = None  # more about a successful answer; returns what is wrong
+    label: str = ""  # tells apart rows of one endpoint on the same object
+    prepare: Callable[[ApiClient, World], None] | None = field(default=None, compare=False)
+
+    @property
+    def name(self) -> str:
+        return f"{self.method} {self.path}{f' ({self.label})' if self.label else ''}"
+
+    @property
+    def route(self) -> str:
+        return re.sub(r"\{[^}]*\}", "{}", self.path.partition("?")[0])
+
+    def json(self, world: World, caller: str) -> Any:
+        return self.body(world, caller) if callable(self.body) else self.body
+
+
+def ids_are(expected: Callable[[World, str], set[int]]) -> Check:
+    def check(matrix: "Matrix", caller: str, answer: Response) -> str | None:
+        got = {row["id"] for row in answer.body}
+        want = expected(matrix.world, caller)
+        return None if got == want else f"ids {sorted(got)}, expected {sorted(want)}"
+
+    return check
+
+
+def id_is(attribute: str) -> Check:
+    def check(matrix: "Matrix", caller: str, answer: Response) -> str | None:
+        want = getattr(matrix.world, attribute)
+        return None if answer.body["id"] == want else f"id {answer.body['id']}, expected {want}"
+
+    return check
+
+
+def field_is(name: str, expected: Callable[[World, str], Any]) -> Check:
+    def check(matrix: "Matrix", caller: str, answer: Response) -> str | None:
+        want = expected(matrix.world, caller)
+        got = answer.body.get(name)
+        return None if got == want else f"{name} {got!r}, expected {want!r}"
+
+    return check
+
+
+def own_party(world: World, caller: str) -> int:
+    return world.party({"client": "horizon", "rival_client": "acme"}[caller])
+
+
+def orders_seen(world: World, caller: str) -> set[int]:
+    if caller == "admin":
+        return {world.order, world.draft, world.rival_draft}
+    if caller == "client":
+        return {world.order, world.draft}
+    if caller in GROUPS["lotus"]:
+        return {world.order}
+    return {world.rival_draft} if caller == "rival_client" else set()
+
+
+def only(*callers: str, of: Callable[[World], set[int]]) -> Callable[[World, str], set[int]]:
+    """`of(world)` for the named callers (or group names), nothing for everybody else."""
+    named = {person for name in callers for person in GROUPS.get(name, (name,))}
+    return lambda world, caller: of(world) if caller in named else set()
+
+
+def earnings_are(matrix: "Matrix", caller: str, answer: Response) -> str | None:
+    """Each sees only its own holdings: Li her 0.06, Lotus (its owner) its margin of 0.04,
+    the platform its fee of 0.01; nobody else has earned anything."""
+    w = matrix.world
+    expected = {
+        "admin": {("platform", w.party("platform"), "CNY", "0.01", "0.00", "0.00")},
+        "owner": {("team", w.party("lotus"), "CNY", "0.04", "0.00", "0.00")},
+        "li": {("annotator", w.party("lotus"), "CNY", "0.06", "0.00", "0.00")},
+    }.get(caller, set())
+    got = {
+        (h["holder"], h["party_id"], h["currency"], h["pending"], h["available"], h["paid"])
+        for h in answer.body["holdings"]
+    }
+    return None if got == expected else f"holdings {sorted(got)}, expected {sorted(expected)}"
+
+
+def bank_file_is_csv(matrix: "Matrix", caller: str, answer: Response) -> str | None:
+    header = "payout_id,payee,bank_account,currency,amount,reference"
+    return None if answer.text.splitlines() == [header] else f"bank file {answer.text!r}"
+
+
+def tasks_of_own_team(matrix: "Matrix", caller: str, answer: Response) -> str | None:
+    """Lotus's annotators get one task of Horizon's order; Tiger's holds no work, gets none."""
+    orders = [task["order_id"] for task in answer.body]
+    want = [] if caller == "rival_annotator" else [matrix.world.order]
+    return None if orders == want else f"tasks of orders {orders}, expected {want}"
+
+
+def credentials(world: World, caller: str, password: str = PASSWORD) -> dict:
+    """The caller's own e-mail; callers without a person log in as Li."""
+    person = caller if caller in PEOPLE else "li"
+    return {"email": f"{person}@example.com", "password": password}
+
+
+def logged_in(matrix: "Matrix", caller: str, answer: Response) -> str | None:
+    person = caller if caller in PEOPLE else "li"
+    me = matrix.api.get("/me", answer.body["token"])
+    want = matrix.world.user(person)
+    if (me.status, answer.body["user"]["id"], (me.body or {}).get("id")) != (200, want, want):
+        return f"the new token is {me.status} for user {(me.body or {}).get('id')}, not {want}"
+    return None
+
+
+def logged_out(matrix: "Matrix", caller: str, answer: Response) -> str | None:
+    """That token is dead; everybody else's still works."""
+    gone = matrix.api.get("/me", matrix.world.tokens[caller])
+    other = matrix.api.get("/me", matrix.world.tokens["client" if caller == "admin" else "admin"])
+    if (gone.status, gone.error_code, other.status) != (401, "invalid_token", 200):
+        return f"after logout: own token {gone.status}, another's {other.status}"
+    return None
+
+
+def accept_the_waiting_submission(api: ApiClient, world: World) -> None:
+    review(api, world.cast.reviewer, accept=[world.waiting])
+
+
+SUBMISSION_ROLES = dict(owner=OK, reviewer=OK, rival_owner=OK, rival_reviewer=OK)
+RESULT = {"result": {"boxes": [[5, 6, 70, 80]]}}
+
+READS = [
+    Row("GET", "/me", table(OK), check=field_is("id", lambda w, c: w.user(c))),
+    Row("GET", "/orders", table(OK), check=ids_are(orders_seen)),
+    Row(
+        "GET",
+        "/orders/{order}",
+        table(missing("order"), admin=OK, client=OK, lotus=OK),
+        check=id_is("order"),
+    ),
+    Row(
+        "GET", "/orders/{draft}", table(missing("order"), admin=OK, client=OK), check=id_is("draft")
+    ),
+    Row(
+        "GET",
+        "/orders/{rival_draft}",
+        table(missing("order"), admin=OK, rival_client=OK),
+        check=id_is("rival_draft"),
+    ),
+    Row(
+        "GET",
+        "/orders/{order}/batches",
+        table(missing("order"), admin=OK, client=OK, lotus=FORBIDDEN),
+        check=ids_are(lambda w, c: set(w.batches)),
+    ),
+    Row(
+        "GET",
+        "/orders/{rival_draft}/batches",
+        table(missing("order"), admin=OK, rival_client=OK),
+        check=ids_are(lambda w, c: set()),
+    ),
+    Row("GET", "/orders/{order}/drops", table(missing("order"), admin=OK, client=OK, lotus=OK)),
+    Row("GET", "/orders/{rival_draft}/drops", table(missing("order"), admin=OK, rival_client=OK)),
+    Row("GET", "/drops/upcoming", table(FORBIDDEN, admin=OK, teams=OK)),
+    Row(
+        "GET",
+        "/batches",
+        table(FORBIDDEN, admin=OK, teams=OK),
+        check=ids_are(lambda w, c: set(w.batches) - {w.held_batch}),
+    ),
+    Row(
+        "GET",
+        "/contracts",
+        table(OK),
+        check=ids_are(only("admin", "client", "owner", of=lambda w: {w.contract})),
+    ),
+    Row(
+        "GET",
+        "/contracts/{contract}",
+        table(missing("contract"), admin=OK, client=OK, owner=OK),
+        check=id_is("contract"),
+    ),
+    Row("GET", "/tasks", table(OK), check=ids_are(only("li", of=lambda w: {w.held_task}))),
+    Row(
+        "GET",
+        "/tasks?status=submitted",
+        table(OK),
+        check=ids_are(only("li", of=lambda w: {w.submitted_task})),
+    ),
+    Row(
+        "GET",
+        "/submissions",
+        table(FORBIDDEN, **SUBMISSION_ROLES),
+        check=ids_are(only("owner", "reviewer", of=lambda w: {w.waiting})),
+    ),
+    Row(
+        "GET",
+        "/submissions?status=accepted",
+        table(FORBIDDEN, **SUBMISSION_ROLES),
+        check=ids_are(only("owner", "reviewer", of=lambda w: {w.accepted})),
+    ),
+    Row(
+        "GET",
+        "/invoices",
+        table(OK),
+        check=ids_are(only("admin", "client", of=lambda w: {w.invoice})),
+    ),
+    Row(
+        "GET",
+        "/invoices/{invoice}",
+        table(missing("invoice"), admin=OK, client=OK),
+        check=id_is("invoice"),
+    ),
+    Row(
+        "GET",
+        "/invoices/{invoice}/payments",
+        table(missing("invoice"), admin=OK, client=OK),
+        check=ids_are(lambda w, c: set()),
+    ),
+    Row(
+        "GET",
+        "/payout-runs",
+        table(FORBIDDEN, admin=OK),
+        check=ids_are(lambda w, c: {w.payout_run}),
+    ),
+    Row("GET", "/payout-runs/{payout_run}", table(FORBIDDEN, admin=OK), check=id_is("payout_run")),
+    Row(
+        "GET",
+        "/payout-runs/{payout_run}/bank-file",
+        table(FORBIDDEN, admin=OK),
+        check=bank_file_is_csv,
+    ),
+    Row("GET", "/me/earnings", table(OK), check=earnings_are),
+    Row("GET", "/ledger/totals", table(FORBIDDEN, admin=OK)),
+]
+
+WRITES = [
+    # Orders: clients post their own; nobody posts for another client.
+    Row(
+        "POST",
+        "/orders",
+        table(FORBIDDEN, client=CREATED, rival_client=CREATED),
+        body=order_body(batch_size=5),
+        check=field_is("client_id", own_party),
+    ),
+    Row(
+        "POST",
+        "/orders",
+        table(FORBIDDEN, client=CREATED, rival_client=missing("client")),
+        body=lambda w, c: {**order_body(batch_size=5), "client_id": w.party("horizon")},
+        check=field_is("client_id", lambda w, c: w.party("horizon")),
+        label="for Horizon",
+    ),
+    Row(
+        "POST",
+        "/orders/{draft}/publish",
+        table(missing("order"), admin=FORBIDDEN, client=OK),
+        check=field_is("status", lambda w, c: "published"),
+    ),
+    Row(
+        "POST",
+        "/orders/{rival_draft}/publish",
+        table(missing("order"), admin=FORBIDDEN, rival_client=OK),
+        check=field_is("status", lambda w, c: "published"),
+    ),
+    Row(
+        "POST",
+        "/orders/{order}/publish",
+        table(
+            missing("order"), admin=FORBIDDEN, lotus=FORBIDDEN, client=conflict("order_not_draft")
+        ),
+    ),
+    # Claims: only team owners, for their own team. A released batch is on the board of
+    # every team; a claimed one stays visible to teams (a late claimer learns it lost).
+    Row(
+        "POST",
+        "/batches/{free_batch}/claim",
+        table(FORBIDDEN, owner=OK, rival_owner=OK),
+        body={},
+        check=field_is(
+            "claimed_by", lambda w, c: w.party({"owner": "lotus", "rival_owner": "tiger"}[c])
+        ),
+    ),
+    Row(
+        "POST",
+        "/batches/{free_batch}/claim",
+        table(FORBIDDEN, owner=missing("team"), rival_owner=OK),
+        body=lambda w, c: {"team_id": w.party("tiger")},
+        check=field_is("claimed_by", lambda w, c: w.party("tiger")),
+        label="for Tiger",
+    ),
+    Row(
+        "POST",
+        "/batches/{held_batch}/claim",
+        table(
+            FORBIDDEN,
+            owner=conflict("batch_taken"),
+            rival_owner=conflict("batch_taken"),
+            rival_client=missing("batch"),
+            stranger=missing("batch"),
+        ),
+        body={},
+    ),
+    # Piece rates: the owner of the team working the order.
+    Row(
+        "PUT",
+        "/orders/{order}/piece-rate",
+        table(missing("order"), admin=FORBIDDEN, client=FORBIDDEN, lotus=FORBIDDEN, owner=OK),
+        body={"unit_price": "0.05"},
+        check=field_is("team_id", lambda w, c: w.party("lotus")),
+    ),
+    Row(
+        "PUT",
+        "/orders/{rival_draft}/piece-rate",
+        table(missing("order"), admin=FORBIDDEN, rival_client=FORBIDDEN),
+        body={"unit_price": "0.05"},
+    ),
+    # Tasks: annotators take their own team's; only the holder submits.
+    Row(
+        "POST",
+        "/tasks/next",
+        table(FORBIDDEN, annotators=OK),
+        body={"count": 1},
+        check=tasks_of_own_team,
+    ),
+    Row(
+        "POST",
+        "/tasks/{held_task}/submit",
+        table(missing("task"), li=CREATED),
+        body=RESULT,
+        check=field_is("task_id", lambda w, c: w.held_task),
+    ),
+    Row(
+        "POST",
+        "/tasks/{submitted_task}/submit",
+        table(missing("task"), li=conflict("task_not_open")),
+        body=RESULT,
+    ),
+    Row("POST", "/tasks/{open_task}/submit", table(missing("task")), body=RESULT),
+    # Review: reviewers and owners of the submitting team. Li's submission is her own;
+    # she is no reviewer anyway (her own work is refused with own_submission, see below).
+    Row(
+        "POST",
+        "/submissions/{waiting}/review",
+        table(
+            FORBIDDEN,
+            owner=OK,
+            reviewer=OK,
+            client=missing("submission"),
+            rival_client=missing("submission"),
+            tiger=missing("submission"),
+            stranger=missing("submission"),
+        ),
+        body={"decision": "accept"},
+        check=field_is("status", lambda w, c: "accepted"),
+    ),
+    Row(
+        "POST",
+        "/submissions/{accepted}/review",
+        table(
+            FORBIDDEN,
+            owner=conflict("already_reviewed"),
+            reviewer=conflict("already_reviewed"),
+            client=missing("submission"),
+            rival_client=missing("submission"),
+            tiger=missing("submission"),
+            stranger=missing("submission"),
+        ),
+        body={"decision": "reject", "reason": "box misses the wheel"},
+    ),
+    Row(
+        "POST",
+        "/reviews",
+        table(
+            FORBIDDEN,
+            owner=OK,
+            reviewer=OK,
+            client=missing("submission"),
+            rival_client=missing("submission"),
+            tiger=missing("submission"),
+            stranger=missing("submission"),
+        ),
+        body=lambda w, c: {
+            "decisions": [
+                {"submission_id": w.waiting, "decision": "reject", "reason": "box misses the wheel"}
+            ]
+        },
+        check=lambda m, c, a: (
+            None if [s["status"] for s in a.body] == ["rejected"] else f"reviewed {a.body}"
+        ),
+    ),
+    # Money: the platform admin invoices, records payments and runs payouts.
+    Row(
+        "POST",
+        "/orders/{order}/invoices",
+        table(missing("order"), admin=CREATED, client=FORBIDDEN, lotus=FORBIDDEN),
+        check=field_is("client_id", lambda w, c: w.party("horizon")),
+        prepare=accept_the_waiting_submission,
+    ),
+    Row(
+        "POST",
+        "/orders/{rival_draft}/invoices",
+        table(missing("order"), admin=conflict("nothing_to_invoice"), rival_client=FORBIDDEN),
+        prepare=accept_the_waiting_submission,
+    ),
+    Row(
+        "POST",
+        "/invoices/{invoice}/payments",
+        table(missing("invoice"), admin=CREATED, client=FORBIDDEN),
+        body=lambda w, c: {
+            "amount": w.invoice_total,
+            "reference": "ICBC-20260302-0001",
+            "received_on": "2026-03-02",
+        },
+        check=field_is("invoice_id", lambda w, c: w.invoice),
+    ),
+    Row(
+        "POST",
+        "/payout-runs",
+        table(FORBIDDEN, admin=CREATED),
+        body={"currency": "CNY"},
+        check=field_is("payouts", lambda w, c: []),
+    ),
+    # Tokens: anyone logs in with a password (a token, live or not, is not looked at);
+    # logging out revokes the caller's own token only.
+    Row(
+        "POST",
+        "/auth/tokens",
+        {caller: CREATED for caller in CALLERS},
+        body=credentials,
+        check=logged_in,
+    ),
+    Row(
+        "POST",
+        "/auth/tokens",
+        {caller: (401, "invalid_credentials") for caller in CALLERS},
+        body=lambda w, c: credentials(w, c, password="wrong horse battery"),
+        label="wrong password",
+    ),
+    Row("DELETE", "/auth/tokens/current", table(NO_CONTENT), check=logged_out),
+]
+
+ROWS = READS + WRITES
+ROW_NAMES = [row.name for row in ROWS]
+assert len(set(ROW_NAMES)) == len(ROW_NAMES), "two rows share a name"
+
+
+# --------------------------------------------------------------------------- the runner
+
+
+class Matrix:
+    """Calls cells against a world; puts the world back after any call that changed it."""
+
+    def __init__(self, app, api: ApiClient, cast: Cast, prepare=None) -> None:
+        self.app, self.api = app, api
+        self.world = build_world(app, api, cast)
+        if prepare:
+            prepare(api, self.world)
+        self.fresh = snapshot(app)
+        self.positions = sequences(app)
+        self.restores = 0
+
+    def restore(self) -> None:
+        restore(self.app, self.fresh, self.positions)
+        assert snapshot(self.app) == self.fresh and sequences(self.app) == self.positions
+        self.restores += 1
+
+    def run(self, row: Row, caller: str) -> list[str]:
+        """Call the row as `caller`; what was wrong about the answer (nothing: [])."""
+        want = row.want[caller]
+        path = row.path.format(**vars(self.world))
+        body = row.json(self.world, caller)
+        answer = self.api.call(row.method, path, self.world.tokens[caller], json=body)
+        where = f"{row.name} as {caller}"
+        wrong = []
+        status, code = want
+        if answer.status != status or (code is not None and answer.error_code != code):
             wrong.append(
-                f"{method} {path} as {role}: {answer.status} {answer.error_code}, "
+                f"{where}: got {answer.status} {answer.error_code or ''}, "
                 f"expected {status} {code or ''}"
             )
-        if answer.status == 403:
-            assert answer.error_code == "forbidden", answer.body
-        if answer.status == 404:
-            assert answer.error_code.endswith("not_found"), answer.body
-    return wrong
+        elif answer.status < 300 and row.check and (problem := row.check(self, caller, answer)):
+            wrong.append(f"{where}: {problem}")
+        if answer.status >= 400:
+            error = (answer.body or {}).get("error", {})
+            if not (isinstance(error.get("code"), str) and isinstance(error.get("message"), str)):
+                wrong.append(f"{where}: not the JSON error shape: {answer.text[:200]}")
+        if row.method != "GET":
+            after = snapshot(self.app)
+            if after != self.fresh:
+                if answer.status >= 400:
+                    changed = sorted(t for t in after if after[t] != self.fresh[t])
+                    wrong.append(f"{where}: refused ({answer.status}) but changed {changed}")
+                self.restore()
+        return wrong
+
+    def run_rows(self, rows: list[Row]) -> list[str]:
+        wrong = []
+        for row in rows:
+            for caller in CALLERS:
+                wrong += self.run(row, caller)
+        return wrong
 
 
-def test_reads(api, cast, world):
-    w = world
-    visible_to_team = expect(404, admin=200, client=200, owner=200, reviewer=200, li=200)
-    client_only = expect(404, admin=200, client=200)
-    admin_only = expect(403, admin=200)
-    reads = {
-        "/me": expect(200),
-        "/orders": expect(200),
-        f"/orders/{w.order}": visible_to_team,
-        f"/orders/{w.draft}": client_only,
-        f"/orders/{w.rival_draft}": expect(404, admin=200, rival_client=200),
-        f"/orders/{w.order}/batches": expect(
-            404, admin=200, client=200, owner=403, reviewer=403, li=403
-        ),
-        "/batches": expect(200, client=403, rival_client=403),
-        f"/orders/{w.order}/drops": visible_to_team,
-        "/drops/upcoming": expect(200, client=403, rival_client=403),
-        "/contracts": expect(200),
-        f"/contracts/{w.contract}": expect(404, admin=200, client=200, owner=200),
-        "/tasks": expect(200),
-        "/submissions": expect(403, owner=200, reviewer=200, rival_owner=200, rival_reviewer=200),
-        "/invoices": expect(200),
-        f"/invoices/{w.invoice}": client_only,
-        f"/invoices/{w.invoice}/payments": client_only,
-        "/payout-runs": admin_only,
-        f"/payout-runs/{w.payout_run}": admin_only,
-        f"/payout-runs/{w.payout_run}/bank-file": admin_only,
-        "/me/earnings": expect(200),
-        "/ledger/totals": admin_only,
-    }
-    wrong = [cell for path, table in reads.items() for cell in check(api, cast, "GET", path, table)]
-    assert not wrong, "\n".join(wrong)
+# --------------------------------------------------------------------------- the tests
 
 
-def test_lists_show_nobody_else_s_objects(api, cast, world):
-    def ids(path, role):
-        return {row["id"] for row in api.get(path, cast.tokens[role]).body}
-
-    assert ids("/orders", "client") == {world.order, world.draft}
-    assert ids("/orders", "owner") == ids("/orders", "li") == {world.order}
-    assert ids("/orders", "rival_client") == {world.rival_draft}
-    assert ids("/orders", "rival_owner") == set()
-    assert ids("/orders", "admin") == {world.order, world.draft, world.rival_draft}
-    for role in [*RIVALS, "reviewer", "li"]:
-        assert ids("/contracts", role) == set(), role
-        assert ids("/invoices", role) == set(), role
-    assert ids("/invoices", "client") == {world.invoice}
-    assert ids("/tasks", "li") == {world.li_task}
-    for role in [*RIVALS, "owner", "reviewer", "client", "admin"]:
-        assert ids("/tasks", role) == set(), role
-    assert ids("/submissions", "reviewer") == set(world.waiting)
-    assert ids("/submissions", "rival_reviewer") == set()
-    for role in [*RIVALS, "client"]:
-        holdings = api.get("/me/earnings", cast.tokens[role]).body["holdings"]
-        assert all(h["party_name"] != "Lotus" for h in holdings), role
-    [mine] = api.get("/me/earnings", cast.li).body["holdings"]
-    assert (mine["holder"], mine["pending"]) == ("annotator", "0.06")
-    assert api.get("/me/earnings", cast.wang).body["holdings"] == []  # nothing accepted yet
-
-
-def test_writes(api, cast, world):
-    w = world
-    new_order = order_body(batch_size=5)
-    tables = {  # denials first, then the allowed calls in order
-        "publish": expect(404, admin=403, then=[("client", 200)]),
-        "claim": expect(403, then=[("owner", 200), ("rival_owner", (409, "batch_taken"))]),
-        "rate": expect(404, admin=403, client=403, reviewer=403, li=403, then=[("owner", 200)]),
-        "take": expect(403, then=[("li", 200), ("rival_annotator", 200)]),
-        "submit": expect(404, then=[("li", 201)]),
-        "review": expect(
-            403, rival_owner=404, rival_reviewer=404, then=[("reviewer", 200), ("owner", 409)]
-        ),
-        "bulk_review": expect(
-            403,
-            rival_owner=404,
-            rival_reviewer=404,
-            then=[("owner", 200), ("reviewer", (409, "already_reviewed"))],
-        ),
-        "pay": expect(404, client=403, then=[("admin", 201)]),
-        "payout": expect(403, then=[("admin", 201)]),
-        "post_order": expect(403, then=[("client", 201), ("rival_client", 201)]),
-    }
-    calls = [
-        ("POST", f"/orders/{w.draft}/publish", None, "publish"),
-        ("POST", f"/batches/{w.free_batch}/claim", None, "claim"),
-        ("PUT", f"/orders/{w.order}/piece-rate", {"unit_price": "0.05"}, "rate"),
-        ("POST", "/tasks/next", {"count": 1}, "take"),
-        ("POST", f"/tasks/{w.li_task}/submit", {"result": {"boxes": []}}, "submit"),
-        ("POST", f"/submissions/{w.waiting[0]}/review", {"decision": "accept"}, "review"),
-        (
-            "POST",
-            "/reviews",
-            {"decisions": [{"submission_id": w.waiting[1], "decision": "accept"}]},
-            "bulk_review",
-        ),
-        (
-            "POST",
-            f"/invoices/{w.invoice}/payments",
-            {"amount": "0.11", "reference": "T-1", "received_on": "2026-03-03"},
-            "pay",
-        ),
-        ("POST", "/payout-runs", {"currency": "CNY"}, "payout"),
-        ("POST", "/orders", new_order, "post_order"),
-    ]
-    wrong = []
-    for method, path, body, name in calls:
-        wrong += check(api, cast, method, path, tables[name], body)
-    assert not wrong, "\n".join(wrong)
-
-
-def test_invoicing_is_the_platform_admin_s(api, cast, world):
-    review(api, cast.reviewer, accept=[world.waiting[0]])
-    table = expect(404, client=403, owner=403, reviewer=403, li=403, then=[("admin", 201)])
-    wrong = check(api, cast, "POST", f"/orders/{world.order}/invoices", table)
-    assert not wrong, "\n".join(wrong)
-
-
-def test_logging_out_and_logging_in(api, cast, world):
-    for role in ROLES:
-        assert api.delete("/auth/tokens/current", cast.tokens[role]).status == 204
-        assert api.get("/me", cast.tokens[role]).error_code == "invalid_token"
-    login = api.post(
-        "/auth/tokens", json={"email": "li@example.com", "password": "correct horse battery"}
-    )
-    assert login.status == 201
-
-
-def test_every_endpoint_refuses_a_missing_or_unknown_token(app, api, cast, world):
-    routes = [
-        (method, rule.rule.removeprefix("/api/v1"))
+def test_the_matrix_covers_every_endpoint_and_every_caller(app):
+    """A new endpoint, or a row that names an endpoint that is gone, fails here."""
+    served = {
+        (method, re.sub(r"<[^>]*>", "{}", rule.rule.removeprefix("/api/v1")))
         for rule in app.url_map.iter_rules()
-        if rule.rule.startswith("/api/v1") and rule.rule != "/api/v1/auth/tokens"
-        for method in sorted(rule.methods - {"HEAD", "OPTIONS"})
-    ]
-    assert len(routes) >= 29
-    wrong = []
-    for method, rule in routes:
-        path = rule.replace("<int:", "").replace(">", "")
-        for segment in (
-            "order_id",
-            "batch_id",
-            "contract_id",
-            "task_id",
-            "submission_id",
-            "invoice_id",
-            "run_id",
-        ):
-            path = path.replace(segment, "1")
-        for token, code in ((None, "missing_token"), ("no-such-token", "invalid_token")):
-            answer = api.call(method, path, token, json={} if method != "GET" else None)
-            if (answer.status, answer.error_code) != (401, code):
-                wrong.append(f"{method} {path} with {token}: {answer.status} {answer.error_code}")
+        if rule.rule.startswith("/api/v1/")
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    covered = {(row.method, row.route) for row in ROWS}
+    assert covered == served, (sorted(served - covered), sorted(covered - served))
+    for row in ROWS:
+        assert list(row.want) == CALLERS, row.name
+
+
+def test_reads(app, api, cast, frozen_clock):
+    """Every GET, by every caller, on one world; reading writes nothing."""
+    matrix = Matrix(app, api, cast)
+    wrong = matrix.run_rows(READS)
+    changed = sorted(t for t, rows in snapshot(app).items() if rows != matrix.fresh[t])
+    assert not wrong and not changed, "\n".join([*wrong, f"reads changed {changed}"])
+
+
+WRITE_ENDPOINTS: dict[tuple[str, str], list[Row]] = {}
+for _row in WRITES:
+    WRITE_ENDPOINTS.setdefault((_row.method, _row.route), []).append(_row)
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        pytest.param(rows, id=f"{method} {route}")
+        for (method, route), rows in WRITE_ENDPOINTS.items()
+    ],
+)
+def test_writes(app, api, cast, frozen_clock, rows):
+    """Every write endpoint, by every caller, each call on a fresh world."""
+    [prepare] = {row.prepare for row in rows}
+    matrix = Matrix(app, api, cast, prepare=prepare)
+    wrong = matrix.run_rows(rows)
     assert not wrong, "\n".join(wrong)
+
+
+def test_nobody_reviews_own_work(app, api, cast, frozen_clock):
+    """A Lotus member who both annotates and reviews may review Wang's work but not her own:
+    403 own_submission, for one decision or in a bulk, and nothing changes."""
+    world = Matrix(app, api, cast).world
+    with app.app_context(), unit_of_work() as session:
+        lotus = session.get(Party, world.party("lotus"))
+        user = identity.create_user(session, email="mei@example.com", name="Mei", password=PASSWORD)
+        for role in (Role.ANNOTATOR, Role.REVIEWER):
+            identity.add_membership(session, user=user, party=lotus, role=role)
+        mei = identity.issue_token(session, user, token="token-mei")
+    [task] = expect_status(api.post("/tasks/next", mei, {"count": 1}), 200)
+    own = expect_status(api.post(f"/tasks/{task['id']}/submit", mei, RESULT), 201)["id"]
+    [task] = expect_status(api.post("/tasks/next", cast.wang, {"count": 1}), 200)
+    wangs = expect_status(api.post(f"/tasks/{task['id']}/submit", cast.wang, RESULT), 201)["id"]
+    assert {s["id"] for s in expect_status(api.get("/submissions", mei), 200)} == {
+        world.waiting,
+        own,
+        wangs,
+    }
+    before = snapshot(app)
+    refused = [
+        api.post(f"/submissions/{own}/review", mei, {"decision": "accept"}),
+        api.post("/reviews", mei, {"decisions": [{"submission_id": own, "decision": "accept"}]}),
+        api.post(
+            "/reviews",
+            mei,
+            {
+                "decisions": [
+                    {"submission_id": wangs, "decision": "accept"},
+                    {"submission_id": own, "decision": "accept"},
+                ]
+            },
+        ),
+    ]
+    assert [(a.status, a.error_code) for a in refused] == [(403, "own_submission")] * 3
+    assert snapshot(app) == before
+    assert api.post(f"/submissions/{wangs}/review", mei, {"decision": "accept"}).status == 200
+    assert (
+        api.post(f"/submissions/{own}/review", cast.reviewer, {"decision": "accept"}).status == 200
+    )
+    accepted = expect_status(api.get("/submissions?status=accepted", mei), 200)
+    assert {(s["id"], s["reviewer_id"]) for s in accepted} == {
+        (world.accepted, world.user("reviewer")),
+        (wangs, expect_status(api.get("/me", mei), 200)["id"]),
+        (own, world.user("reviewer")),
+    }
