@@ -45,7 +45,7 @@ class BankTransferIn(Schema):
         validate=[validate.Length(min=1, max=200), not_blank],
         metadata={"description": "The bank's reference; recording it twice records one payment."},
     )
-    received_on = fields.Date(required=True, validate=lambda day: _not_in_the_future(day))
+    received_on = fields.Date(required=True, validate=_not_in_the_future)
 
 
 class PaymentOut(Schema):
