@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from marketplace.errors import Forbidden
+from marketplace.errors import Forbidden, Invalid, NotFound
 from marketplace.identity.models import Role
 
 
@@ -32,3 +32,20 @@ class Actor:
             raise Forbidden(
                 "Your role does not allow this.", required_roles=[str(r) for r in roles]
             )
+
+    def acting_for(self, role: Role, requested: int | None, what: str) -> int:
+        """The party the actor acts for in `role`: the requested one, or its only one.
+
+        404 for a party it does not act for; 422 with the choices if it acts for
+        several and named none.
+        """
+        parties = self.party_ids(role)
+        if requested is not None:
+            if requested not in parties:
+                raise NotFound(f"No {what} {requested} that you act for.", code=f"{what}_not_found")
+            return requested
+        if len(parties) != 1:
+            raise Invalid(
+                f"Name the {what} you act for.", code=f"{what}_required", choices=sorted(parties)
+            )
+        return next(iter(parties))

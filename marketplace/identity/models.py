@@ -23,6 +23,9 @@ class Role(enum.StrEnum):
     PLATFORM_ADMIN = "platform_admin"
 
 
+# The roles of a team's members.
+TEAM_ROLES = (Role.TEAM_OWNER, Role.REVIEWER, Role.ANNOTATOR)
+
 ROLES_BY_PARTY_KIND = {
     PartyKind.CLIENT: {Role.CLIENT_ADMIN},
     PartyKind.TEAM: {Role.TEAM_OWNER, Role.REVIEWER, Role.ANNOTATOR},

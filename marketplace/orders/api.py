@@ -2,14 +2,22 @@ from flask.views import MethodView
 
 from marketplace.db import db, unit_of_work
 from marketplace.identity.auth import BEARER_AUTH, current_actor
-from marketplace.orders import service
+from marketplace.orders import claims, interest, rules, service, trials
 from marketplace.orders.schemas import (
+    AllotmentOut,
     BatchOut,
     ClaimIn,
+    ClaimRuleIn,
+    ClaimRuleOut,
+    InterestIn,
+    InterestOut,
     NextDropOut,
     OrderDropsOut,
     OrderIn,
     OrderOut,
+    TeamArgs,
+    TrialOut,
+    TrialScoreIn,
     ZoneArgs,
 )
 from marketplace.web import Blueprint, PageArgs
@@ -98,8 +106,101 @@ class ClaimBatch(MethodView):
     @blp.doc(security=BEARER_AUTH)
     @blp.arguments(ClaimIn)
     @blp.response(200, BatchOut)
-    @blp.alt_response(409, description="Another team claimed the batch first.")
+    @blp.alt_response(409, description="Taken first, not dropped, or against the order's rules.")
     def post(self, data, batch_id):
-        """Claim a released batch for your team; the first claimer wins, the rest get 409"""
+        """Claim a released batch for your team; the first claimer wins, the rest get 409
+
+        Also 409 when the order's trial or per-team limits forbid the claim
+        (`trial_required`, `trial_failed`, `trial_already_taken`,
+        `claim_limit_reached` with the limit in the details).
+        """
         with unit_of_work() as session:
-            return service.claim_batch(session, current_actor(), batch_id, data["team_id"])
+            return claims.claim_batch(session, current_actor(), batch_id, data["team_id"])
+
+
+@blp.route("/orders/<int:order_id>/interest")
+class OrderInterest(MethodView):
+    @blp.doc(security=BEARER_AUTH)
+    @blp.arguments(InterestIn)
+    @blp.response(200, InterestOut)
+    def put(self, data, order_id):
+        """Ask for batches of a lottery order's next drop (asking again replaces the count)"""
+        with unit_of_work() as session:
+            return interest.register_interest(
+                session, current_actor(), order_id, data["team_id"], data["batches"]
+            )
+
+    @blp.doc(security=BEARER_AUTH)
+    @blp.arguments(TeamArgs, location="query")
+    @blp.response(204)
+    def delete(self, args, order_id):
+        """Take back your team's interest in the order's next drop"""
+        with unit_of_work() as session:
+            interest.withdraw_interest(session, current_actor(), order_id, args["team_id"])
+
+
+@blp.route("/interests")
+class Interests(MethodView):
+    @blp.doc(security=BEARER_AUTH)
+    @blp.response(200, InterestOut(many=True))
+    def get(self):
+        """Your teams' interests in drops still to come"""
+        return interest.my_interests(db.session, current_actor())
+
+
+@blp.route("/drops/<int:drop_id>/allotment")
+class DropAllotment(MethodView):
+    @blp.doc(security=BEARER_AUTH)
+    @blp.response(200, AllotmentOut)
+    def get(self, drop_id):
+        """A drop's published lottery: seed, algorithm, and what each team asked and got"""
+        return service.drop_allotment(db.session, current_actor(), drop_id)
+
+
+@blp.route("/claim-rules")
+class ClaimRules(MethodView):
+    @blp.doc(security=BEARER_AUTH)
+    @blp.response(200, ClaimRuleOut(many=True))
+    def get(self):
+        """Your teams' standing claim rules"""
+        return rules.team_rules(db.session, current_actor())
+
+    @blp.doc(security=BEARER_AUTH)
+    @blp.arguments(ClaimRuleIn)
+    @blp.response(201, ClaimRuleOut)
+    def post(self, data):
+        """Save a standing rule: at each drop of matching orders, claim up to N batches"""
+        with unit_of_work() as session:
+            return rules.save_rule(session, current_actor(), data)
+
+
+@blp.route("/claim-rules/<int:rule_id>")
+class ClaimRuleById(MethodView):
+    @blp.doc(security=BEARER_AUTH)
+    @blp.response(204)
+    def delete(self, rule_id):
+        """Delete a standing claim rule"""
+        with unit_of_work() as session:
+            rules.delete_rule(session, current_actor(), rule_id)
+
+
+@blp.route("/orders/<int:order_id>/trials")
+class OrderTrials(MethodView):
+    @blp.doc(security=BEARER_AUTH)
+    @blp.response(200, TrialOut(many=True))
+    def get(self, order_id):
+        """The order's trials and their scores (a team sees its own)"""
+        return trials.order_trials(db.session, current_actor(), order_id)
+
+
+@blp.route("/batches/<int:batch_id>/trial-score")
+class TrialScore(MethodView):
+    @blp.doc(security=BEARER_AUTH)
+    @blp.arguments(TrialScoreIn)
+    @blp.response(200, TrialOut)
+    def post(self, data, batch_id):
+        """Score a team's finished trial batch (the order's client, once)"""
+        with unit_of_work() as session:
+            return trials.score_trial(
+                session, current_actor(), batch_id, data["score"], data["note"]
+            )

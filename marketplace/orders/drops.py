@@ -5,7 +5,9 @@ moment). Whoever inserts that row releases the drop's batches; a second
 scheduler (or a second run) finds the row taken and does nothing, so two
 processes never release one drop twice. An occurrence found late, because the
 scheduler was down, is released if it is no later than the plan's grace time,
-and recorded as skipped with the reason otherwise; never both.
+and recorded as skipped with the reason otherwise; never both. A released drop
+first runs its lottery (orders/lottery.py) for the teams that asked in advance;
+what is left is on the board, first come.
 """
 
 from collections.abc import Iterator
@@ -20,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from marketplace import clock
 from marketplace.errors import Invalid
+from marketplace.orders.lottery import allot_drop
 from marketplace.orders.models import (
     Batch,
     BatchStatus,
@@ -116,17 +119,24 @@ def _take(
     except IntegrityError:
         return None
     if released:
+        # Items returned from an expired lease go out first, in the next drop.
         next_batches = (
             select(Batch.id)
             .where(Batch.order_id == order.id, Batch.status == BatchStatus.SCHEDULED)
-            .order_by(Batch.seq)
+            .order_by(Batch.returned_from_batch_id.is_(None), Batch.seq)
             .limit(plan.batches_per_drop)
         )
-        drop.batch_count = session.execute(
+        released_ids = session.scalars(
             update(Batch)
             .where(Batch.id.in_(next_batches), Batch.status == BatchStatus.SCHEDULED)
             .values(status=BatchStatus.RELEASED, released_at=now, drop_id=drop.id)
-        ).rowcount
+            .returning(Batch.id)
+        ).all()
+        drop.batch_count = len(released_ids)
+        batches = session.scalars(
+            select(Batch).where(Batch.id.in_(released_ids)).order_by(Batch.seq)
+        ).all()
+        allot_drop(session, order, drop, list(batches))
     return drop
 
 

@@ -29,7 +29,19 @@ class OrderStatus(enum.StrEnum):
 class BatchStatus(enum.StrEnum):
     SCHEDULED = "scheduled"  # cut, waiting for its drop
     RELEASED = "released"
-    CLAIMED = "claimed"
+    CLAIMED = "claimed"  # held by a team, being worked
+    FINISHED = "finished"  # every item submitted
+    EXPIRED = "expired"  # the lease ran out; unfinished items went back to the board
+
+
+class BatchKind(enum.StrEnum):
+    REGULAR = "regular"
+    TRIAL = "trial"
+
+
+class ClaimMode(enum.StrEnum):
+    FIRST_COME = "first_come"
+    LOTTERY = "lottery"
 
 
 class DropStatus(enum.StrEnum):
@@ -58,6 +70,16 @@ class Order(Entity, Base):
     batch_size: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16), default=OrderStatus.DRAFT)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claim_mode: Mapped[str] = mapped_column(String(16), default=ClaimMode.FIRST_COME)
+    # Per team: batches held at once, and batches claimed from one drop (None: no limit).
+    max_batches_held: Mapped[int | None] = mapped_column(Integer)
+    max_batches_per_drop: Mapped[int | None] = mapped_column(Integer)
+    # A claimed batch must be finished this long after its claim (None: no lease).
+    lease_hours: Mapped[int | None] = mapped_column(Integer)
+    # Trial batches, cut first and released at publication; one per team.
+    trial_batches: Mapped[int] = mapped_column(Integer, default=0)
+    trial_batch_size: Mapped[int | None] = mapped_column(Integer)
+    trial_pass_score: Mapped[int | None] = mapped_column(Integer)
     client: Mapped[Party] = relationship(lazy="joined")
     release_plan: Mapped["ReleasePlan | None"] = relationship(lazy="selectin")
 
@@ -83,16 +105,23 @@ class Batch(Entity, Base):
     __table_args__ = (
         UniqueConstraint("order_id", "seq"),
         Index("ix_batches_status_order", "status", "order_id"),
+        Index("ix_batches_holder", "order_id", "claimed_by_party_id", "status"),
+        Index("ix_batches_lease", "status", "lease_expires_at"),
     )
 
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
     seq: Mapped[int] = mapped_column(Integer)
     item_count: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16), default=BatchKind.REGULAR)
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     drop_id: Mapped[int | None] = mapped_column(ForeignKey("drops.id"), index=True)
     claimed_by_party_id: Mapped[int | None] = mapped_column(ForeignKey("parties.id"), index=True)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Items sent back to the board when the lease expired, and the batch they went to.
+    returned_items: Mapped[int] = mapped_column(Integer, default=0)
+    returned_from_batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"))
     order: Mapped[Order] = relationship(lazy="joined")
 
 
@@ -133,3 +162,77 @@ class Drop(Entity, Base):
     lateness_seconds: Mapped[int] = mapped_column(Integer)
     batch_count: Mapped[int] = mapped_column(Integer)
     reason: Mapped[str | None] = mapped_column(String(300))
+    # Published with the allotment, so any team can re-run it (orders/lottery.py).
+    lottery_seed: Mapped[str | None] = mapped_column(String(64))
+    lottery_algorithm: Mapped[str | None] = mapped_column(String(64))
+    allotments: Mapped[list["Allotment"]] = relationship(
+        lazy="selectin", order_by="Allotment.rank_key"
+    )
+
+
+class Claimant(Entity, Base):
+    """A team's standing on one order: its trial, and the row its claims lock.
+
+    Claims of an order with limits or a trial lock this row first, so one team's
+    concurrent claims are counted one after another and never overshoot a limit.
+    """
+
+    __tablename__ = "claimants"
+    __table_args__ = (UniqueConstraint("order_id", "team_party_id"),)
+
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
+    team_party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"), index=True)
+    trial_batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"))
+    trial_score: Mapped[int | None] = mapped_column(Integer)
+    trial_passed: Mapped[bool | None] = mapped_column()
+    trial_scored_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    trial_scored_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    trial_note: Mapped[str | None] = mapped_column(String(1000))
+
+
+class Interest(Entity, Base):
+    """A team's wish for batches of one coming lottery drop."""
+
+    __tablename__ = "interests"
+    __table_args__ = (
+        UniqueConstraint("order_id", "scheduled_at", "team_party_id"),
+        CheckConstraint("batches > 0", name="positive_batches"),
+    )
+
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
+    scheduled_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    team_party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"))
+    batches: Mapped[int] = mapped_column(Integer)
+    registered_by_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+
+class ClaimRule(Entity, Base):
+    """A team's standing claim: at each drop of a matching order, up to so many batches."""
+
+    __tablename__ = "claim_rules"
+    __table_args__ = (CheckConstraint("batches_per_drop > 0", name="positive_batches"),)
+
+    team_party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"), index=True)
+    created_by_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    batches_per_drop: Mapped[int] = mapped_column(Integer)
+    task_type: Mapped[str | None] = mapped_column(String(64))
+    client_party_id: Mapped[int | None] = mapped_column(ForeignKey("parties.id"))
+    currency: Mapped[str | None] = mapped_column(String(3))
+    min_unit_price_micros: Mapped[int | None] = mapped_column(BigInteger)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
+
+
+class Allotment(Entity, Base):
+    """One team's line of a drop's published allotment: what it asked, what it got, why."""
+
+    __tablename__ = "allotments"
+    __table_args__ = (UniqueConstraint("drop_id", "team_party_id"),)
+
+    drop_id: Mapped[int] = mapped_column(ForeignKey("drops.id"))
+    team_party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"))
+    source: Mapped[str] = mapped_column(String(16))  # interest or rule
+    wanted: Mapped[int] = mapped_column(Integer)
+    allowed: Mapped[int] = mapped_column(Integer)  # wanted, cut to the order's limits
+    rank_key: Mapped[str] = mapped_column(String(64))
+    batch_ids: Mapped[list[int]] = mapped_column(JSON)
+    note: Mapped[str | None] = mapped_column(String(300))

@@ -1,5 +1,6 @@
 from marshmallow import Schema, fields, validate
 
+from marketplace.orders.models import ClaimMode
 from marketplace.web import Currency, FreeJSON, Price, not_blank
 
 MAX_ITEMS = 100_000
@@ -53,6 +54,39 @@ class ReleasePlanOut(Schema):
     grace_minutes = fields.Function(lambda plan: plan.grace_seconds // 60)
 
 
+class LimitsIn(Schema):
+    batches_held = fields.Integer(
+        strict=True,
+        load_default=None,
+        validate=validate.Range(min=1, max=100_000),
+        metadata={"description": "Unfinished batches one team may hold at once."},
+    )
+    batches_per_drop = fields.Integer(
+        strict=True,
+        load_default=None,
+        validate=validate.Range(min=1, max=100_000),
+        metadata={"description": "Batches one team may claim from one drop."},
+    )
+
+
+class TrialIn(Schema):
+    batches = fields.Integer(
+        strict=True,
+        required=True,
+        validate=validate.Range(min=1, max=1_000),
+        metadata={"description": "How many teams may try (one trial batch each)."},
+    )
+    batch_size = fields.Integer(
+        strict=True, required=True, validate=validate.Range(min=1, max=MAX_ITEMS)
+    )
+    pass_score = fields.Integer(
+        strict=True,
+        required=True,
+        validate=validate.Range(min=0, max=100),
+        metadata={"description": "A trial scored at least this (of 100) passes."},
+    )
+
+
 class OrderIn(Schema):
     client_id = fields.Integer(
         strict=True,
@@ -91,6 +125,29 @@ class OrderIn(Schema):
             "releases every batch at once."
         },
     )
+    claim_mode = fields.String(
+        load_default=ClaimMode.FIRST_COME.value,
+        validate=validate.OneOf([m.value for m in ClaimMode]),
+        metadata={
+            "description": "`lottery`: teams register interest before each drop and the "
+            "batches are allotted by a published, seeded lottery; the rest go first-come."
+        },
+    )
+    limits = fields.Nested(LimitsIn, load_default=None)
+    lease_hours = fields.Integer(
+        strict=True,
+        load_default=None,
+        validate=validate.Range(min=1, max=24 * 366),
+        metadata={
+            "description": "A claimed batch must be finished within this many hours; then "
+            "its unfinished items go back to the board in the next drop."
+        },
+    )
+    trial = fields.Nested(
+        TrialIn,
+        load_default=None,
+        metadata={"description": "Teams must pass a scored trial batch before regular claims."},
+    )
 
 
 class OrderOut(Schema):
@@ -109,17 +166,45 @@ class OrderOut(Schema):
     created_at = fields.DateTime()
     published_at = fields.DateTime(allow_none=True)
     release_plan = fields.Nested(ReleasePlanOut, allow_none=True)
+    claim_mode = fields.String()
+    limits = fields.Function(
+        lambda order: {
+            "batches_held": order.max_batches_held,
+            "batches_per_drop": order.max_batches_per_drop,
+        }
+    )
+    lease_hours = fields.Integer(allow_none=True)
+    trial = fields.Function(
+        lambda order: (
+            {
+                "batches": order.trial_batches,
+                "batch_size": order.trial_batch_size,
+                "pass_score": order.trial_pass_score,
+            }
+            if order.trial_batches
+            else None
+        )
+    )
 
 
 class BatchOut(Schema):
     id = fields.Integer()
     order_id = fields.Integer()
     seq = fields.Integer()
+    kind = fields.String(metadata={"description": "regular or trial"})
     item_count = fields.Integer()
-    status = fields.String()
+    status = fields.String(
+        metadata={"description": "scheduled, released, claimed, finished or expired"}
+    )
     released_at = fields.DateTime(allow_none=True)
+    drop_id = fields.Integer(allow_none=True)
     claimed_by = fields.Integer(attribute="claimed_by_party_id", allow_none=True)
     claimed_at = fields.DateTime(allow_none=True)
+    lease_expires_at = fields.DateTime(allow_none=True)
+    returned_items = fields.Integer(
+        metadata={"description": "Unfinished items sent back to the board when the lease expired."}
+    )
+    returned_from_batch_id = fields.Integer(allow_none=True)
     title = fields.String(attribute="order.title")
     task_type = fields.String(attribute="order.task_type")
     client_name = fields.String(attribute="order.client.name")
@@ -147,12 +232,14 @@ class ZoneArgs(Schema):
 
 
 class DropOut(Schema):
+    id = fields.Integer()
     scheduled_at = fields.DateTime()
     status = fields.String(metadata={"description": "released or skipped"})
     taken_at = fields.DateTime()
     lateness_seconds = fields.Integer()
     batch_count = fields.Integer()
     reason = fields.String(allow_none=True)
+    lottery_seed = fields.String(allow_none=True)
 
 
 class UpcomingDropOut(Schema):
@@ -173,3 +260,84 @@ class NextDropOut(UpcomingDropOut):
     client_name = fields.String()
     unit_price = Price(attribute="unit_price_micros")
     currency = fields.String()
+
+
+class TeamArgs(Schema):
+    team_id = fields.Integer(
+        load_default=None, metadata={"description": "Needed only if you own several teams."}
+    )
+
+
+class InterestIn(ClaimIn):
+    batches = fields.Integer(
+        strict=True,
+        required=True,
+        validate=validate.Range(min=1, max=100_000),
+        metadata={"description": "How many batches of the next drop your team wants."},
+    )
+
+
+class InterestOut(Schema):
+    order_id = fields.Integer()
+    team_id = fields.Integer(attribute="team_party_id")
+    scheduled_at = fields.DateTime(metadata={"description": "The drop this interest is for."})
+    batches = fields.Integer()
+    registered_at = fields.DateTime(attribute="created_at")
+
+
+class ClaimRuleIn(ClaimIn):
+    batches_per_drop = fields.Integer(
+        strict=True, required=True, validate=validate.Range(min=1, max=100_000)
+    )
+    task_type = fields.String(load_default=None, validate=validate.Length(min=1, max=64))
+    client_id = fields.Integer(strict=True, load_default=None, attribute="client_party_id")
+    currency = Currency(load_default=None)
+    min_unit_price = Price(load_default=None, attribute="min_unit_price_micros")
+    order_id = fields.Integer(strict=True, load_default=None)
+
+
+class ClaimRuleOut(Schema):
+    id = fields.Integer()
+    team_id = fields.Integer(attribute="team_party_id")
+    batches_per_drop = fields.Integer()
+    task_type = fields.String(allow_none=True)
+    client_id = fields.Integer(attribute="client_party_id", allow_none=True)
+    currency = fields.String(allow_none=True)
+    min_unit_price = Price(attribute="min_unit_price_micros", allow_none=True)
+    order_id = fields.Integer(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class TrialScoreIn(Schema):
+    score = fields.Integer(strict=True, required=True, validate=validate.Range(min=0, max=100))
+    note = fields.String(load_default=None, validate=validate.Length(max=1000))
+
+
+class TrialOut(Schema):
+    order_id = fields.Integer()
+    team_id = fields.Integer(attribute="team_party_id")
+    batch_id = fields.Integer(attribute="trial_batch_id")
+    score = fields.Integer(attribute="trial_score", allow_none=True)
+    passed = fields.Boolean(attribute="trial_passed", allow_none=True)
+    note = fields.String(attribute="trial_note", allow_none=True)
+    scored_at = fields.DateTime(attribute="trial_scored_at", allow_none=True)
+
+
+class AllotmentLineOut(Schema):
+    team_id = fields.Integer(attribute="team_party_id")
+    source = fields.String(metadata={"description": "interest or rule"})
+    wanted = fields.Integer()
+    allowed = fields.Integer(metadata={"description": "wanted, cut to the order's limits"})
+    rank_key = fields.String(metadata={"description": 'SHA-256 hex of "{seed}:{team_id}"'})
+    batch_ids = fields.List(fields.Integer())
+    note = fields.String(allow_none=True)
+
+
+class AllotmentOut(Schema):
+    drop_id = fields.Integer(attribute="id")
+    order_id = fields.Integer()
+    scheduled_at = fields.DateTime()
+    batch_count = fields.Integer()
+    seed = fields.String(attribute="lottery_seed", allow_none=True)
+    algorithm = fields.String(attribute="lottery_algorithm", allow_none=True)
+    lines = fields.List(fields.Nested(AllotmentLineOut), attribute="allotments")

@@ -4,41 +4,26 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, insert, or_, select, update
+from sqlalchemy import Select, case, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from marketplace import clock
 from marketplace.db import MAX_ID, find, keyset_page
 from marketplace.errors import Conflict, Invalid, NotFound
 from marketplace.identity.actor import Actor
-from marketplace.identity.models import Role
+from marketplace.identity.models import TEAM_ROLES, Role
 from marketplace.orders.drops import check_plan, history, upcoming, zone_named
-from marketplace.orders.events import batch_claimed
 from marketplace.orders.models import (
     Batch,
+    BatchKind,
     BatchStatus,
+    ClaimMode,
     Drop,
     Item,
     Order,
     OrderStatus,
     ReleasePlan,
 )
-
-TEAM_ROLES = (Role.TEAM_OWNER, Role.REVIEWER, Role.ANNOTATOR)
-
-
-def _only_party(actor: Actor, role: Role, requested: int | None, what: str) -> int:
-    """The party the actor acts for in `role`: the requested one, or its only one."""
-    parties = actor.party_ids(role)
-    if requested is not None:
-        if requested not in parties:
-            raise NotFound(f"No {what} {requested} that you act for.", code=f"{what}_not_found")
-        return requested
-    if len(parties) != 1:
-        raise Invalid(
-            f"Name the {what} you act for.", code=f"{what}_required", choices=sorted(parties)
-        )
-    return next(iter(parties))
 
 
 def visible_orders(actor: Actor) -> Select:
@@ -62,12 +47,36 @@ def create_order(session: Session, actor: Actor, data: dict[str, Any]) -> Order:
     order is published.
     """
     actor.require(Role.CLIENT_ADMIN)
-    client_id = _only_party(actor, Role.CLIENT_ADMIN, data.pop("client_id", None), "client")
+    client_id = actor.acting_for(Role.CLIENT_ADMIN, data.pop("client_id", None), "client")
     items = data.pop("items")
     plan = data.pop("release_plan", None)
-    order = Order(client_party_id=client_id, quantity=len(items), **data)
+    limits = data.pop("limits", None) or {}
+    trial = data.pop("trial", None)
+    order = Order(
+        client_party_id=client_id,
+        quantity=len(items),
+        max_batches_held=limits.get("batches_held"),
+        max_batches_per_drop=limits.get("batches_per_drop"),
+        **data,
+    )
     if plan is not None:
         order.release_plan = _release_plan(plan)
+    elif order.claim_mode == ClaimMode.LOTTERY:
+        raise Invalid(
+            "A lottery allots the batches of scheduled drops: give the order a release plan.",
+            code="lottery_needs_release_plan",
+        )
+    if trial is not None:
+        if trial["batches"] * trial["batch_size"] >= len(items):
+            raise Invalid(
+                "The trial batches would take every item; leave items for the regular batches.",
+                code="trial_too_large",
+                trial_items=trial["batches"] * trial["batch_size"],
+                quantity=len(items),
+            )
+        order.trial_batches = trial["batches"]
+        order.trial_batch_size = trial["batch_size"]
+        order.trial_pass_score = trial["pass_score"]
     session.add(order)
     session.flush()
     session.execute(
@@ -104,15 +113,32 @@ def get_order(session: Session, actor: Actor, order_id: int) -> Order:
     return order
 
 
+def open_order(session: Session, actor: Actor, order_id: int) -> Order:
+    """A published order as teams see it on the board (and its client and admins); else 404."""
+    order = None
+    if 0 < order_id <= MAX_ID:
+        order = session.get(Order, order_id)
+    if order is None or not (
+        (
+            order.status == OrderStatus.PUBLISHED
+            and actor.party_ids(*TEAM_ROLES, Role.PLATFORM_ADMIN)
+        )
+        or order.client_party_id in actor.party_ids(Role.CLIENT_ADMIN)
+    ):
+        raise NotFound(f"No order {order_id}.", code="order_not_found")
+    return order
+
+
 def list_orders(session: Session, actor: Actor, *, limit: int, after: int) -> list[Order]:
     return keyset_page(session, visible_orders(actor), limit=limit, after=after)
 
 
 def publish_order(session: Session, actor: Actor, order_id: int) -> Order:
-    """Cut a draft order into batches of `batch_size` items.
+    """Cut a draft order into its trial batches, then batches of `batch_size` items.
 
-    Without a release plan every batch is released at once; with one they wait,
-    scheduled, for the plan's drops (`release_due_batches`).
+    Trial batches are released at once. Without a release plan so is every
+    regular batch; with one they wait, scheduled, for the plan's drops
+    (`release_due_batches`).
     """
     order = get_order(session, actor, order_id)
     actor.require(Role.CLIENT_ADMIN, party_id=order.client_party_id)
@@ -120,25 +146,42 @@ def publish_order(session: Session, actor: Actor, order_id: int) -> Order:
         raise Conflict("The order is already published.", code="order_not_draft")
     now = clock.now()
     scheduled = order.release_plan is not None
-    batch_count = -(-order.quantity // order.batch_size)
+    trial_size = order.trial_batch_size or 1
+    trial_items = order.trial_batches * trial_size
+    regular_items = order.quantity - trial_items
+    trials = [
+        {"kind": BatchKind.TRIAL, "item_count": trial_size, "status": BatchStatus.RELEASED}
+        for _ in range(order.trial_batches)
+    ]
+    regulars = [
+        {
+            "kind": BatchKind.REGULAR,
+            "item_count": min(order.batch_size, regular_items - n * order.batch_size),
+            "status": BatchStatus.SCHEDULED if scheduled else BatchStatus.RELEASED,
+        }
+        for n in range(-(-regular_items // order.batch_size))
+    ]
     session.execute(
         insert(Batch),
         [
             {
+                **batch,
                 "order_id": order.id,
                 "seq": seq,
-                "item_count": min(order.batch_size, order.quantity - (seq - 1) * order.batch_size),
-                "status": BatchStatus.SCHEDULED if scheduled else BatchStatus.RELEASED,
-                "released_at": None if scheduled else now,
+                "released_at": now if batch["status"] == BatchStatus.RELEASED else None,
                 "created_at": now,
             }
-            for seq in range(1, batch_count + 1)
+            for seq, batch in enumerate(trials + regulars, start=1)
         ],
     )
-    # Item n (from 1) belongs to batch (n - 1) // batch_size + 1, set in one statement.
+    # Trial batches come first, then the regular ones; set every item's batch in one statement.
+    seq_of_batch = case(
+        (Item.seq <= trial_items, (Item.seq - 1) // trial_size + 1),
+        else_=order.trial_batches + (Item.seq - trial_items - 1) // order.batch_size + 1,
+    )
     batch_of_item = (
         select(Batch.id)
-        .where(Batch.order_id == order.id, Batch.seq == (Item.seq - 1) // order.batch_size + 1)
+        .where(Batch.order_id == order.id, Batch.seq == seq_of_batch)
         .scalar_subquery()
     )
     session.execute(update(Item).where(Item.order_id == order.id).values(batch_id=batch_of_item))
@@ -165,42 +208,6 @@ def board(session: Session, actor: Actor, *, limit: int, after: int) -> list[Bat
     return keyset_page(session, released, limit=limit, after=after)
 
 
-def claim_batch(session: Session, actor: Actor, batch_id: int, team_id: int | None) -> Batch:
-    """Give a released batch to the caller's team, atomically.
-
-    The claim is one conditional UPDATE, so of any number of concurrent claimers
-    exactly one wins; the others get 409. Subscribers of `batch_claimed` run in
-    the same unit of work.
-    """
-    batch = find(session, Batch, batch_id)
-    if batch is None or (
-        batch.status != BatchStatus.RELEASED and not _may_see_claimed(actor, batch)
-    ):
-        raise NotFound(f"No batch {batch_id}.", code="batch_not_found")
-    actor.require(Role.TEAM_OWNER)
-    team = _only_party(actor, Role.TEAM_OWNER, team_id, "team")
-    won = session.execute(
-        update(Batch)
-        .where(Batch.id == batch_id, Batch.status == BatchStatus.RELEASED)
-        .values(status=BatchStatus.CLAIMED, claimed_by_party_id=team, claimed_at=clock.now())
-        .returning(Batch.id)
-    ).first()
-    if won is None:
-        if batch.status == BatchStatus.SCHEDULED:
-            raise Conflict("This batch has not dropped yet.", code="batch_not_released")
-        raise Conflict("Another team claimed this batch first.", code="batch_taken")
-    session.refresh(batch)
-    batch_claimed.send(session, batch=batch)
-    return batch
-
-
-def _may_see_claimed(actor: Actor, batch: Batch) -> bool:
-    """A claimed batch stays visible to every team (a late claimer learns it lost, 409)."""
-    return bool(actor.party_ids(*TEAM_ROLES, Role.PLATFORM_ADMIN)) or (
-        batch.order.client_party_id in actor.party_ids(Role.CLIENT_ADMIN)
-    )
-
-
 def order_drops(session: Session, actor: Actor, order_id: int, tz: str | None) -> dict[str, Any]:
     """The order's past drops (released, late or skipped, with why) and its next five,
     with times in `tz` (default: the plan's zone)."""
@@ -209,6 +216,15 @@ def order_drops(session: Session, actor: Actor, order_id: int, tz: str | None) -
     past = [_in_zone(_drop_row(drop), zone) for drop in history(session, order)]
     coming = [_in_zone(drop, zone) for drop in upcoming(session, order, count=5)]
     return {"timezone": zone.key, "past": past, "upcoming": coming}
+
+
+def drop_allotment(session: Session, actor: Actor, drop_id: int) -> Drop:
+    """A drop with its published lottery, for any team, the order's client and admins."""
+    drop = find(session, Drop, drop_id)
+    if drop is None:
+        raise NotFound(f"No drop {drop_id}.", code="drop_not_found")
+    open_order(session, actor, drop.order_id)
+    return drop
 
 
 def next_drops(session: Session, actor: Actor, tz: str | None) -> list[dict[str, Any]]:

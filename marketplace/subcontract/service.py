@@ -47,6 +47,15 @@ def open_performer_contract(session: Session, *, batch: Batch) -> Contract:
     return session.scalars(select(Contract).where(*key)).one()
 
 
+def shrink_performer_contract(session: Session, *, order_id: int, team_id: int, items: int) -> None:
+    """Items taken back from a team (an expired lease) leave its contract."""
+    session.execute(
+        update(Contract)
+        .where(Contract.order_id == order_id, Contract.downstream_party_id == team_id)
+        .values(quantity=Contract.quantity - items)
+    )
+
+
 def performer_contract(session: Session, *, order_id: int, team_id: int) -> Contract | None:
     """The contract under which `team_id` works the order's items, if it has one."""
     return session.scalar(

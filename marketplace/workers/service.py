@@ -10,6 +10,7 @@ from marketplace.db import MAX_ID, find, keyset_page
 from marketplace.errors import Conflict, Forbidden, NotFound
 from marketplace.identity.actor import Actor
 from marketplace.identity.models import Role
+from marketplace.orders.leases import finish_batch
 from marketplace.orders.models import Batch, Item
 from marketplace.orders.service import get_order
 from marketplace.subcontract.service import performer_contract
@@ -23,6 +24,7 @@ from marketplace.workers.models import (
 )
 
 REVIEWER_ROLES = (Role.REVIEWER, Role.TEAM_OWNER)
+UNFINISHED = Task.status.in_([TaskStatus.OPEN, TaskStatus.ASSIGNED])
 
 
 def open_tasks(session: Session, *, batch: Batch) -> None:
@@ -131,7 +133,10 @@ def my_tasks(session: Session, actor: Actor, *, status: TaskStatus, limit: int, 
 
 
 def submit(session: Session, actor: Actor, task_id: int, result: dict[str, Any]) -> Submission:
-    """Record the annotator's result for a task she holds; a task is submitted once."""
+    """Record the annotator's result for a task she holds; a task is submitted once.
+
+    The batch's last submission finishes the batch, so its team holds one fewer.
+    """
     task = find(session, Task, task_id)
     if task is None or task.annotator_user_id != actor.user_id:
         raise NotFound(f"No task {task_id} in your hands.", code="task_not_found")
@@ -148,6 +153,8 @@ def submit(session: Session, actor: Actor, task_id: int, result: dict[str, Any])
     )
     session.add(submission)
     session.flush()
+    if not session.scalar(select(exists().where(Task.batch_id == task.batch_id, UNFINISHED))):
+        finish_batch(session, task.batch_id)
     return submission
 
 

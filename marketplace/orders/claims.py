@@ -1,0 +1,192 @@
+"""Claims: which team may take which batch, within the order's rules, exactly once.
+
+A claim is one conditional UPDATE, so of any number of concurrent claimers of
+one batch exactly one wins. An order with per-team limits or a trial first
+locks the team's `Claimant` row, so one team's concurrent claims are counted
+one after another and never overshoot a limit.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from marketplace import clock
+from marketplace.db import find
+from marketplace.errors import Conflict, NotFound
+from marketplace.identity.actor import Actor
+from marketplace.identity.models import TEAM_ROLES, Role
+from marketplace.orders.events import batch_claimed
+from marketplace.orders.models import Batch, BatchKind, BatchStatus, Claimant, Order
+
+
+def claim_batch(session: Session, actor: Actor, batch_id: int, team_id: int | None) -> Batch:
+    """Give a released batch to the caller's team if the order's rules allow it.
+
+    Refused with 409: a batch another team won (`batch_taken`), one not dropped
+    yet (`batch_not_released`), a second trial (`trial_already_taken`), a regular
+    batch before a passed trial (`trial_required`, `trial_failed`), or a claim
+    over a per-team limit (`claim_limit_reached`, with the limit in the details).
+    Subscribers of `batch_claimed` run in the same unit of work.
+    """
+    batch = find(session, Batch, batch_id)
+    if batch is None or (batch.status != BatchStatus.RELEASED and not may_see_batch(actor, batch)):
+        raise NotFound(f"No batch {batch_id}.", code="batch_not_found")
+    actor.require(Role.TEAM_OWNER)
+    team = actor.acting_for(Role.TEAM_OWNER, team_id, "team")
+    if batch.status == BatchStatus.RELEASED:
+        admit(session, batch.order, team, batch)
+    give(session, batch, team, clock.now())
+    return batch
+
+
+def may_see_batch(actor: Actor, batch: Batch) -> bool:
+    """Every batch is visible to every team (a late claimer learns it lost, 409), to the
+    order's client and to admins."""
+    return bool(actor.party_ids(*TEAM_ROLES, Role.PLATFORM_ADMIN)) or (
+        batch.order.client_party_id in actor.party_ids(Role.CLIENT_ADMIN)
+    )
+
+
+def has_rules(order: Order) -> bool:
+    return bool(order.trial_batches or order.max_batches_held or order.max_batches_per_drop)
+
+
+def admit(session: Session, order: Order, team: int, batch: Batch) -> None:
+    """Refuse (409) a claim of `batch` by `team` that the order's trial or limits forbid.
+
+    Locks the team's standing on the order for the rest of the unit of work.
+    """
+    if not has_rules(order):
+        return
+    claimant = lock_claimant(session, order.id, team)
+    if batch.kind == BatchKind.TRIAL:
+        if claimant.trial_batch_id is not None:
+            raise Conflict(
+                "Your team has already taken its trial of this order.",
+                code="trial_already_taken",
+                trial_batch_id=claimant.trial_batch_id,
+            )
+        return
+    check_trial_passed(order, claimant)
+    refusal = over_limit(limits_of(session, order, team, batch.drop_id), wanted=1)
+    if refusal is not None:
+        raise refusal
+
+
+def check_trial_passed(order: Order, claimant: Claimant) -> None:
+    """Refuse (409) regular work to a team whose trial of the order has not passed."""
+    if not order.trial_batches or claimant.trial_passed:
+        return
+    if claimant.trial_passed is None:
+        raise Conflict(
+            "This order needs a passed trial first: claim a trial batch and wait for its score.",
+            code="trial_required",
+            trial_batch_id=claimant.trial_batch_id,
+            pass_score=order.trial_pass_score,
+        )
+    raise Conflict(
+        "Your team's trial of this order did not pass.",
+        code="trial_failed",
+        score=claimant.trial_score,
+        pass_score=order.trial_pass_score,
+    )
+
+
+def lock_claimant(session: Session, order_id: int, team: int) -> Claimant:
+    """The team's standing on the order, created on first use and locked (FOR UPDATE)."""
+    key = (Claimant.order_id == order_id, Claimant.team_party_id == team)
+    if session.scalar(select(Claimant.id).where(*key)) is None:
+        try:
+            with session.begin_nested():
+                session.add(Claimant(order_id=order_id, team_party_id=team))
+        except IntegrityError:
+            pass  # created by a concurrent claim of the same team
+    return session.scalars(
+        select(Claimant).where(*key).with_for_update().execution_options(populate_existing=True)
+    ).one()
+
+
+@dataclass(frozen=True)
+class Limit:
+    """One of the order's per-team limits and how much of it the team has used."""
+
+    name: str  # batches_held or batches_per_drop
+    max: int
+    used: int
+
+    @property
+    def left(self) -> int:
+        return max(0, self.max - self.used)
+
+
+def limits_of(
+    session: Session, order: Order, team: int, drop_id: int | None, *, coming: bool = False
+) -> list[Limit]:
+    """The order's limits as they stand for the team, for a claim from drop `drop_id`
+    (or from a drop still to come, where nothing is claimed yet)."""
+    limits = []
+    if order.max_batches_held is not None:
+        held = session.scalar(_regular_of(order, team).where(Batch.status == BatchStatus.CLAIMED))
+        limits.append(Limit("batches_held", order.max_batches_held, held))
+    if order.max_batches_per_drop is not None:
+        # Batches released at publication (no plan) or returned without one form one release.
+        same = Batch.drop_id.is_(None) if drop_id is None else Batch.drop_id == drop_id
+        claimed = 0 if coming else session.scalar(_regular_of(order, team).where(same))
+        limits.append(Limit("batches_per_drop", order.max_batches_per_drop, claimed))
+    return limits
+
+
+def over_limit(limits: list[Limit], wanted: int) -> Conflict | None:
+    """The 409 for the first limit that `wanted` more batches would break, if any."""
+    for limit in limits:
+        if wanted > limit.left:
+            what = "unfinished batches at once" if limit.name == "batches_held" else "per drop"
+            return Conflict(
+                f"The client allows {limit.max} batches {what}; your team has {limit.used} "
+                f"and asks for {wanted} more.",
+                code="claim_limit_reached",
+                limit=limit.name,
+                max=limit.max,
+                used=limit.used,
+                wanted=wanted,
+            )
+    return None
+
+
+def _regular_of(order: Order, team: int):
+    return select(func.count()).where(
+        Batch.order_id == order.id,
+        Batch.claimed_by_party_id == team,
+        Batch.kind == BatchKind.REGULAR,
+    )
+
+
+def give(session: Session, batch: Batch, team: int, now: datetime) -> None:
+    """Hand a released batch to the team, or 409 if it is taken or not released yet.
+
+    Starts the lease if the order has one, records a trial, and announces the claim.
+    """
+    order = batch.order
+    lease = now + timedelta(hours=order.lease_hours) if order.lease_hours else None
+    won = session.execute(
+        update(Batch)
+        .where(Batch.id == batch.id, Batch.status == BatchStatus.RELEASED)
+        .values(
+            status=BatchStatus.CLAIMED,
+            claimed_by_party_id=team,
+            claimed_at=now,
+            lease_expires_at=lease,
+        )
+        .returning(Batch.id)
+    ).first()
+    if won is None:
+        if batch.status == BatchStatus.SCHEDULED:
+            raise Conflict("This batch has not dropped yet.", code="batch_not_released")
+        raise Conflict("Another team claimed this batch first.", code="batch_taken")
+    session.refresh(batch)
+    if batch.kind == BatchKind.TRIAL:
+        lock_claimant(session, order.id, team).trial_batch_id = batch.id
+    batch_claimed.send(session, batch=batch)

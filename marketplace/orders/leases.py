@@ -1,0 +1,60 @@
+"""Leases: a claimed batch is finished in time, or its unfinished items go back to the board."""
+
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from marketplace.orders.models import Batch, BatchStatus, Item, Order
+
+
+def finish_batch(session: Session, batch_id: int) -> None:
+    """Mark a claimed batch finished (its team submitted every item): it is held no longer."""
+    session.execute(
+        update(Batch)
+        .where(Batch.id == batch_id, Batch.status == BatchStatus.CLAIMED)
+        .values(status=BatchStatus.FINISHED)
+    )
+
+
+def expired_leases(session: Session, now: datetime) -> list[Batch]:
+    """Claimed batches whose lease ran out, locked; rows another run holds are skipped."""
+    return list(
+        session.scalars(
+            select(Batch)
+            .where(Batch.status == BatchStatus.CLAIMED, Batch.lease_expires_at <= now)
+            .order_by(Batch.id)
+            .with_for_update(skip_locked=True, of=Batch)
+        )
+    )
+
+
+def return_to_board(
+    session: Session, batch: Batch, item_ids: list[int], now: datetime
+) -> Batch | None:
+    """Close an expired batch and move its unfinished `item_ids` into a new batch.
+
+    The new batch goes out first in the order's next drop, or at once if the
+    order has no release plan. What the team did stays in the old batch.
+    """
+    batch.status = BatchStatus.EXPIRED
+    if not item_ids:
+        return None
+    order = session.scalars(select(Order).where(Order.id == batch.order_id).with_for_update()).one()
+    scheduled = order.release_plan is not None
+    returned = Batch(
+        order_id=order.id,
+        seq=session.scalar(select(func.max(Batch.seq)).where(Batch.order_id == order.id)) + 1,
+        kind=batch.kind,
+        item_count=len(item_ids),
+        status=BatchStatus.SCHEDULED if scheduled else BatchStatus.RELEASED,
+        released_at=None if scheduled else now,
+        returned_from_batch_id=batch.id,
+        created_at=now,
+    )
+    session.add(returned)
+    session.flush()
+    session.execute(update(Item).where(Item.id.in_(item_ids)).values(batch_id=returned.id))
+    batch.item_count -= len(item_ids)
+    batch.returned_items = len(item_ids)
+    return returned

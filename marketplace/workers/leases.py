@@ -1,0 +1,32 @@
+"""Expired leases, from the team's side: unfinished tasks are withdrawn, done work stays."""
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from marketplace import clock
+from marketplace.orders.leases import expired_leases, return_to_board
+from marketplace.orders.models import Batch
+from marketplace.subcontract.service import shrink_performer_contract
+from marketplace.workers.models import Task
+from marketplace.workers.service import UNFINISHED
+
+
+def return_expired_batches(session: Session) -> list[Batch]:
+    """Close every claimed batch whose lease ran out; returns the batches closed.
+
+    Its open and assigned tasks are withdrawn and their items go back to the
+    board in the order's next drop; the team's contract shrinks by them.
+    Submitted, accepted and rejected work stays with the team that did it, and
+    accepted work stays billable. Each batch is closed once, however many runs.
+    """
+    now = clock.now()
+    closed = expired_leases(session, now)
+    for batch in closed:
+        unfinished = select(Task.item_id).where(Task.batch_id == batch.id, UNFINISHED)
+        items = list(session.scalars(unfinished))
+        session.execute(delete(Task).where(Task.batch_id == batch.id, UNFINISHED))
+        return_to_board(session, batch, items, now)
+        shrink_performer_contract(
+            session, order_id=batch.order_id, team_id=batch.claimed_by_party_id, items=len(items)
+        )
+    return closed
