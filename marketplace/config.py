@@ -7,6 +7,20 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = Path(os.environ.get("PIECEWORK_INSTANCE_DIR", PROJECT_ROOT / "instance"))
 
 
+def _positive_seconds(name: str) -> int | None:
+    """An optional whole number of seconds from the environment; refused unless positive."""
+    value = os.environ.get(name)
+    if not value:
+        return None
+    try:
+        seconds = int(value)
+    except ValueError:
+        seconds = 0
+    if seconds <= 0:
+        raise ValueError(f"{name} must be a positive whole number of seconds, not {value!r}")
+    return seconds
+
+
 def database_url() -> str:
     """The database to use: `DATABASE_URL`, or the embedded SQLite file under instance/."""
     return os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'piecework.db'}"
@@ -18,6 +32,9 @@ class Config:
     def __init__(self) -> None:
         self.DATABASE_URL = database_url()
         self.SQL_ECHO = os.environ.get("SQL_ECHO") == "1"
+        # Connections each process keeps to a server database (PostgreSQL); as many again
+        # may be opened for bursts. SQLite takes one writer at a time whatever this says.
+        self.DATABASE_POOL_SIZE = int(os.environ.get("DATABASE_POOL_SIZE", "10"))
         # The platform fee is charged to the client on top of the items, in basis points.
         self.PLATFORM_FEE_BPS = int(os.environ.get("PLATFORM_FEE_BPS", "500"))
         # Due dates and "today" are counted in the platform's business time zone.
@@ -26,6 +43,12 @@ class Config:
         # argon2-cffi parameter profile for password hashes.
         self.PASSWORD_HASH_PROFILE = os.environ.get("PASSWORD_HASH_PROFILE", "RFC_9106_LOW_MEMORY")
         self.MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(32 * 1024 * 1024)))
+        # Drills and tests only (README, "Scheduled jobs"). CLOCK_FILE: the scheduler's clock
+        # reads the moment from this file on every call instead of the system time.
+        # RELEASE_CHECK_SECONDS: look for due drops every that many seconds instead of once a
+        # minute on the minute. Unset (the default), neither changes anything.
+        self.CLOCK_FILE = os.environ.get("CLOCK_FILE") or None
+        self.RELEASE_CHECK_SECONDS = _positive_seconds("RELEASE_CHECK_SECONDS")
 
         self.API_TITLE = "Piecework API"
         self.API_VERSION = "v1"

@@ -76,10 +76,12 @@ class Entity:
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
+def make_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Engine:
     """An engine for `url`; SQLite gets foreign keys and write-locking transactions."""
     if not url.startswith("sqlite"):
-        return create_engine(url, echo=echo, pool_pre_ping=True)
+        return create_engine(
+            url, echo=echo, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size
+        )
     engine = create_engine(url, echo=echo, connect_args={"timeout": 30})
 
     @event.listens_for(engine, "connect")
@@ -105,7 +107,11 @@ class Database:
     """
 
     def init_app(self, app: Flask) -> None:
-        engine = make_engine(app.config["DATABASE_URL"], echo=app.config["SQL_ECHO"])
+        engine = make_engine(
+            app.config["DATABASE_URL"],
+            echo=app.config["SQL_ECHO"],
+            pool_size=app.config["DATABASE_POOL_SIZE"],
+        )
         app.extensions["database"] = sessionmaker(engine, expire_on_commit=False)
         app.teardown_appcontext(self._close_session)
 

@@ -4,6 +4,13 @@ Jobs live in the application database (APScheduler's SQLAlchemy job store,
 table `apscheduler_jobs`, created by a migration). `marketplace scheduler` runs
 them in a process of their own; `marketplace serve` (what `make run` starts)
 runs an embedded scheduler beside the API.
+
+For drills and tests, two settings (config.py, README "Scheduled jobs") let a real
+scheduler process run on a controlled clock: `CLOCK_FILE` makes `clock.now()` read
+the moment from a file, and `RELEASE_CHECK_SECONDS` looks for due drops every that
+many (real) seconds instead of once a minute, so stepping the file's clock shows
+each drop within seconds. Unset, the scheduler runs on the system clock and the
+every-minute cron, as in production.
 """
 
 import logging
@@ -14,11 +21,14 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask, current_app
 
+from marketplace import clock
 from marketplace.db import db, unit_of_work
 from marketplace.orders.drops import release_due_batches
 from marketplace.payments.invoices import Terms, invoice_all_accepted_work
+from marketplace.workers.leases import return_expired_batches
 
 log = logging.getLogger(__name__)
 JOB_TABLE = "apscheduler_jobs"
@@ -26,11 +36,19 @@ _app: Flask | None = None
 
 
 def release_drops() -> None:
-    """Every minute, on the minute: release the batches of every drop that is due."""
+    """Every minute, on the minute (or every RELEASE_CHECK_SECONDS): close expired leases,
+    then release the batches of every drop that is due, so returned items go out in it."""
+    at = clock.now()
+    with _app.app_context(), unit_of_work() as session:
+        expired = return_expired_batches(session)
     with _app.app_context(), unit_of_work() as session:
         drops = release_due_batches(session)
-        if drops:
-            log.info("took %d drops", len(drops))
+    # Logged once committed, with the clock's moment, so a drill can follow every pass.
+    log.debug("release pass at %s took %d drops", at.isoformat(), len(drops))
+    if expired:
+        log.info("closed %d batches whose lease expired", len(expired))
+    if drops:
+        log.info("took %d drops", len(drops))
 
 
 def invoice_accepted_work() -> None:
@@ -47,20 +65,30 @@ def configure(scheduler: BaseScheduler, app: Flask) -> BaseScheduler:
     with app.app_context():
         engine = db.engine
     zone = ZoneInfo(app.config["BUSINESS_TIMEZONE"])
+    if app.config.get("CLOCK_FILE"):
+        clock.set_source(clock.file_source(app.config["CLOCK_FILE"]))
+        log.warning("clock: reading the time from %s (CLOCK_FILE)", app.config["CLOCK_FILE"])
     scheduler.configure(
         jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=JOB_TABLE)},
         job_defaults={"coalesce": True, "misfire_grace_time": 3600},
         timezone=zone,
     )
-    declare_jobs(scheduler, zone)
+    declare_jobs(scheduler, zone, release_check_seconds=app.config.get("RELEASE_CHECK_SECONDS"))
     return scheduler
 
 
-def declare_jobs(scheduler: BaseScheduler, zone: ZoneInfo) -> None:
-    """Add the jobs, replacing stored ones of the same id (so restarts never duplicate)."""
+def declare_jobs(
+    scheduler: BaseScheduler, zone: ZoneInfo, *, release_check_seconds: int | None = None
+) -> None:
+    """Add the jobs, replacing stored ones of the same id (so restarts never duplicate).
+
+    The stored job is what every scheduler sharing the database runs, so the last one to
+    start decides the trigger: give all of them the same RELEASE_CHECK_SECONDS."""
     scheduler.add_job(
         release_drops,
-        CronTrigger(second=0, timezone=zone),
+        IntervalTrigger(seconds=release_check_seconds, timezone=zone)
+        if release_check_seconds
+        else CronTrigger(second=0, timezone=zone),
         id="release-drops",
         replace_existing=True,
     )
@@ -80,5 +108,6 @@ def start_embedded(app: Flask) -> BaseScheduler:
 
 
 def run_forever(app: Flask) -> None:
-    """The scheduler as its own process, until interrupted."""
+    """The scheduler as its own process, until interrupted, logging what each job did."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     configure(BlockingScheduler(), app).start()

@@ -96,6 +96,8 @@ def _app(database_url, tmp_path_factory):
             "DATABASE_URL": database_url,
             "TESTING": True,
             "PASSWORD_HASH_PROFILE": "CHEAPEST",
+            # Concurrency tests run 50+ clients, each on a connection of its own.
+            "DATABASE_POOL_SIZE": 40,
             "PAYOUT_FILE_DIR": str(tmp_path_factory.mktemp("payouts")),
         }
     )

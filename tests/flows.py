@@ -10,8 +10,10 @@ def order_body(
     batch_size: int = 500,
     currency: str = "CNY",
     release_plan: dict | None = None,
+    **terms,
 ) -> dict:
-    """A valid order of `items` boxes, as a client would post it."""
+    """A valid order of `items` boxes, as a client would post it, with any other `terms`
+    (claim_mode, limits, lease_hours, trial)."""
     body = {
         "title": "Boxes",
         "task_type": "bbox_2d",
@@ -23,7 +25,7 @@ def order_body(
     }
     if release_plan is not None:
         body["release_plan"] = release_plan
-    return body
+    return body | terms
 
 
 def post_order(api: ApiClient, client_token: str, *, publish: bool = True, **order) -> int:

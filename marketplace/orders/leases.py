@@ -40,7 +40,9 @@ def return_to_board(
     batch.status = BatchStatus.EXPIRED
     if not item_ids:
         return None
-    order = session.scalars(select(Order).where(Order.id == batch.order_id).with_for_update()).one()
+    order = session.scalars(
+        select(Order).where(Order.id == batch.order_id).with_for_update(of=Order)
+    ).one()
     scheduled = order.release_plan is not None
     returned = Batch(
         order_id=order.id,

@@ -1,0 +1,86 @@
+"""Leases: unfinished items of an expired batch go back to the board; done work stays."""
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from marketplace.db import db, unit_of_work
+from marketplace.orders.drops import release_due_batches
+from marketplace.subcontract.models import Contract
+from marketplace.workers.leases import return_expired_batches
+from tests.flows import post_order, review, set_rate, submit
+
+
+def expire(app):
+    with app.app_context(), unit_of_work() as session:
+        return [b.id for b in return_expired_batches(session)]
+
+
+def contract_quantities(app):
+    with app.app_context():
+        return {c.downstream_party_id: c.quantity for c in db.session.scalars(select(Contract))}
+
+
+def test_an_expired_lease_returns_unfinished_items_and_keeps_done_work_billable(
+    app, api, cast, frozen_clock
+):
+    order = post_order(api, cast.client, items=10, batch_size=5, lease_hours=24)
+    first = api.get(f"/orders/{order}/batches", cast.client).body[0]
+    claimed = api.post(f"/batches/{first['id']}/claim", cast.owner).body
+    assert claimed["lease_expires_at"] == "2026-03-03T10:00:00+00:00"
+    set_rate(api, cast.owner, order, "0.06")
+    accepted, waiting = submit(api, cast.li, 2)
+    review(api, cast.reviewer, accept=[accepted])
+    [held] = api.post("/tasks/next", cast.wang, {"count": 1}).body  # taken, never submitted
+
+    frozen_clock.step(hours=23, minutes=59)
+    assert expire(app) == []
+    frozen_clock.step(minutes=1)
+    assert expire(app) == [first["id"]]
+    assert expire(app) == []  # closed once
+
+    old, _, returned = api.get(f"/orders/{order}/batches", cast.client).body
+    assert (old["status"], old["item_count"], old["returned_items"]) == ("expired", 2, 3)
+    assert (returned["status"], returned["item_count"], returned["returned_from_batch_id"]) == (
+        "released",
+        3,
+        first["id"],
+    )
+    assert contract_quantities(app) == {cast.party_ids["lotus"]: 2}
+    gone = api.post(f"/tasks/{held['id']}/submit", cast.wang, {"result": {"boxes": []}})
+    assert (gone.status, gone.error_code) == (404, "task_not_found")
+
+    # The waiting submission is still reviewed and paid; Tiger works the returned items.
+    review(api, cast.reviewer, accept=[waiting])
+    assert api.post(f"/batches/{returned['id']}/claim", cast.rival_owner).status == 200
+    set_rate(api, cast.rival_owner, order, "0.05")
+    review(api, cast.rival_reviewer, accept=submit(api, cast.rival_annotator, 3))
+    assert contract_quantities(app) == {cast.party_ids["lotus"]: 2, cast.party_ids["tiger"]: 3}
+    invoice = api.post(f"/orders/{order}/invoices", cast.admin).body
+    assert [(line["kind"], line["quantity"]) for line in invoice["lines"]] == [
+        ("items", 2),
+        ("items", 3),
+        ("fee", None),
+    ]
+
+
+def test_returned_items_go_out_first_in_the_next_drop(app, api, cast, frozen_clock):
+    frozen_clock.moment = datetime.fromisoformat("2026-03-02T18:00:00+08:00").astimezone(UTC)
+    plan = {"cron": "0 3 * * *", "timezone": "Asia/Shanghai", "batches_per_drop": 1}
+    order = post_order(api, cast.client, items=9, batch_size=3, release_plan=plan, lease_hours=1)
+    frozen_clock.moment = datetime.fromisoformat("2026-03-03T03:00:00+08:00").astimezone(UTC)
+    with app.app_context(), unit_of_work() as session:
+        release_due_batches(session)
+    first = api.get("/batches", cast.owner).body[0]
+    api.post(f"/batches/{first['id']}/claim", cast.owner)
+
+    frozen_clock.step(hours=1)
+    expire(app)
+    returned = api.get(f"/orders/{order}/batches", cast.client).body[-1]
+    assert (returned["status"], returned["item_count"]) == ("scheduled", 3)
+    assert api.get("/batches", cast.owner).body == []  # not before the next drop
+
+    frozen_clock.moment = datetime.fromisoformat("2026-03-04T03:00:00+08:00").astimezone(UTC)
+    with app.app_context(), unit_of_work() as session:
+        release_due_batches(session)
+    assert [b["id"] for b in api.get("/batches", cast.owner).body] == [returned["id"]]
