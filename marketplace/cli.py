@@ -5,6 +5,8 @@ marketplace create-user li.na@example.com --name "Li Na" --party 2 --role annota
 marketplace create-token li.na@example.com
 marketplace seed-demo
 marketplace payout-run --currency CNY
+marketplace release-drops                      (one scheduler pass: leases, then due drops)
+marketplace verify-lottery 42                  (re-run drop 42's published lottery)
 marketplace serve --host 127.0.0.1 --port 5000   (the API with an embedded scheduler)
 marketplace scheduler                          (the scheduler as its own process)
 """
@@ -125,6 +127,57 @@ def payout_run_command(currency: str, minimum: Decimal | None, out_dir: Path | N
     )
 
 
+@click.command("release-drops")
+@with_appcontext
+def release_drops_command() -> None:
+    """Close expired leases and take every drop that is due, now (one scheduler pass)."""
+    from marketplace.scheduler import release_pass
+
+    expired, drops = release_pass()
+    for batch in expired:
+        click.echo(f"lease expired: batch {batch.id}, {batch.returned_items} items returned")
+    for drop in drops:
+        lottery = f", lottery seed {drop.lottery_seed}" if drop.lottery_seed else ""
+        click.echo(
+            f"drop {drop.id} of order {drop.order_id} at {drop.scheduled_at.isoformat()}: "
+            f"{drop.status}, {drop.batch_count} batches{lottery}"
+            + (f" ({drop.reason})" if drop.reason else "")
+        )
+    click.echo(f"{len(drops)} drops taken, {len(expired)} leases closed")
+
+
+@click.command("verify-lottery")
+@with_appcontext
+@click.argument("drop_id", type=int)
+def verify_lottery_command(drop_id: int) -> None:
+    """Re-run a drop's published lottery and check that every team got what it should."""
+    from marketplace.db import db, find
+    from marketplace.orders.lottery import allot
+    from marketplace.orders.models import Drop
+
+    drop = find(db.session, Drop, drop_id)
+    if drop is None or drop.lottery_seed is None:
+        raise click.ClickException(f"drop {drop_id} has no lottery")
+    lines = {line.team_party_id: line for line in drop.allotments}
+    expected = allot(
+        drop.lottery_seed,
+        {team: line.allowed for team, line in lines.items()},
+        [batch.id for batch in drop.batches],
+    )
+    click.echo(f"drop {drop.id}, seed {drop.lottery_seed}, {drop.lottery_algorithm}")
+    wrong = 0
+    for team, line in lines.items():
+        same = expected[team] == line.batch_ids
+        wrong += not same
+        click.echo(
+            f"  team {team}: allowed {line.allowed}, got {line.batch_ids}"
+            + ("" if same else f", the lottery gives {expected[team]}")
+        )
+    if wrong:
+        raise click.ClickException(f"{wrong} teams' batches differ from the lottery's")
+    click.echo("every team got what the lottery gives")
+
+
 @click.command("serve")
 @with_appcontext
 @click.option("--host", default="127.0.0.1")
@@ -161,6 +214,8 @@ def register_commands(app: Flask) -> None:
         create_token_command,
         seed_demo_command,
         payout_run_command,
+        release_drops_command,
+        verify_lottery_command,
         serve_command,
         scheduler_command,
     ):

@@ -27,6 +27,7 @@ from flask import Flask, current_app
 from marketplace import clock
 from marketplace.db import db, unit_of_work
 from marketplace.orders.drops import release_due_batches
+from marketplace.orders.models import Batch, Drop
 from marketplace.payments.invoices import Terms, invoice_all_accepted_work
 from marketplace.workers.leases import return_expired_batches
 
@@ -35,14 +36,21 @@ JOB_TABLE = "apscheduler_jobs"
 _app: Flask | None = None
 
 
-def release_drops() -> None:
-    """Every minute, on the minute (or every RELEASE_CHECK_SECONDS): close expired leases,
-    then release the batches of every drop that is due, so returned items go out in it."""
-    at = clock.now()
-    with _app.app_context(), unit_of_work() as session:
+def release_pass() -> tuple[list[Batch], list[Drop]]:
+    """Close expired leases, then take every drop that is due, so returned items go out
+    in it; each step in its own unit of work. Needs an application context."""
+    with unit_of_work() as session:
         expired = return_expired_batches(session)
-    with _app.app_context(), unit_of_work() as session:
+    with unit_of_work() as session:
         drops = release_due_batches(session)
+    return expired, drops
+
+
+def release_drops() -> None:
+    """Every minute, on the minute (or every RELEASE_CHECK_SECONDS): one release pass."""
+    at = clock.now()
+    with _app.app_context():
+        expired, drops = release_pass()
     # Logged once committed, with the clock's moment, so a drill can follow every pass.
     log.debug("release pass at %s took %d drops", at.isoformat(), len(drops))
     if expired:

@@ -1,6 +1,10 @@
 """The `marketplace` command: users and tokens, the demo, payout runs with their bank file."""
 
+from datetime import UTC, datetime
+
+from marketplace.db import unit_of_work
 from marketplace.demo import DEMO_TOKENS
+from marketplace.orders.models import Drop
 from tests.flows import claim, holding, post_order, review, set_rate, submit
 
 
@@ -92,3 +96,35 @@ def test_a_payout_run_writes_the_bank_file_and_pays_once(app, api, cast, tmp_pat
     assert "0 payouts, 0.00 CNY" in again.output
     refused = runner.invoke(args=["payout-run", "--currency", "XYZ"])
     assert refused.exit_code != 0 and "ISO 4217" in refused.output
+
+
+def test_release_drops_takes_a_lottery_drop_and_verify_lottery_reruns_it(
+    app, api, cast, frozen_clock
+):
+    frozen_clock.moment = datetime.fromisoformat("2026-03-02T18:00:00+08:00").astimezone(UTC)
+    plan = {"cron": "0 3 * * *", "timezone": "Asia/Shanghai", "batches_per_drop": 3}
+    order = post_order(
+        api, cast.client, items=20, batch_size=5, release_plan=plan, claim_mode="lottery"
+    )
+    api.put(f"/orders/{order}/interest", cast.owner, {"batches": 2})
+    api.put(f"/orders/{order}/interest", cast.rival_owner, {"batches": 2})
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["release-drops"]).output.endswith("0 drops taken, 0 leases closed\n")
+
+    frozen_clock.moment = datetime.fromisoformat("2026-03-03T03:00:00+08:00").astimezone(UTC)
+    taken = runner.invoke(args=["release-drops"])
+    assert taken.exit_code == 0, taken.output
+    assert "released, 3 batches, lottery seed" in taken.output
+    drop_id = int(taken.output.split()[1])
+    checked = runner.invoke(args=["verify-lottery", str(drop_id)])
+    assert checked.exit_code == 0, checked.output
+    assert checked.output.endswith("every team got what the lottery gives\n")
+
+    # A tampered allotment is caught.
+    with app.app_context(), unit_of_work() as session:
+        drop = session.get(Drop, drop_id)
+        line = drop.allotments[0]
+        line.batch_ids = [*line.batch_ids[1:], 0]
+    tampered = runner.invoke(args=["verify-lottery", str(drop_id)])
+    assert tampered.exit_code == 1
+    assert "1 teams' batches differ from the lottery's" in tampered.output

@@ -168,6 +168,7 @@ class Drop(Entity, Base):
     allotments: Mapped[list["Allotment"]] = relationship(
         lazy="selectin", order_by="Allotment.rank_key"
     )
+    batches: Mapped[list[Batch]] = relationship(viewonly=True, order_by=Batch.seq)
 
 
 class Claimant(Entity, Base):

@@ -338,6 +338,10 @@ class AllotmentOut(Schema):
     order_id = fields.Integer()
     scheduled_at = fields.DateTime()
     batch_count = fields.Integer()
+    batch_ids = fields.Function(
+        lambda drop: [batch.id for batch in drop.batches],
+        metadata={"description": "The batches the drop released, in the order the lottery uses."},
+    )
     seed = fields.String(attribute="lottery_seed", allow_none=True)
     algorithm = fields.String(attribute="lottery_algorithm", allow_none=True)
     lines = fields.List(fields.Nested(AllotmentLineOut), attribute="allotments")
