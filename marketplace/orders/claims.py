@@ -188,5 +188,6 @@ def give(session: Session, batch: Batch, team: int, now: datetime) -> None:
         raise Conflict("Another team claimed this batch first.", code="batch_taken")
     session.refresh(batch)
     if batch.kind == BatchKind.TRIAL:
-        lock_claimant(session, order.id, team).trial_batch_id = batch.id
+        claimant = lock_claimant(session, order.id, team)
+        claimant.trial_batch_id = claimant.trial_batch_id or batch.id
     batch_claimed.send(session, batch=batch)

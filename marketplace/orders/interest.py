@@ -31,10 +31,7 @@ def register_interest(
     order = open_order(session, actor, order_id)
     actor.require(Role.TEAM_OWNER)
     team = actor.acting_for(Role.TEAM_OWNER, team_id, "team")
-    # The drop's allotment locks the order too: a registration lands before it or after.
-    session.scalars(select(Order.id).where(Order.id == order.id).with_for_update()).one()
-    if order.claim_mode != ClaimMode.LOTTERY:
-        raise Conflict("This order's batches go first come, first served.", code="not_a_lottery")
+    _lock_lottery(session, order)
     moment = _next_drop(session, order)
     if has_rules(order):
         check_trial_passed(order, lock_claimant(session, order.id, team))
@@ -56,7 +53,7 @@ def withdraw_interest(session: Session, actor: Actor, order_id: int, team_id: in
     order = open_order(session, actor, order_id)
     actor.require(Role.TEAM_OWNER)
     team = actor.acting_for(Role.TEAM_OWNER, team_id, "team")
-    session.scalars(select(Order.id).where(Order.id == order.id).with_for_update()).one()
+    _lock_lottery(session, order)
     interest = _interest(session, order.id, team, _next_drop(session, order))
     if interest is None:
         raise NotFound(
@@ -78,6 +75,14 @@ def my_interests(session: Session, actor: Actor) -> list[Interest]:
             .order_by(Interest.scheduled_at, Interest.id)
         )
     )
+
+
+def _lock_lottery(session: Session, order: Order) -> None:
+    """Lock the order (the drop's allotment locks it too, so a registration lands before
+    it or after it) and refuse an order that is not a lottery."""
+    session.scalars(select(Order.id).where(Order.id == order.id).with_for_update()).one()
+    if order.claim_mode != ClaimMode.LOTTERY:
+        raise Conflict("This order's batches go first come, first served.", code="not_a_lottery")
 
 
 def _next_drop(session: Session, order: Order):

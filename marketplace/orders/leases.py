@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from marketplace.orders.models import Batch, BatchStatus, Item, Order
+from marketplace.orders.models import Batch, BatchKind, BatchStatus, Item, Order
 
 
 def finish_batch(session: Session, batch_id: int) -> None:
@@ -35,7 +35,8 @@ def return_to_board(
     """Close an expired batch and move its unfinished `item_ids` into a new batch.
 
     The new batch goes out first in the order's next drop, or at once if the
-    order has no release plan. What the team did stays in the old batch.
+    order has no release plan or it is a trial. What the team did stays in the
+    old batch.
     """
     batch.status = BatchStatus.EXPIRED
     if not item_ids:
@@ -43,7 +44,8 @@ def return_to_board(
     order = session.scalars(
         select(Order).where(Order.id == batch.order_id).with_for_update(of=Order)
     ).one()
-    scheduled = order.release_plan is not None
+    # Trial batches are never part of a drop: a returned trial is open to claim at once.
+    scheduled = order.release_plan is not None and batch.kind == BatchKind.REGULAR
     returned = Batch(
         order_id=order.id,
         seq=session.scalar(select(func.max(Batch.seq)).where(Batch.order_id == order.id)) + 1,

@@ -289,7 +289,9 @@ class ClaimRuleIn(ClaimIn):
     batches_per_drop = fields.Integer(
         strict=True, required=True, validate=validate.Range(min=1, max=100_000)
     )
-    task_type = fields.String(load_default=None, validate=validate.Length(min=1, max=64))
+    task_type = fields.String(
+        load_default=None, validate=[validate.Length(min=1, max=64), not_blank]
+    )
     client_id = fields.Integer(strict=True, load_default=None, attribute="client_party_id")
     currency = Currency(load_default=None)
     min_unit_price = Price(load_default=None, attribute="min_unit_price_micros")

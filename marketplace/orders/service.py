@@ -113,19 +113,16 @@ def get_order(session: Session, actor: Actor, order_id: int) -> Order:
     return order
 
 
-def open_order(session: Session, actor: Actor, order_id: int) -> Order:
-    """A published order as teams see it on the board (and its client and admins); else 404."""
-    order = None
-    if 0 < order_id <= MAX_ID:
-        order = session.get(Order, order_id)
+def open_order(session: Session, actor: Actor, order_id: int, *, what: str = "order") -> Order:
+    """A published order as teams see it on the board, or any order for its client and
+    admins; else 404 (`{what}_not_found`, naming what the caller asked for)."""
+    order = session.get(Order, order_id) if 0 < order_id <= MAX_ID else None
     if order is None or not (
-        (
-            order.status == OrderStatus.PUBLISHED
-            and actor.party_ids(*TEAM_ROLES, Role.PLATFORM_ADMIN)
-        )
+        actor.is_platform_admin
+        or (order.status == OrderStatus.PUBLISHED and actor.party_ids(*TEAM_ROLES))
         or order.client_party_id in actor.party_ids(Role.CLIENT_ADMIN)
     ):
-        raise NotFound(f"No order {order_id}.", code="order_not_found")
+        raise NotFound(f"No {what} {order_id}.", code=f"{what}_not_found")
     return order
 
 
@@ -223,7 +220,10 @@ def drop_allotment(session: Session, actor: Actor, drop_id: int) -> Drop:
     drop = find(session, Drop, drop_id)
     if drop is None:
         raise NotFound(f"No drop {drop_id}.", code="drop_not_found")
-    open_order(session, actor, drop.order_id)
+    try:
+        open_order(session, actor, drop.order_id)
+    except NotFound:
+        raise NotFound(f"No drop {drop_id}.", code="drop_not_found") from None
     return drop
 
 

@@ -23,14 +23,18 @@ write nothing at the end.
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select, text
 
+from marketplace import clock
 from marketplace.db import Base, db, unit_of_work
 from marketplace.identity import service as identity
 from marketplace.identity.models import Party, Role
+from marketplace.orders.drops import release_due_batches
+from marketplace.subcontract.models import Contract
 from marketplace.workers.models import Task, TaskStatus
 from tests.cast import PASSWORD, Cast
 from tests.flows import claim, order_body, post_order, review, set_rate
@@ -91,6 +95,9 @@ def conflict(code: str) -> Want:
     return (409, code)
 
 
+NOT_THE_ORDER = missing("order")
+
+
 def table(default: Want, **cells: Want) -> dict[str, Want]:
     """What each caller should get: `default` for every person not named, a group name
     (lotus, tiger, annotators, teams) for all its members, later names overriding
@@ -111,7 +118,15 @@ class World:
     """Horizon's published order of 20 boxes in 4 batches of 5, at 0.10 CNY. Lotus holds
     the first batch and pays 0.06; Li took 3 of its tasks and submitted 2, of which the
     reviewer accepted one; that one is invoiced; a payout run found nothing to pay.
-    Horizon also has a draft, and Acme (the rival client) has one. Tiger holds nothing."""
+    Horizon also has a draft, and Acme (the rival client) has one.
+
+    Horizon also has a lottery order dropping one batch a day at 03:00 Asia/Shanghai: at
+    yesterday's drop Lotus, which had asked for one batch, won it (no piece rate set);
+    for the next drop Lotus asks for 1 batch, Tiger for 2. And a trial order: Tiger
+    claimed one trial batch and Rival Annotator submitted its only task (the trial is
+    finished, not scored, the submission waits for review); Lotus claimed the other trial
+    batch and has not worked it (no piece rate); the regular batch is on the board.
+    Lotus and Tiger each have a standing claim rule."""
 
     cast: Cast
     stranger: int  # the user id of the member of no party
@@ -131,6 +146,18 @@ class World:
     invoice: int
     invoice_total: str
     payout_run: int
+    lottery: int  # Horizon's lottery order
+    lottery_drop: int  # its past drop, whose lottery gave Lotus a batch
+    lottery_batch: int  # that batch
+    trial_order: int  # Horizon's order with two trial batches
+    tiger_trial: int  # finished, not scored
+    lotus_trial: int  # claimed, not worked
+    trial_regular: int  # the trial order's regular batch, released, unclaimed
+    tiger_task: int  # Rival Annotator's trial task, submitted
+    tiger_submission: int  # its submission, waiting for review
+    lotus_rule: int
+    tiger_rule: int
+    contracts: dict[int, set[int]]  # per downstream party
 
     def user(self, person: str) -> int:
         return self.stranger if person == "stranger" else self.cast.user_ids[person]
@@ -142,6 +169,88 @@ class World:
 def expect_status(answer: Response, status: int) -> Any:
     assert answer.status == status, (answer.status, answer.body)
     return answer.body
+
+
+EVERY_DAY_3AM = {"cron": "0 3 * * *", "timezone": "Asia/Shanghai", "batches_per_drop": 1}
+
+
+def at(moment: datetime):
+    """Stand the clock at `moment`; returns the source to put back."""
+    return clock.set_source(lambda: moment)
+
+
+def build_lottery(app, api: ApiClient, cast: Cast) -> dict[str, Any]:
+    """Posted a day ago; yesterday's drop ran its lottery for Lotus's interest; Lotus and
+    Tiger ask for the next drop, and each has a standing rule (saved after the drop)."""
+    now = clock.now()
+    previous = at(now - timedelta(days=1))
+    try:
+        lottery = post_order(
+            api,
+            cast.client,
+            items=4,
+            batch_size=2,
+            release_plan=EVERY_DAY_3AM,
+            claim_mode="lottery",
+        )
+        expect_status(api.put(f"/orders/{lottery}/interest", cast.owner, {"batches": 1}), 200)
+        drops = expect_status(api.get(f"/orders/{lottery}/drops", cast.client), 200)
+        at(datetime.fromisoformat(drops["upcoming"][0]["scheduled_at"]))
+        with app.app_context(), unit_of_work() as session:
+            [drop] = release_due_batches(session)
+            drop_id = drop.id
+    finally:
+        clock.set_source(previous)
+    [won] = [
+        b
+        for b in expect_status(api.get(f"/orders/{lottery}/batches", cast.client), 200)
+        if b["status"] == "claimed"
+    ]
+    assert won["claimed_by"] == cast.party_ids["lotus"], won
+    expect_status(api.put(f"/orders/{lottery}/interest", cast.owner, {"batches": 1}), 200)
+    expect_status(api.put(f"/orders/{lottery}/interest", cast.rival_owner, {"batches": 2}), 200)
+    lotus_rule = api.post(
+        "/claim-rules", cast.owner, {"batches_per_drop": 2, "task_type": "bbox_2d"}
+    )
+    tiger_rule = api.post(
+        "/claim-rules", cast.rival_owner, {"batches_per_drop": 1, "order_id": lottery}
+    )
+    return {
+        "lottery": lottery,
+        "lottery_drop": drop_id,
+        "lottery_batch": won["id"],
+        "lotus_rule": expect_status(lotus_rule, 201)["id"],
+        "tiger_rule": expect_status(tiger_rule, 201)["id"],
+    }
+
+
+def build_trials(api: ApiClient, cast: Cast) -> dict[str, Any]:
+    """Tiger finishes one trial batch, Lotus holds the other; the regular one is free."""
+    order = post_order(
+        api,
+        cast.client,
+        items=5,
+        batch_size=3,
+        trial={"batches": 2, "batch_size": 1, "pass_score": 80},
+    )
+    tiger_trial, lotus_trial, regular = (
+        b["id"] for b in expect_status(api.get(f"/orders/{order}/batches", cast.client), 200)
+    )
+    expect_status(api.post(f"/batches/{tiger_trial}/claim", cast.rival_owner, {}), 200)
+    expect_status(api.post(f"/batches/{lotus_trial}/claim", cast.owner, {}), 200)
+    set_rate(api, cast.rival_owner, order, "0.05")
+    [task] = expect_status(api.post("/tasks/next", cast.rival_annotator, {"count": 1}), 200)
+    submission = expect_status(
+        api.post(f"/tasks/{task['id']}/submit", cast.rival_annotator, RESULT), 201
+    )
+    return {
+        "trial_order": order,
+        "tiger_trial": tiger_trial,
+        "lotus_trial": lotus_trial,
+        "trial_regular": regular,
+        "tiger_task": task["id"],
+        "tiger_submission": submission["id"],
+    }
 
 
 def build_world(app, api: ApiClient, cast: Cast) -> World:
@@ -172,10 +281,18 @@ def build_world(app, api: ApiClient, cast: Cast) -> World:
     revoked = expect_status(api.post("/auth/tokens", json=login), 201)["token"]
     expect_status(api.delete("/auth/tokens/current", revoked), 204)
     batches = expect_status(api.get(f"/orders/{order}/batches", cast.client), 200)
+    [contract] = (c["id"] for c in expect_status(api.get("/contracts", cast.owner), 200))
+    lottery = build_lottery(app, api, cast)
+    trials = build_trials(api, cast)
     with app.app_context():
         open_task = db.session.scalar(
             select(Task.id).where(Task.status == TaskStatus.OPEN).order_by(Task.id).limit(1)
         )
+        contracts: dict[int, set[int]] = {}
+        for contract_id, team in db.session.execute(
+            select(Contract.id, Contract.downstream_party_id)
+        ):
+            contracts.setdefault(team, set()).add(contract_id)
     return World(
         cast=cast,
         stranger=stranger,
@@ -192,7 +309,7 @@ def build_world(app, api: ApiClient, cast: Cast) -> World:
         batches=[b["id"] for b in batches],
         held_batch=next(b["id"] for b in batches if b["status"] == "claimed"),
         free_batch=next(b["id"] for b in batches if b["status"] == "released"),
-        contract=expect_status(api.get("/contracts", cast.owner), 200)[0]["id"],
+        contract=contract,
         held_task=taken[2]["id"],
         submitted_task=taken[1]["id"],
         open_task=open_task,
@@ -201,6 +318,9 @@ def build_world(app, api: ApiClient, cast: Cast) -> World:
         invoice=invoice["id"],
         invoice_total=invoice["total"],
         payout_run=run["id"],
+        **lottery,
+        **trials,
+        contracts=contracts,
     )
 
 
@@ -307,13 +427,91 @@ def own_party(world: World, caller: str) -> int:
 
 
 def orders_seen(world: World, caller: str) -> set[int]:
+    horizons = {world.order, world.draft, world.lottery, world.trial_order}
     if caller == "admin":
-        return {world.order, world.draft, world.rival_draft}
+        return {*horizons, world.rival_draft}
     if caller == "client":
-        return {world.order, world.draft}
+        return horizons
     if caller in GROUPS["lotus"]:
-        return {world.order}
+        return {world.order, world.lottery, world.trial_order}  # it holds batches of them
+    if caller in GROUPS["tiger"]:
+        return {world.trial_order}
     return {world.rival_draft} if caller == "rival_client" else set()
+
+
+def contracts_seen(world: World, caller: str) -> set[int]:
+    """Admins see all; Horizon its orders' (every one); a team owner its team's."""
+    if caller in ("admin", "client"):
+        return set().union(*world.contracts.values())
+    team = {"owner": "lotus", "rival_owner": "tiger"}.get(caller)
+    return world.contracts.get(world.party(team), set()) if team else set()
+
+
+def own_team(world: World, caller: str) -> int:
+    return world.party("tiger" if caller in GROUPS["tiger"] else "lotus")
+
+
+def interests_are(matrix: "Matrix", caller: str, answer: Response) -> str | None:
+    """Each team sees its own interest in the lottery's next drop (not yesterday's)."""
+    w = matrix.world
+    asked = {"lotus": 1, "tiger": 2}
+    expected = {
+        (w.lottery, w.party(team), asked[team])
+        for team in ("lotus", "tiger")
+        if caller in GROUPS[team]
+    }
+    got = {(i["order_id"], i["team_id"], i["batches"]) for i in answer.body}
+    return None if got == expected else f"interests {sorted(got)}, expected {sorted(expected)}"
+
+
+def interest_withdrawn(matrix: "Matrix", caller: str, answer: Response) -> str | None:
+    """The caller's team no longer asks; the other team still does."""
+    w = matrix.world
+    left = {
+        (i["order_id"], i["team_id"])
+        for owner in ("owner", "rival_owner")
+        for i in matrix.api.get("/interests", w.tokens[owner]).body
+    }
+    gone = (w.lottery, own_team(w, caller))
+    other = (w.lottery, w.party("lotus" if caller == "rival_owner" else "tiger"))
+    return None if gone not in left and other in left else f"interests left: {sorted(left)}"
+
+
+def trials_of(world: World, caller: str) -> set[tuple[int, int, Any]]:
+    """The client and admins see both trials; a team its own; none is scored yet."""
+    trials = {
+        "lotus": (world.party("lotus"), world.lotus_trial, None),
+        "tiger": (world.party("tiger"), world.tiger_trial, None),
+    }
+    if caller in ("admin", "client"):
+        return set(trials.values())
+    return {trials[team] for team in ("lotus", "tiger") if caller in GROUPS[team]}
+
+
+def trials_are(matrix: "Matrix", caller: str, answer: Response) -> str | None:
+    got = {(t["team_id"], t["batch_id"], t["score"]) for t in answer.body}
+    want = trials_of(matrix.world, caller)
+    return None if got == want else f"trials {sorted(got)}, expected {sorted(want)}"
+
+
+def allotment_is(matrix: "Matrix", caller: str, answer: Response) -> str | None:
+    """Yesterday's drop: a published seed, and Lotus's line (asked 1, got the batch)."""
+    w, body = matrix.world, answer.body
+    lines = [
+        (line["team_id"], line["source"], line["wanted"], line["allowed"], line["batch_ids"])
+        for line in body["lines"]
+    ]
+    want = [(w.party("lotus"), "interest", 1, 1, [w.lottery_batch])]
+    if (body["drop_id"], body["order_id"], lines) != (w.lottery_drop, w.lottery, want):
+        return f"allotment {body}"
+    return None if body["seed"] and body["algorithm"] else f"no published seed: {body}"
+
+
+def trial_scored(matrix: "Matrix", caller: str, answer: Response) -> str | None:
+    got = (answer.body["team_id"], answer.body["batch_id"], answer.body["score"])
+    want = (matrix.world.party("tiger"), matrix.world.tiger_trial, 90)
+    passed = answer.body["passed"]
+    return None if got == want and passed is True else f"scored {answer.body}"
 
 
 def only(*callers: str, of: Callable[[World], set[int]]) -> Callable[[World, str], set[int]]:
@@ -414,18 +612,48 @@ READS = [
     Row("GET", "/orders/{order}/drops", table(missing("order"), admin=OK, client=OK, lotus=OK)),
     Row("GET", "/orders/{rival_draft}/drops", table(missing("order"), admin=OK, rival_client=OK)),
     Row("GET", "/drops/upcoming", table(FORBIDDEN, admin=OK, teams=OK)),
+    # Lotteries, claim rules and trials: a published order is open to every team (and to
+    # its client and admins); a draft only to its client.
+    Row(
+        "GET",
+        "/drops/{lottery_drop}/allotment",
+        table(missing("drop"), admin=OK, client=OK, teams=OK),
+        check=allotment_is,
+    ),
+    Row("GET", "/interests", table(FORBIDDEN, teams=OK), check=interests_are),
+    Row(
+        "GET",
+        "/claim-rules",
+        table(FORBIDDEN, owner=OK, rival_owner=OK),
+        check=ids_are(
+            lambda w, c: {"owner": {w.lotus_rule}, "rival_owner": {w.tiger_rule}}.get(c, set())
+        ),
+    ),
+    Row(
+        "GET",
+        "/orders/{trial_order}/trials",
+        table(missing("order"), admin=OK, client=OK, teams=OK),
+        check=trials_are,
+    ),
+    Row(
+        "GET",
+        "/orders/{order}/trials",
+        table(missing("order"), admin=OK, client=OK, teams=OK),
+        check=lambda m, c, a: None if a.body == [] else f"trials {a.body}",
+    ),
+    Row(
+        "GET",
+        "/orders/{rival_draft}/trials",
+        table(missing("order"), rival_client=OK, admin=OK),
+        check=lambda m, c, a: None if a.body == [] else f"trials {a.body}",
+    ),
     Row(
         "GET",
         "/batches",
         table(FORBIDDEN, admin=OK, teams=OK),
-        check=ids_are(lambda w, c: set(w.batches) - {w.held_batch}),
+        check=ids_are(lambda w, c: set(w.batches) - {w.held_batch} | {w.trial_regular}),
     ),
-    Row(
-        "GET",
-        "/contracts",
-        table(OK),
-        check=ids_are(only("admin", "client", "owner", of=lambda w: {w.contract})),
-    ),
+    Row("GET", "/contracts", table(OK), check=ids_are(contracts_seen)),
     Row(
         "GET",
         "/contracts/{contract}",
@@ -437,13 +665,20 @@ READS = [
         "GET",
         "/tasks?status=submitted",
         table(OK),
-        check=ids_are(only("li", of=lambda w: {w.submitted_task})),
+        check=ids_are(
+            lambda w, c: {"li": {w.submitted_task}, "rival_annotator": {w.tiger_task}}.get(c, set())
+        ),
     ),
     Row(
         "GET",
         "/submissions",
         table(FORBIDDEN, **SUBMISSION_ROLES),
-        check=ids_are(only("owner", "reviewer", of=lambda w: {w.waiting})),
+        check=ids_are(
+            lambda w, c: (
+                only("owner", "reviewer", of=lambda w: {w.waiting})(w, c)
+                | only("rival_owner", "rival_reviewer", of=lambda w: {w.tiger_submission})(w, c)
+            )
+        ),
     ),
     Row(
         "GET",
@@ -505,6 +740,27 @@ WRITES = [
     ),
     Row(
         "POST",
+        "/orders",
+        table(FORBIDDEN, client=CREATED, rival_client=CREATED),
+        body=order_body(
+            items=10,
+            batch_size=2,
+            release_plan=EVERY_DAY_3AM,
+            claim_mode="lottery",
+            limits={"batches_held": 2, "batches_per_drop": 1},
+            lease_hours=24,
+            trial={"batches": 1, "batch_size": 2, "pass_score": 80},
+        ),
+        check=lambda m, c, a: (
+            None
+            if (a.body["client_id"], a.body["claim_mode"], a.body["trial"]["pass_score"])
+            == (own_party(m.world, c), "lottery", 80)
+            else f"order {a.body}"
+        ),
+        label="lottery, limits, lease and trial",
+    ),
+    Row(
+        "POST",
         "/orders/{draft}/publish",
         table(missing("order"), admin=FORBIDDEN, client=OK),
         check=field_is("status", lambda w, c: "published"),
@@ -552,6 +808,177 @@ WRITES = [
             stranger=missing("batch"),
         ),
         body={},
+    ),
+    # Interest in a lottery's next drop: team owners, for their own team, on an order
+    # they can see.
+    Row(
+        "PUT",
+        "/orders/{lottery}/interest",
+        table(
+            FORBIDDEN, owner=OK, rival_owner=OK, rival_client=NOT_THE_ORDER, stranger=NOT_THE_ORDER
+        ),
+        body={"batches": 3},
+        check=lambda m, c, a: (
+            None
+            if (a.body["order_id"], a.body["team_id"], a.body["batches"])
+            == (m.world.lottery, own_team(m.world, c), 3)
+            else f"interest {a.body}"
+        ),
+    ),
+    Row(
+        "PUT",
+        "/orders/{lottery}/interest",
+        table(
+            FORBIDDEN,
+            owner=missing("team"),
+            rival_owner=OK,
+            rival_client=NOT_THE_ORDER,
+            stranger=NOT_THE_ORDER,
+        ),
+        body=lambda w, c: {"batches": 3, "team_id": w.party("tiger")},
+        check=field_is("team_id", lambda w, c: w.party("tiger")),
+        label="for Tiger",
+    ),
+    Row(
+        "PUT",
+        "/orders/{order}/interest",
+        table(
+            FORBIDDEN,
+            owner=conflict("not_a_lottery"),
+            rival_owner=conflict("not_a_lottery"),
+            rival_client=NOT_THE_ORDER,
+            stranger=NOT_THE_ORDER,
+        ),
+        body={"batches": 1},
+    ),
+    Row(
+        "PUT",
+        "/orders/{rival_draft}/interest",
+        table(NOT_THE_ORDER, rival_client=FORBIDDEN, admin=FORBIDDEN),
+        body={"batches": 1},
+    ),
+    Row(
+        "DELETE",
+        "/orders/{lottery}/interest",
+        table(
+            FORBIDDEN,
+            owner=NO_CONTENT,
+            rival_owner=NO_CONTENT,
+            rival_client=NOT_THE_ORDER,
+            stranger=NOT_THE_ORDER,
+        ),
+        check=interest_withdrawn,
+    ),
+    Row(
+        "DELETE",
+        "/orders/{lottery}/interest?team_id={cast.party_ids[tiger]}",
+        table(
+            FORBIDDEN,
+            owner=missing("team"),
+            rival_owner=NO_CONTENT,
+            rival_client=NOT_THE_ORDER,
+            stranger=NOT_THE_ORDER,
+        ),
+        check=interest_withdrawn,
+    ),
+    Row(
+        "DELETE",
+        "/orders/{trial_order}/interest",
+        table(
+            FORBIDDEN,
+            owner=conflict("no_drop_coming"),
+            rival_owner=conflict("no_drop_coming"),
+            rival_client=NOT_THE_ORDER,
+            stranger=NOT_THE_ORDER,
+        ),
+    ),
+    Row(
+        "DELETE",
+        "/orders/{rival_draft}/interest",
+        table(NOT_THE_ORDER, rival_client=FORBIDDEN, admin=FORBIDDEN),
+    ),
+    # Standing claim rules: a team owner's, for its own team; deleting another's is 404.
+    Row(
+        "POST",
+        "/claim-rules",
+        table(FORBIDDEN, owner=CREATED, rival_owner=CREATED),
+        body={"batches_per_drop": 1},
+        check=field_is("team_id", own_team),
+    ),
+    Row(
+        "POST",
+        "/claim-rules",
+        table(FORBIDDEN, owner=missing("team"), rival_owner=CREATED),
+        body=lambda w, c: {"batches_per_drop": 1, "team_id": w.party("tiger")},
+        check=field_is("team_id", lambda w, c: w.party("tiger")),
+        label="for Tiger",
+    ),
+    Row(
+        "POST",
+        "/claim-rules",
+        table(FORBIDDEN, owner=CREATED, rival_owner=CREATED),
+        body=lambda w, c: {
+            "batches_per_drop": 2,
+            "order_id": w.lottery,
+            "client_id": w.party("horizon"),
+            "task_type": "bbox_2d",
+            "currency": "CNY",
+            "min_unit_price": "0.08",
+        },
+        check=field_is("order_id", lambda w, c: w.lottery),
+        label="for the lottery",
+    ),
+    Row(
+        "POST",
+        "/claim-rules",
+        table(FORBIDDEN, owner=NOT_THE_ORDER, rival_owner=NOT_THE_ORDER),
+        body=lambda w, c: {"batches_per_drop": 1, "order_id": w.rival_draft},
+        label="for Acme's draft",
+    ),
+    Row(
+        "DELETE",
+        "/claim-rules/{lotus_rule}",
+        table(missing("claim_rule"), owner=NO_CONTENT),
+        check=lambda m, c, a: (
+            None
+            if m.api.get("/claim-rules", m.world.tokens[c]).body == []
+            else "the rule is still there"
+        ),
+    ),
+    Row(
+        "DELETE",
+        "/claim-rules/{tiger_rule}",
+        table(missing("claim_rule"), rival_owner=NO_CONTENT),
+    ),
+    # Trials: the order's client scores a finished trial batch; every team sees the batch.
+    Row(
+        "POST",
+        "/batches/{tiger_trial}/trial-score",
+        table(FORBIDDEN, client=OK, rival_client=missing("batch"), stranger=missing("batch")),
+        body={"score": 90, "note": "tight boxes"},
+        check=trial_scored,
+    ),
+    Row(
+        "POST",
+        "/batches/{lotus_trial}/trial-score",
+        table(
+            FORBIDDEN,
+            client=conflict("trial_not_finished"),
+            rival_client=missing("batch"),
+            stranger=missing("batch"),
+        ),
+        body={"score": 90},
+    ),
+    Row(
+        "POST",
+        "/batches/{free_batch}/trial-score",
+        table(
+            FORBIDDEN,
+            client=conflict("not_a_trial"),
+            rival_client=missing("batch"),
+            stranger=missing("batch"),
+        ),
+        body={"score": 90},
     ),
     # Piece rates: the owner of the team working the order.
     Row(

@@ -84,3 +84,52 @@ def test_returned_items_go_out_first_in_the_next_drop(app, api, cast, frozen_clo
     with app.app_context(), unit_of_work() as session:
         release_due_batches(session)
     assert [b["id"] for b in api.get("/batches", cast.owner).body] == [returned["id"]]
+
+
+def test_a_returned_trial_is_open_at_once_and_never_part_of_a_lottery(app, api, cast, frozen_clock):
+    """Found by the bad-input battery: a returned trial once went into the next drop, where
+    the lottery handed it to a team that had passed its trial, losing that team's score."""
+    frozen_clock.moment = datetime.fromisoformat("2026-03-02T18:00:00+08:00").astimezone(UTC)
+    plan = {"cron": "0 3 * * *", "timezone": "Asia/Shanghai", "batches_per_drop": 2}
+    order = post_order(
+        api,
+        cast.client,
+        items=6,
+        batch_size=1,
+        release_plan=plan,
+        claim_mode="lottery",
+        lease_hours=1,
+        trial={"batches": 2, "batch_size": 2, "pass_score": 50},
+    )
+    tigers, lotuses = [b["id"] for b in api.get(f"/orders/{order}/batches", cast.client).body][:2]
+    api.post(f"/batches/{tigers}/claim", cast.rival_owner)
+    set_rate(api, cast.rival_owner, order, "0.05")
+    submit(api, cast.rival_annotator, 2)
+    assert api.post(f"/batches/{tigers}/trial-score", cast.client, {"score": 90}).status == 200
+    api.post(f"/batches/{lotuses}/claim", cast.owner)
+    frozen_clock.step(hours=2)
+    expire(app)
+    returned = api.get(f"/orders/{order}/batches", cast.client).body[-1]
+    assert (returned["kind"], returned["status"]) == ("trial", "released")
+
+    api.put(f"/orders/{order}/interest", cast.rival_owner, {"batches": 2})
+    frozen_clock.moment = datetime.fromisoformat("2026-03-03T03:00:00+08:00").astimezone(UTC)
+    with app.app_context(), unit_of_work() as session:
+        release_due_batches(session)
+    batches = {b["id"]: b for b in api.get(f"/orders/{order}/batches", cast.client).body}
+    assert batches[returned["id"]]["status"] == "released"
+    tiger = cast.party_ids["tiger"]
+    assert [b["kind"] for b in batches.values() if b["claimed_by"] == tiger] == [
+        "trial",
+        "regular",
+        "regular",
+    ]
+    trials = api.get(f"/orders/{order}/trials", cast.client).body
+    assert [(t["team_id"], t["batch_id"], t["score"]) for t in trials] == [
+        (tiger, tigers, 90),
+        (cast.party_ids["lotus"], lotuses, None),
+    ]
+    again = api.post(f"/batches/{tigers}/trial-score", cast.client, {"score": 10})
+    assert (again.status, again.error_code) == (409, "trial_already_scored")
+    second = api.post(f"/batches/{returned['id']}/claim", cast.rival_owner)
+    assert (second.status, second.error_code) == (409, "trial_already_taken")
