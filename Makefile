@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test check lint migrate clean
+.PHONY: run test check lint migrate clean bench
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,19 @@ check: lint
 # Everything: lint and the whole suite on SQLite and PostgreSQL.
 test: lint
 	$(BIN)/pytest -q
+
+# The drop-storm benchmark (benchmarks/README.md) on the PostgreSQL server at
+# BENCH_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432); it makes its own
+# database and drops it. Options through BENCH_ARGS, e.g. BENCH_ARGS="--rev HEAD --profile".
+BENCH_STAMP := $(VENV)/.bench-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	rm -f $(VENV)/.bench-*
+	touch $@
+
+bench: $(BENCH_STAMP)
+	$(BIN)/python benchmarks/drop_storm.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) instance/check.db .pytest_cache
