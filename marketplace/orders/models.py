@@ -81,7 +81,9 @@ class Order(Entity, Base):
     trial_batch_size: Mapped[int | None] = mapped_column(Integer)
     trial_pass_score: Mapped[int | None] = mapped_column(Integer)
     client: Mapped[Party] = relationship(lazy="joined")
-    release_plan: Mapped["ReleasePlan | None"] = relationship(lazy="selectin")
+    # Loaded when asked for (or by selectinload where orders are listed), not on every
+    # join from a batch: a claim never needs it.
+    release_plan: Mapped["ReleasePlan | None"] = relationship(lazy="select")
 
 
 class Item(Base):

@@ -5,7 +5,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, case, insert, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from marketplace import clock
 from marketplace.db import MAX_ID, find, keyset_page
@@ -28,7 +28,7 @@ from marketplace.orders.models import (
 
 def visible_orders(actor: Actor) -> Select:
     """Orders the actor may read: its client's, any it holds batches of, or all for admins."""
-    query = select(Order)
+    query = select(Order).options(selectinload(Order.release_plan))
     if actor.is_platform_admin:
         return query
     held = select(Batch.order_id).where(Batch.claimed_by_party_id.in_(actor.party_ids(*TEAM_ROLES)))

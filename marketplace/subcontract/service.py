@@ -1,10 +1,10 @@
 """Use cases of contracts. For now a claim makes the first, one-link chain."""
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from marketplace.db import find
+from marketplace import clock
+from marketplace.db import find, upsert
 from marketplace.errors import NotFound
 from marketplace.identity.actor import Actor
 from marketplace.identity.models import Role
@@ -14,37 +14,29 @@ from marketplace.subcontract.models import Contract
 CONTRACT_ROLES = (Role.CLIENT_ADMIN, Role.TEAM_OWNER)
 
 
-def open_performer_contract(session: Session, *, batch: Batch) -> Contract:
+def open_performer_contract(session: Session, *, batch: Batch) -> None:
     """React to a claim: the claiming team's contract with the client grows by the batch.
 
     The contract is opened on the team's first claim of the order, at the
-    order's price. Concurrent first claims by one team open it once.
+    order's price. One statement (insert, or add to the quantity on conflict),
+    so concurrent first claims by one team open it once.
     """
     order = batch.order
-    key = (
-        Contract.order_id == order.id,
-        Contract.upstream_party_id == order.client_party_id,
-        Contract.downstream_party_id == batch.claimed_by_party_id,
+    opened = upsert(session, Contract).values(
+        order_id=order.id,
+        upstream_party_id=order.client_party_id,
+        downstream_party_id=batch.claimed_by_party_id,
+        unit_price_micros=order.unit_price_micros,
+        currency=order.currency,
+        quantity=batch.item_count,
+        created_at=clock.now(),
     )
-    if session.scalar(select(Contract.id).where(*key)) is None:
-        try:
-            with session.begin_nested():
-                session.add(
-                    Contract(
-                        order_id=order.id,
-                        upstream_party_id=order.client_party_id,
-                        downstream_party_id=batch.claimed_by_party_id,
-                        unit_price_micros=order.unit_price_micros,
-                        currency=order.currency,
-                        quantity=0,
-                    )
-                )
-        except IntegrityError:
-            pass  # opened by a concurrent claim of the same team
     session.execute(
-        update(Contract).where(*key).values(quantity=Contract.quantity + batch.item_count)
+        opened.on_conflict_do_update(
+            index_elements=["order_id", "upstream_party_id", "downstream_party_id"],
+            set_={"quantity": Contract.quantity + opened.excluded.quantity},
+        )
     )
-    return session.scalars(select(Contract).where(*key)).one()
 
 
 def shrink_performer_contract(session: Session, *, order_id: int, team_id: int, items: int) -> None:

@@ -886,8 +886,8 @@ WRITES = [
         "/orders/{trial_order}/interest",
         table(
             FORBIDDEN,
-            owner=conflict("no_drop_coming"),
-            rival_owner=conflict("no_drop_coming"),
+            owner=conflict("not_a_lottery"),
+            rival_owner=conflict("not_a_lottery"),
             rival_client=NOT_THE_ORDER,
             stranger=NOT_THE_ORDER,
         ),
