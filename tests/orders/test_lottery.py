@@ -4,12 +4,16 @@ import hashlib
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import func, select
 
-from marketplace.db import unit_of_work
+from marketplace.db import db, unit_of_work
 from marketplace.identity import service as identity
 from marketplace.identity.models import PartyKind, Role
 from marketplace.orders.drops import release_due_batches
+from marketplace.orders.models import Allotment
+from marketplace.workers.models import Task
 from tests.flows import post_order, set_rate, submit
+from tests.support import all_at_once
 
 PLAN = {"cron": "0 3 * * *", "timezone": "Asia/Shanghai", "batches_per_drop": 6}
 
@@ -160,3 +164,23 @@ def test_interest_needs_a_lottery_order_with_a_plan(api, cast):
         },
     )
     assert (no_plan.status, no_plan.error_code) == (422, "lottery_needs_release_plan")
+
+
+@pytest.mark.slow
+@pytest.mark.only_engine("postgresql")
+def test_schedulers_racing_on_a_lottery_drop_allot_it_once(app, api, cast, frozen_clock):
+    at(frozen_clock, "2026-03-02T18:00:00+08:00")
+    order = post_order(
+        api, cast.client, items=30, batch_size=5, release_plan=PLAN, claim_mode="lottery"
+    )
+    api.put(f"/orders/{order}/interest", cast.owner, {"batches": 4})
+    api.put(f"/orders/{order}/interest", cast.rival_owner, {"batches": 4})
+    at(frozen_clock, "2026-03-03T03:00:00+08:00")
+    taken = all_at_once(app, [lambda client: release(app) for _ in range(8)])
+    [drop] = [d for run in taken for d in run]
+    lines = api.get(f"/drops/{drop}/allotment", cast.client).body["lines"]
+    assert sorted(len(line["batch_ids"]) for line in lines) == [3, 3]
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Allotment)) == 2
+        assert db.session.scalar(select(func.count(func.distinct(Task.item_id)))) == 30
+        assert db.session.scalar(select(func.count()).select_from(Task)) == 30
