@@ -86,6 +86,7 @@ def may_see_batch(actor: Actor, batch: Batch) -> bool:
 
 
 def has_rules(order: Order) -> bool:
+    """Whether the order limits claims per team or asks for a trial."""
     return bool(order.trial_batches or order.max_batches_held or order.max_batches_per_drop)
 
 

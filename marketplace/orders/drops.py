@@ -84,8 +84,7 @@ def release_due_batches(session: Session) -> list[Drop]:
     taken = []
     for order in orders:
         plan = order.release_plan
-        last = session.scalar(select(func.max(Drop.scheduled_at)).where(Drop.order_id == order.id))
-        due = takewhile(lambda m: m <= now, occurrences(plan, last or first_possible(plan, order)))
+        due = takewhile(lambda m: m <= now, occurrences(plan, _counting_from(session, order)))
         for moment in islice(due, MAX_OCCURRENCES_PER_RUN):
             drop = _take(session, order, plan, moment, now)
             if drop is not None:
@@ -93,6 +92,20 @@ def release_due_batches(session: Session) -> list[Drop]:
             if not _waiting(session, order):
                 break
     return taken
+
+
+def _counting_from(session: Session, order: Order) -> datetime:
+    """Where the order's due occurrences start: after its last drop, but never before its
+    oldest waiting batch was cut (items returned from an expired lease wait from then;
+    the occurrences before, when nothing waited, were not missed)."""
+    last = session.scalar(select(func.max(Drop.scheduled_at)).where(Drop.order_id == order.id))
+    waiting_since = session.scalar(
+        select(func.min(Batch.created_at)).where(
+            Batch.order_id == order.id, Batch.status == BatchStatus.SCHEDULED
+        )
+    )
+    start = last or first_possible(order.release_plan, order)
+    return max(start, waiting_since - JUST_BEFORE) if waiting_since else start
 
 
 def _take(

@@ -5,7 +5,13 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from marketplace.orders.drops import occurrences
 from marketplace.orders.models import Batch, BatchKind, BatchStatus, Item, Order
+
+
+def lock_batch(session: Session, batch_id: int) -> str:
+    """Lock a batch row (FOR UPDATE) for the rest of the unit of work; its status."""
+    return session.scalars(select(Batch.status).where(Batch.id == batch_id).with_for_update()).one()
 
 
 def finish_batch(session: Session, batch_id: int) -> None:
@@ -19,11 +25,12 @@ def finish_batch(session: Session, batch_id: int) -> None:
 
 def expired_leases(session: Session, now: datetime) -> list[Batch]:
     """Claimed batches whose lease ran out, locked; rows another run holds are skipped."""
+    # In order id order: orders are then locked in the same order as the drop pass does.
     return list(
         session.scalars(
             select(Batch)
             .where(Batch.status == BatchStatus.CLAIMED, Batch.lease_expires_at <= now)
-            .order_by(Batch.id)
+            .order_by(Batch.order_id, Batch.id)
             .with_for_update(skip_locked=True, of=Batch)
         )
     )
@@ -35,8 +42,8 @@ def return_to_board(
     """Close an expired batch and move its unfinished `item_ids` into a new batch.
 
     The new batch goes out first in the order's next drop, or at once if the
-    order has no release plan or it is a trial. What the team did stays in the
-    old batch.
+    order's plan has no drop left, it has none, or it is a trial. What the team
+    did stays in the old batch.
     """
     batch.status = BatchStatus.EXPIRED
     if not item_ids:
@@ -44,8 +51,14 @@ def return_to_board(
     order = session.scalars(
         select(Order).where(Order.id == batch.order_id).with_for_update(of=Order)
     ).one()
-    # Trial batches are never part of a drop: a returned trial is open to claim at once.
-    scheduled = order.release_plan is not None and batch.kind == BatchKind.REGULAR
+    # Trial batches are never part of a drop: a returned trial is open to claim at once;
+    # so are items of an order whose plan has no drop left.
+    plan = order.release_plan
+    scheduled = (
+        batch.kind == BatchKind.REGULAR
+        and plan is not None
+        and next(occurrences(plan, now), None) is not None
+    )
     returned = Batch(
         order_id=order.id,
         seq=session.scalar(select(func.max(Batch.seq)).where(Batch.order_id == order.id)) + 1,

@@ -44,6 +44,7 @@ ALGORITHM = "sha256-rank-round-robin/1"
 
 
 def rank_key(seed: str, team_id: int) -> str:
+    """A team's place in a drop's ranking: the SHA-256 hex digest of "{seed}:{team id}"."""
     return hashlib.sha256(f"{seed}:{team_id}".encode()).hexdigest()
 
 
@@ -68,8 +69,9 @@ def allot_drop(session: Session, order: Order, drop: Drop, batches: list[Batch])
     Does nothing when nobody asked. The seed, algorithm and every team's line
     are recorded on the drop, in the drop's unit of work.
     """
-    # Registrations lock the order too: none slips in between this read and the allotment.
-    session.scalars(select(Order.id).where(Order.id == order.id).with_for_update()).one()
+    if order.claim_mode == ClaimMode.LOTTERY:
+        # Registrations lock the order too: none slips in between this read and the allotment.
+        session.scalars(select(Order.id).where(Order.id == order.id).with_for_update()).one()
     demand = _demand(session, order, drop.scheduled_at)
     if not demand:
         return

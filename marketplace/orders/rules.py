@@ -25,8 +25,19 @@ def save_rule(session: Session, actor: Actor, data: dict[str, Any]) -> ClaimRule
     party = find(session, Party, client) if client is not None else None
     if client is not None and (party is None or party.kind != PartyKind.CLIENT):
         raise Invalid(f"No client {client}.", code="unknown_client", field="client_id")
+    if data.get("min_unit_price_micros") is not None and data.get("currency") is None:
+        raise Invalid(
+            "A minimum price means nothing without its currency.",
+            code="currency_required",
+            field="currency",
+        )
     if data.get("order_id") is not None:
-        open_order(session, actor, data["order_id"])
+        try:
+            open_order(session, actor, data["order_id"])
+        except NotFound:
+            raise Invalid(
+                f"No order {data['order_id']}.", code="unknown_order", field="order_id"
+            ) from None
     rule = ClaimRule(team_party_id=team, created_by_user_id=actor.user_id, **data)
     session.add(rule)
     session.flush()

@@ -1,6 +1,6 @@
 """Expired leases, from the team's side: unfinished tasks are withdrawn, done work stays."""
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from marketplace import clock
@@ -22,9 +22,11 @@ def return_expired_batches(session: Session) -> list[Batch]:
     now = clock.now()
     closed = expired_leases(session, now)
     for batch in closed:
-        unfinished = select(Task.item_id).where(Task.batch_id == batch.id, UNFINISHED)
-        items = list(session.scalars(unfinished))
-        session.execute(delete(Task).where(Task.batch_id == batch.id, UNFINISHED))
+        items = list(
+            session.scalars(
+                delete(Task).where(Task.batch_id == batch.id, UNFINISHED).returning(Task.item_id)
+            )
+        )
         return_to_board(session, batch, items, now)
         shrink_performer_contract(
             session, order_id=batch.order_id, team_id=batch.claimed_by_party_id, items=len(items)

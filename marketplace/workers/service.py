@@ -10,8 +10,8 @@ from marketplace.db import MAX_ID, find, keyset_page
 from marketplace.errors import Conflict, Forbidden, NotFound
 from marketplace.identity.actor import Actor
 from marketplace.identity.models import Role
-from marketplace.orders.leases import finish_batch
-from marketplace.orders.models import Batch, Item
+from marketplace.orders.leases import finish_batch, lock_batch
+from marketplace.orders.models import Batch, BatchStatus, Item
 from marketplace.orders.service import get_order
 from marketplace.subcontract.service import performer_contract
 from marketplace.workers.models import (
@@ -136,8 +136,16 @@ def submit(session: Session, actor: Actor, task_id: int, result: dict[str, Any])
     """Record the annotator's result for a task she holds; a task is submitted once.
 
     The batch's last submission finishes the batch, so its team holds one fewer.
+    A task whose batch's lease expired is refused (409 `lease_expired`).
     """
     task = find(session, Task, task_id)
+    if task is not None and task.annotator_user_id == actor.user_id:
+        # Submits of one batch, and the lease pass, queue on the batch row (always batch,
+        # then task): the last submit sees every other, and no item is both submitted
+        # and returned to the board.
+        if lock_batch(session, task.batch_id) == BatchStatus.EXPIRED:
+            raise Conflict("The batch's lease expired; the task went back.", code="lease_expired")
+        task = session.get(Task, task_id, populate_existing=True)
     if task is None or task.annotator_user_id != actor.user_id:
         raise NotFound(f"No task {task_id} in your hands.", code="task_not_found")
     if task.status != TaskStatus.ASSIGNED:

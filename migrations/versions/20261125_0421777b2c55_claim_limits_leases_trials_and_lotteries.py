@@ -1,7 +1,8 @@
 """claim limits, leases, trials and lotteries
 
 Existing orders become first-come orders without limits, lease or trial; existing
-batches are regular ones. The server defaults only fill those rows.
+batches are regular ones. The server defaults fill those rows and stay, agreeing with
+the models' own defaults.
 
 Revision ID: 0421777b2c55
 Revises: edaea187ab53

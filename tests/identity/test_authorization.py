@@ -96,6 +96,7 @@ def conflict(code: str) -> Want:
 
 
 NOT_THE_ORDER = missing("order")
+UNKNOWN_ORDER: Want = (422, "unknown_order")  # named in a body: the body is at fault
 
 
 def table(default: Want, **cells: Want) -> dict[str, Want]:
@@ -931,7 +932,7 @@ WRITES = [
     Row(
         "POST",
         "/claim-rules",
-        table(FORBIDDEN, owner=NOT_THE_ORDER, rival_owner=NOT_THE_ORDER),
+        table(FORBIDDEN, owner=UNKNOWN_ORDER, rival_owner=UNKNOWN_ORDER),
         body=lambda w, c: {"batches_per_drop": 1, "order_id": w.rival_draft},
         label="for Acme's draft",
     ),

@@ -108,3 +108,24 @@ def test_one_team_claiming_many_batches_at_once_stops_at_its_limit(app, api, cas
         )
         assert held == 3
         assert db.session.scalar(select(func.count()).select_from(Task)) == 15
+
+
+def test_the_last_two_submits_of_a_batch_at_once_finish_it(app, api, cast):
+    """Found in review: each saw the other's task still open, and the batch stayed held."""
+    order_id = post_order(api, cast.client, items=2, batch_size=2, limits={"batches_held": 1})
+    [batch] = api.get("/batches", cast.owner).body
+    api.post(f"/batches/{batch['id']}/claim", cast.owner)
+    api.put(f"/orders/{order_id}/piece-rate", cast.owner, {"unit_price": "0.06"})
+    tasks = [
+        (token, api.post("/tasks/next", token, {"count": 1}).body[0]["id"])
+        for token in (cast.li, cast.wang)
+    ]
+    answers = all_at_once(
+        app,
+        [
+            lambda c, t=t, i=i: c.post(f"/tasks/{i}/submit", t, {"result": {"boxes": []}})
+            for t, i in tasks
+        ],
+    )
+    assert [a.status for a in answers] == [201, 201]
+    assert api.get(f"/orders/{order_id}/batches", cast.client).body[0]["status"] == "finished"

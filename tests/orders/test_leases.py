@@ -133,3 +133,50 @@ def test_a_returned_trial_is_open_at_once_and_never_part_of_a_lottery(app, api, 
     assert (again.status, again.error_code) == (409, "trial_already_scored")
     second = api.post(f"/batches/{returned['id']}/claim", cast.rival_owner)
     assert (second.status, second.error_code) == (409, "trial_already_taken")
+
+
+def test_items_returned_after_the_last_drop_go_out_next_drop_without_phantom_skips(
+    app, api, cast, frozen_clock
+):
+    """Found in review: the days between the last drop and the expiry, when nothing
+    waited, were once recorded as drops skipped because the scheduler was down."""
+    frozen_clock.moment = datetime.fromisoformat("2026-03-02T18:00:00+08:00").astimezone(UTC)
+    plan = {"cron": "0 3 * * *", "timezone": "Asia/Shanghai", "batches_per_drop": 1}
+    order = post_order(api, cast.client, items=3, batch_size=3, release_plan=plan, lease_hours=96)
+    frozen_clock.moment = datetime.fromisoformat("2026-03-03T03:00:00+08:00").astimezone(UTC)
+    with app.app_context(), unit_of_work() as session:
+        release_due_batches(session)
+    [batch] = api.get("/batches", cast.owner).body
+    api.post(f"/batches/{batch['id']}/claim", cast.owner)
+    frozen_clock.step(days=4)  # 03-07 03:00: the lease ran out, four drops after the last
+    expire(app)
+    with app.app_context(), unit_of_work() as session:
+        release_due_batches(session)
+    past = api.get(f"/orders/{order}/drops", cast.client).body["past"]
+    assert [(d["scheduled_at"][:10], d["status"]) for d in past] == [
+        ("2026-03-03", "released"),
+        ("2026-03-07", "released"),
+    ]
+
+
+def test_items_returned_after_the_plans_window_closed_are_released_at_once(
+    app, api, cast, frozen_clock
+):
+    """Found in review: they once waited, scheduled, for a drop that would never come."""
+    frozen_clock.moment = datetime.fromisoformat("2026-03-02T18:00:00+08:00").astimezone(UTC)
+    plan = {
+        "cron": "0 3 * * *",
+        "timezone": "Asia/Shanghai",
+        "batches_per_drop": 1,
+        "ends_at": "2026-03-03T12:00:00+08:00",
+    }
+    order = post_order(api, cast.client, items=3, batch_size=3, release_plan=plan, lease_hours=48)
+    frozen_clock.moment = datetime.fromisoformat("2026-03-03T03:00:00+08:00").astimezone(UTC)
+    with app.app_context(), unit_of_work() as session:
+        release_due_batches(session)
+    [batch] = api.get("/batches", cast.owner).body
+    api.post(f"/batches/{batch['id']}/claim", cast.owner)
+    frozen_clock.step(days=2)
+    expire(app)
+    returned = api.get(f"/orders/{order}/batches", cast.client).body[-1]
+    assert (returned["status"], returned["item_count"]) == ("released", 3)
