@@ -1,6 +1,15 @@
 """Steps of the trade through the HTTP API, for tests that need work done first."""
 
+from marketplace.db import unit_of_work
+from marketplace.orders.drops import release_due_batches
+from marketplace.orders.models import Drop
 from tests.support import ApiClient
+
+
+def release_drops(app) -> list[Drop]:
+    """What the scheduler does at each minute: take every drop that is due now."""
+    with app.app_context(), unit_of_work() as session:
+        return release_due_batches(session)
 
 
 def order_body(

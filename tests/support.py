@@ -2,7 +2,7 @@
 
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -63,6 +63,10 @@ class FrozenClock:
 
     def step(self, **delta: float) -> None:
         self.moment += timedelta(**delta)
+
+    def stand_at(self, iso: str) -> None:
+        """Stand at an ISO-8601 moment with its offset, e.g. 03:00 in Shanghai."""
+        self.moment = datetime.fromisoformat(iso).astimezone(UTC)
 
 
 def row_counts(app) -> dict[str, int]:

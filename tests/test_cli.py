@@ -1,7 +1,5 @@
 """The `marketplace` command: users and tokens, the demo, payout runs with their bank file."""
 
-from datetime import UTC, datetime
-
 from marketplace.db import unit_of_work
 from marketplace.demo import DEMO_TOKENS
 from marketplace.orders.models import Drop
@@ -101,7 +99,7 @@ def test_a_payout_run_writes_the_bank_file_and_pays_once(app, api, cast, tmp_pat
 def test_release_drops_takes_a_lottery_drop_and_verify_lottery_reruns_it(
     app, api, cast, frozen_clock
 ):
-    frozen_clock.moment = datetime.fromisoformat("2026-03-02T18:00:00+08:00").astimezone(UTC)
+    frozen_clock.stand_at("2026-03-02T18:00:00+08:00")
     plan = {"cron": "0 3 * * *", "timezone": "Asia/Shanghai", "batches_per_drop": 3}
     order = post_order(
         api, cast.client, items=20, batch_size=5, release_plan=plan, claim_mode="lottery"
@@ -111,7 +109,7 @@ def test_release_drops_takes_a_lottery_drop_and_verify_lottery_reruns_it(
     runner = app.test_cli_runner()
     assert runner.invoke(args=["release-drops"]).output.endswith("0 drops taken, 0 leases closed\n")
 
-    frozen_clock.moment = datetime.fromisoformat("2026-03-03T03:00:00+08:00").astimezone(UTC)
+    frozen_clock.stand_at("2026-03-03T03:00:00+08:00")
     taken = runner.invoke(args=["release-drops"])
     assert taken.exit_code == 0, taken.output
     assert "released, 3 batches, lottery seed" in taken.output

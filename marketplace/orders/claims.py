@@ -131,6 +131,12 @@ def check_trial_passed(order: Order, claimant: Claimant) -> None:
     )
 
 
+def lock_order(session: Session, order_id: int) -> None:
+    """Lock the order's row for the rest of the unit of work. Lottery registrations and
+    the drop's allotment queue on it, as do batches cut from an expired lease."""
+    session.scalars(select(Order.id).where(Order.id == order_id).with_for_update()).one()
+
+
 def lock_claimant(session: Session, order_id: int, team: int) -> Claimant:
     """The team's standing on the order, created on first use and locked (FOR UPDATE)."""
     key = (Claimant.order_id == order_id, Claimant.team_party_id == team)

@@ -12,6 +12,7 @@ from marketplace.orders.claims import (
     has_rules,
     limits_of,
     lock_claimant,
+    lock_order,
     over_limit,
 )
 from marketplace.orders.drops import upcoming
@@ -80,7 +81,7 @@ def my_interests(session: Session, actor: Actor) -> list[Interest]:
 def _lock_lottery(session: Session, order: Order) -> None:
     """Lock the order (the drop's allotment locks it too, so a registration lands before
     it or after it) and refuse an order that is not a lottery."""
-    session.scalars(select(Order.id).where(Order.id == order.id).with_for_update()).one()
+    lock_order(session, order.id)
     if order.claim_mode != ClaimMode.LOTTERY:
         raise Conflict("This order's batches go first come, first served.", code="not_a_lottery")
 

@@ -5,8 +5,9 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from marketplace.orders.claims import lock_order
 from marketplace.orders.drops import occurrences
-from marketplace.orders.models import Batch, BatchKind, BatchStatus, Item, Order
+from marketplace.orders.models import Batch, BatchKind, BatchStatus, Item
 
 
 def lock_batch(session: Session, batch_id: int) -> str:
@@ -48,9 +49,8 @@ def return_to_board(
     batch.status = BatchStatus.EXPIRED
     if not item_ids:
         return None
-    order = session.scalars(
-        select(Order).where(Order.id == batch.order_id).with_for_update(of=Order)
-    ).one()
+    lock_order(session, batch.order_id)  # one numbering of new batches at a time
+    order = batch.order
     # Trial batches are never part of a drop: a returned trial is open to claim at once;
     # so are items of an order whose plan has no drop left.
     plan = order.release_plan

@@ -29,6 +29,7 @@ from marketplace.orders.claims import (
     has_rules,
     limits_of,
     lock_claimant,
+    lock_order,
 )
 from marketplace.orders.models import (
     Allotment,
@@ -71,7 +72,7 @@ def allot_drop(session: Session, order: Order, drop: Drop, batches: list[Batch])
     """
     if order.claim_mode == ClaimMode.LOTTERY:
         # Registrations lock the order too: none slips in between this read and the allotment.
-        session.scalars(select(Order.id).where(Order.id == order.id).with_for_update()).one()
+        lock_order(session, order.id)
     demand = _demand(session, order, drop.scheduled_at)
     if not demand:
         return

@@ -294,7 +294,11 @@ class ClaimRuleIn(ClaimIn):
     )
     client_id = fields.Integer(strict=True, load_default=None, attribute="client_party_id")
     currency = Currency(load_default=None)
-    min_unit_price = Price(load_default=None, attribute="min_unit_price_micros")
+    min_unit_price = Price(
+        load_default=None,
+        attribute="min_unit_price_micros",
+        metadata={"description": "Only orders paying at least this; give `currency` with it."},
+    )
     order_id = fields.Integer(strict=True, load_default=None)
 
 

@@ -1,15 +1,15 @@
 """Scheduled drops: on time, exactly once, after downtime, across daylight-saving changes."""
 
 import threading
-from datetime import UTC, datetime
+from datetime import datetime
 
 import pytest
 from sqlalchemy import func, select
 
-from marketplace.db import db, unit_of_work
-from marketplace.orders.drops import occurrences, release_due_batches
+from marketplace.db import db
+from marketplace.orders.drops import occurrences
 from marketplace.orders.models import Drop, ReleasePlan
-from tests.flows import order_body, post_order
+from tests.flows import order_body, post_order, release_drops
 
 SHANGHAI_3AM = {"cron": "0 3 * * *", "timezone": "Asia/Shanghai", "batches_per_drop": 2}
 
@@ -19,23 +19,18 @@ def post_planned_order(api, cast, plan, *, batches=6):
 
 
 def release(app):
-    with app.app_context(), unit_of_work() as session:
-        return [(d.status, d.batch_count, d.lateness_seconds) for d in release_due_batches(session)]
-
-
-def at(clock, iso):
-    clock.moment = datetime.fromisoformat(iso).astimezone(UTC)
+    return [(d.status, d.batch_count, d.lateness_seconds) for d in release_drops(app)]
 
 
 def test_a_3am_drop_releases_at_3am_shanghai_and_only_once(app, api, cast, frozen_clock):
-    at(frozen_clock, "2026-03-02T18:00:00+08:00")
+    frozen_clock.stand_at("2026-03-02T18:00:00+08:00")
     order = post_planned_order(api, cast, SHANGHAI_3AM)
     batches = api.get(f"/orders/{order}/batches", cast.client).body
     assert {b["status"] for b in batches} == {"scheduled"}
     refused = api.post(f"/batches/{batches[0]['id']}/claim", cast.owner)
     assert (refused.status, refused.error_code) == (409, "batch_not_released")
 
-    at(frozen_clock, "2026-03-03T02:59:59+08:00")
+    frozen_clock.stand_at("2026-03-03T02:59:59+08:00")
     assert release(app) == []
     assert api.get("/batches", cast.owner).body == []
     frozen_clock.step(seconds=1)
@@ -61,14 +56,14 @@ def test_a_3am_drop_releases_at_3am_shanghai_and_only_once(app, api, cast, froze
 def test_a_missed_drop_is_released_late_within_grace_and_skipped_beyond(
     app, api, cast, frozen_clock
 ):
-    at(frozen_clock, "2026-03-02T18:00:00+08:00")
+    frozen_clock.stand_at("2026-03-02T18:00:00+08:00")
     order = post_planned_order(api, cast, {**SHANGHAI_3AM, "grace_minutes": 60})
-    at(frozen_clock, "2026-03-03T03:30:00+08:00")  # the scheduler was down at 03:00
+    frozen_clock.stand_at("2026-03-03T03:30:00+08:00")  # the scheduler was down at 03:00
     assert release(app) == [("released", 2, 1800)]
-    at(frozen_clock, "2026-03-05T05:00:00+08:00")  # down across two drops, two hours late
+    frozen_clock.stand_at("2026-03-05T05:00:00+08:00")  # down across two drops, two hours late
     # 03-04 03:00 is 26 hours late, 03-05 03:00 two hours: both beyond the hour of grace.
     assert release(app) == [("skipped", 0, 86400 + 7200), ("skipped", 0, 7200)]
-    at(frozen_clock, "2026-03-06T03:00:00+08:00")
+    frozen_clock.stand_at("2026-03-06T03:00:00+08:00")
     assert release(app) == [("released", 2, 0)]
 
     past = api.get(f"/orders/{order}/drops", cast.client).body["past"]
@@ -115,13 +110,13 @@ def test_a_time_repeated_by_daylight_saving_drops_once():
 
 
 def test_drops_across_the_spring_gap_through_the_api(app, api, cast, frozen_clock):
-    at(frozen_clock, "2026-03-07T12:00:00-05:00")
+    frozen_clock.stand_at("2026-03-07T12:00:00-05:00")
     post_planned_order(
         api, cast, {"cron": "30 2 * * *", "timezone": "America/New_York", "batches_per_drop": 1}
     )
-    at(frozen_clock, "2026-03-08T01:59:59-05:00")
+    frozen_clock.stand_at("2026-03-08T01:59:59-05:00")
     assert release(app) == []
-    at(frozen_clock, "2026-03-08T03:00:00-04:00")  # one second later on the wall clock
+    frozen_clock.stand_at("2026-03-08T03:00:00-04:00")  # one second later on the wall clock
     assert release(app) == [("released", 1, 0)]
 
 
@@ -147,9 +142,9 @@ def test_an_impossible_plan_is_refused(app, api, cast, plan_changes, code):
 @pytest.mark.slow
 @pytest.mark.only_engine("postgresql")
 def test_schedulers_racing_take_each_drop_once(app, api, cast, frozen_clock):
-    at(frozen_clock, "2026-03-02T18:00:00+08:00")
+    frozen_clock.stand_at("2026-03-02T18:00:00+08:00")
     order = post_planned_order(api, cast, {**SHANGHAI_3AM, "batches_per_drop": 1}, batches=10)
-    at(frozen_clock, "2026-03-03T03:00:00+08:00")
+    frozen_clock.stand_at("2026-03-03T03:00:00+08:00")
     barrier = threading.Barrier(8)
     errors = []
 

@@ -1,14 +1,13 @@
 """Leases: unfinished items of an expired batch go back to the board; done work stays."""
 
-from datetime import UTC, datetime
-
 from sqlalchemy import select
 
 from marketplace.db import db, unit_of_work
-from marketplace.orders.drops import release_due_batches
 from marketplace.subcontract.models import Contract
 from marketplace.workers.leases import return_expired_batches
-from tests.flows import post_order, review, set_rate, submit
+from tests.flows import post_order, release_drops, review, set_rate, submit
+
+DAILY_3AM = {"cron": "0 3 * * *", "timezone": "Asia/Shanghai", "batches_per_drop": 1}
 
 
 def expire(app):
@@ -64,15 +63,20 @@ def test_an_expired_lease_returns_unfinished_items_and_keeps_done_work_billable(
     ]
 
 
+def claim_the_first_drop(app, api, cast, clock, *, items, plan=DAILY_3AM, **terms) -> int:
+    """A daily 03:00 order of 3-item batches, posted the evening before; Lotus claims
+    the one batch of the first drop (03-03 03:00 Shanghai). Returns the order's id."""
+    clock.stand_at("2026-03-02T18:00:00+08:00")
+    order = post_order(api, cast.client, items=items, batch_size=3, release_plan=plan, **terms)
+    clock.stand_at("2026-03-03T03:00:00+08:00")
+    release_drops(app)
+    [batch] = api.get("/batches", cast.owner).body
+    assert api.post(f"/batches/{batch['id']}/claim", cast.owner).status == 200
+    return order
+
+
 def test_returned_items_go_out_first_in_the_next_drop(app, api, cast, frozen_clock):
-    frozen_clock.moment = datetime.fromisoformat("2026-03-02T18:00:00+08:00").astimezone(UTC)
-    plan = {"cron": "0 3 * * *", "timezone": "Asia/Shanghai", "batches_per_drop": 1}
-    order = post_order(api, cast.client, items=9, batch_size=3, release_plan=plan, lease_hours=1)
-    frozen_clock.moment = datetime.fromisoformat("2026-03-03T03:00:00+08:00").astimezone(UTC)
-    with app.app_context(), unit_of_work() as session:
-        release_due_batches(session)
-    first = api.get("/batches", cast.owner).body[0]
-    api.post(f"/batches/{first['id']}/claim", cast.owner)
+    order = claim_the_first_drop(app, api, cast, frozen_clock, items=9, lease_hours=1)
 
     frozen_clock.step(hours=1)
     expire(app)
@@ -80,17 +84,16 @@ def test_returned_items_go_out_first_in_the_next_drop(app, api, cast, frozen_clo
     assert (returned["status"], returned["item_count"]) == ("scheduled", 3)
     assert api.get("/batches", cast.owner).body == []  # not before the next drop
 
-    frozen_clock.moment = datetime.fromisoformat("2026-03-04T03:00:00+08:00").astimezone(UTC)
-    with app.app_context(), unit_of_work() as session:
-        release_due_batches(session)
+    frozen_clock.stand_at("2026-03-04T03:00:00+08:00")
+    release_drops(app)
     assert [b["id"] for b in api.get("/batches", cast.owner).body] == [returned["id"]]
 
 
 def test_a_returned_trial_is_open_at_once_and_never_part_of_a_lottery(app, api, cast, frozen_clock):
     """Found by the bad-input battery: a returned trial once went into the next drop, where
     the lottery handed it to a team that had passed its trial, losing that team's score."""
-    frozen_clock.moment = datetime.fromisoformat("2026-03-02T18:00:00+08:00").astimezone(UTC)
-    plan = {"cron": "0 3 * * *", "timezone": "Asia/Shanghai", "batches_per_drop": 2}
+    frozen_clock.stand_at("2026-03-02T18:00:00+08:00")
+    plan = {**DAILY_3AM, "batches_per_drop": 2}
     order = post_order(
         api,
         cast.client,
@@ -113,9 +116,8 @@ def test_a_returned_trial_is_open_at_once_and_never_part_of_a_lottery(app, api, 
     assert (returned["kind"], returned["status"]) == ("trial", "released")
 
     api.put(f"/orders/{order}/interest", cast.rival_owner, {"batches": 2})
-    frozen_clock.moment = datetime.fromisoformat("2026-03-03T03:00:00+08:00").astimezone(UTC)
-    with app.app_context(), unit_of_work() as session:
-        release_due_batches(session)
+    frozen_clock.stand_at("2026-03-03T03:00:00+08:00")
+    release_drops(app)
     batches = {b["id"]: b for b in api.get(f"/orders/{order}/batches", cast.client).body}
     assert batches[returned["id"]]["status"] == "released"
     tiger = cast.party_ids["tiger"]
@@ -140,18 +142,10 @@ def test_items_returned_after_the_last_drop_go_out_next_drop_without_phantom_ski
 ):
     """Found in review: the days between the last drop and the expiry, when nothing
     waited, were once recorded as drops skipped because the scheduler was down."""
-    frozen_clock.moment = datetime.fromisoformat("2026-03-02T18:00:00+08:00").astimezone(UTC)
-    plan = {"cron": "0 3 * * *", "timezone": "Asia/Shanghai", "batches_per_drop": 1}
-    order = post_order(api, cast.client, items=3, batch_size=3, release_plan=plan, lease_hours=96)
-    frozen_clock.moment = datetime.fromisoformat("2026-03-03T03:00:00+08:00").astimezone(UTC)
-    with app.app_context(), unit_of_work() as session:
-        release_due_batches(session)
-    [batch] = api.get("/batches", cast.owner).body
-    api.post(f"/batches/{batch['id']}/claim", cast.owner)
+    order = claim_the_first_drop(app, api, cast, frozen_clock, items=3, lease_hours=96)
     frozen_clock.step(days=4)  # 03-07 03:00: the lease ran out, four drops after the last
     expire(app)
-    with app.app_context(), unit_of_work() as session:
-        release_due_batches(session)
+    release_drops(app)
     past = api.get(f"/orders/{order}/drops", cast.client).body["past"]
     assert [(d["scheduled_at"][:10], d["status"]) for d in past] == [
         ("2026-03-03", "released"),
@@ -163,19 +157,10 @@ def test_items_returned_after_the_plans_window_closed_are_released_at_once(
     app, api, cast, frozen_clock
 ):
     """Found in review: they once waited, scheduled, for a drop that would never come."""
-    frozen_clock.moment = datetime.fromisoformat("2026-03-02T18:00:00+08:00").astimezone(UTC)
-    plan = {
-        "cron": "0 3 * * *",
-        "timezone": "Asia/Shanghai",
-        "batches_per_drop": 1,
-        "ends_at": "2026-03-03T12:00:00+08:00",
-    }
-    order = post_order(api, cast.client, items=3, batch_size=3, release_plan=plan, lease_hours=48)
-    frozen_clock.moment = datetime.fromisoformat("2026-03-03T03:00:00+08:00").astimezone(UTC)
-    with app.app_context(), unit_of_work() as session:
-        release_due_batches(session)
-    [batch] = api.get("/batches", cast.owner).body
-    api.post(f"/batches/{batch['id']}/claim", cast.owner)
+    closing = {**DAILY_3AM, "ends_at": "2026-03-03T12:00:00+08:00"}
+    order = claim_the_first_drop(
+        app, api, cast, frozen_clock, items=3, plan=closing, lease_hours=48
+    )
     frozen_clock.step(days=2)
     expire(app)
     returned = api.get(f"/orders/{order}/batches", cast.client).body[-1]

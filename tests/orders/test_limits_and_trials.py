@@ -1,10 +1,6 @@
 """The client's rules on claims: batches held at once, batches per drop, and trials."""
 
-from datetime import UTC, datetime
-
-from marketplace.db import unit_of_work
-from marketplace.orders.drops import release_due_batches
-from tests.flows import post_order, set_rate, submit
+from tests.flows import post_order, release_drops, set_rate, submit
 from tests.support import row_counts
 
 EVERY_DAY_3AM = {"cron": "0 3 * * *", "timezone": "Asia/Shanghai", "batches_per_drop": 3}
@@ -16,11 +12,6 @@ def batches_of(api, cast, order_id):
 
 def claim(api, token, batch):
     return api.post(f"/batches/{batch['id']}/claim", token)
-
-
-def release(app):
-    with app.app_context(), unit_of_work() as session:
-        release_due_batches(session)
 
 
 def test_a_team_holds_no_more_unfinished_batches_than_the_client_allows(app, api, cast):
@@ -50,7 +41,7 @@ def test_a_team_holds_no_more_unfinished_batches_than_the_client_allows(app, api
 
 
 def test_a_team_claims_no_more_of_one_drop_than_the_client_allows(app, api, cast, frozen_clock):
-    frozen_clock.moment = datetime.fromisoformat("2026-03-02T18:00:00+08:00").astimezone(UTC)
+    frozen_clock.stand_at("2026-03-02T18:00:00+08:00")
     order = post_order(
         api,
         cast.client,
@@ -59,8 +50,8 @@ def test_a_team_claims_no_more_of_one_drop_than_the_client_allows(app, api, cast
         release_plan=EVERY_DAY_3AM,
         limits={"batches_per_drop": 2},
     )
-    frozen_clock.moment = datetime.fromisoformat("2026-03-03T03:00:00+08:00").astimezone(UTC)
-    release(app)
+    frozen_clock.stand_at("2026-03-03T03:00:00+08:00")
+    release_drops(app)
     a, b, c = [x for x in batches_of(api, cast, order) if x["status"] == "released"]
     assert [claim(api, cast.owner, x).status for x in (a, b)] == [200, 200]
     refused = claim(api, cast.owner, c)
@@ -69,7 +60,7 @@ def test_a_team_claims_no_more_of_one_drop_than_the_client_allows(app, api, cast
     assert refused.body["error"]["details"]["max"] == 2
 
     frozen_clock.step(days=1)  # the next drop: a fresh allowance
-    release(app)
+    release_drops(app)
     fresh = [x for x in batches_of(api, cast, order) if x["status"] == "released"]
     assert len(fresh) == 4  # c, left from yesterday, and three new ones
     assert [claim(api, cast.owner, x).status for x in fresh[1:]] == [200, 200, 409]

@@ -1,7 +1,6 @@
 """Fair drops: interest before the drop, a published seeded lottery, standing claim rules."""
 
 import hashlib
-from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -9,22 +8,16 @@ from sqlalchemy import func, select
 from marketplace.db import db, unit_of_work
 from marketplace.identity import service as identity
 from marketplace.identity.models import PartyKind, Role
-from marketplace.orders.drops import release_due_batches
 from marketplace.orders.models import Allotment
 from marketplace.workers.models import Task
-from tests.flows import post_order, set_rate, submit
+from tests.flows import post_order, release_drops, set_rate, submit
 from tests.support import all_at_once
 
 PLAN = {"cron": "0 3 * * *", "timezone": "Asia/Shanghai", "batches_per_drop": 6}
 
 
-def at(clock, iso):
-    clock.moment = datetime.fromisoformat(iso).astimezone(UTC)
-
-
 def release(app):
-    with app.app_context(), unit_of_work() as session:
-        return [drop.id for drop in release_due_batches(session)]
+    return [drop.id for drop in release_drops(app)]
 
 
 @pytest.fixture
@@ -55,7 +48,7 @@ def test_a_lottery_drop_allots_by_a_published_seed_and_leaves_the_rest_first_com
     app, api, cast, frozen_clock, lily
 ):
     lily_token, lily_team = lily
-    at(frozen_clock, "2026-03-02T18:00:00+08:00")
+    frozen_clock.stand_at("2026-03-02T18:00:00+08:00")
     order = post_order(
         api,
         cast.client,
@@ -78,7 +71,7 @@ def test_a_lottery_drop_allots_by_a_published_seed_and_leaves_the_rest_first_com
     assert rule.status == 201
     assert [i["batches"] for i in api.get("/interests", cast.rival_owner).body] == [2]
 
-    at(frozen_clock, "2026-03-03T03:00:00+08:00")
+    frozen_clock.stand_at("2026-03-03T03:00:00+08:00")
     [drop] = release(app)
     published = api.get(f"/drops/{drop}/allotment", cast.rival_owner).body
     assert published["algorithm"] == "sha256-rank-round-robin/1"
@@ -107,7 +100,7 @@ def test_a_lottery_drop_allots_by_a_published_seed_and_leaves_the_rest_first_com
 
 
 def test_what_nobody_asked_for_goes_first_come(app, api, cast, frozen_clock):
-    at(frozen_clock, "2026-03-02T18:00:00+08:00")
+    frozen_clock.stand_at("2026-03-02T18:00:00+08:00")
     order = post_order(
         api, cast.client, items=30, batch_size=5, release_plan=PLAN, claim_mode="lottery"
     )
@@ -115,7 +108,7 @@ def test_what_nobody_asked_for_goes_first_come(app, api, cast, frozen_clock):
     withdrawn = api.delete(f"/orders/{order}/interest", cast.owner)
     assert withdrawn.status == 204
     api.put(f"/orders/{order}/interest", cast.rival_owner, {"batches": 4})
-    at(frozen_clock, "2026-03-03T03:00:00+08:00")
+    frozen_clock.stand_at("2026-03-03T03:00:00+08:00")
     [drop] = release(app)
     [line] = api.get(f"/drops/{drop}/allotment", cast.client).body["lines"]
     assert (line["team_id"], len(line["batch_ids"])) == (cast.party_ids["tiger"], 4)
@@ -127,7 +120,7 @@ def test_what_nobody_asked_for_goes_first_come(app, api, cast, frozen_clock):
 def test_a_team_whose_trial_did_not_pass_gets_nothing_from_the_lottery(
     app, api, cast, frozen_clock
 ):
-    at(frozen_clock, "2026-03-02T18:00:00+08:00")
+    frozen_clock.stand_at("2026-03-02T18:00:00+08:00")
     order = post_order(
         api,
         cast.client,
@@ -140,7 +133,7 @@ def test_a_team_whose_trial_did_not_pass_gets_nothing_from_the_lottery(
     assert (refused.status, refused.error_code) == (409, "not_a_lottery")
     # A standing rule of a team with no trial: it takes part and is allowed nothing.
     api.post("/claim-rules", cast.owner, {"batches_per_drop": 2, "order_id": order})
-    at(frozen_clock, "2026-03-03T03:00:00+08:00")
+    frozen_clock.stand_at("2026-03-03T03:00:00+08:00")
     [drop] = release(app)
     [line] = api.get(f"/drops/{drop}/allotment", cast.owner).body["lines"]
     assert (line["allowed"], line["batch_ids"]) == (0, [])
@@ -169,13 +162,13 @@ def test_interest_needs_a_lottery_order_with_a_plan(api, cast):
 @pytest.mark.slow
 @pytest.mark.only_engine("postgresql")
 def test_schedulers_racing_on_a_lottery_drop_allot_it_once(app, api, cast, frozen_clock):
-    at(frozen_clock, "2026-03-02T18:00:00+08:00")
+    frozen_clock.stand_at("2026-03-02T18:00:00+08:00")
     order = post_order(
         api, cast.client, items=30, batch_size=5, release_plan=PLAN, claim_mode="lottery"
     )
     api.put(f"/orders/{order}/interest", cast.owner, {"batches": 4})
     api.put(f"/orders/{order}/interest", cast.rival_owner, {"batches": 4})
-    at(frozen_clock, "2026-03-03T03:00:00+08:00")
+    frozen_clock.stand_at("2026-03-03T03:00:00+08:00")
     taken = all_at_once(app, [lambda client: release(app) for _ in range(8)])
     [drop] = [d for run in taken for d in run]
     lines = api.get(f"/drops/{drop}/allotment", cast.client).body["lines"]
