@@ -39,16 +39,21 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from marketplace.orders.events import batch_claimed
     from marketplace.payments.api import blp as payments_blp
     from marketplace.subcontract.api import blp as subcontract_blp
-    from marketplace.subcontract.service import open_performer_contract
+    from marketplace.subcontract.bids_api import blp as bids_blp
+    from marketplace.subcontract.events import batches_handed_down
+    from marketplace.subcontract.service import hold_claimed_batch
     from marketplace.workers.api import blp as workers_blp
-    from marketplace.workers.service import open_tasks
+    from marketplace.workers.service import hand_over_tasks, open_tasks
 
-    for blueprint in (identity_blp, orders_blp, subcontract_blp, workers_blp, payments_blp):
+    blueprints = (identity_blp, orders_blp, subcontract_blp, bids_blp, workers_blp, payments_blp)
+    for blueprint in blueprints:
         api.register_blueprint(blueprint)
 
-    # A claim opens the team's contract, then its tasks; both in the claim's unit of work.
-    batch_claimed.connect(open_performer_contract)
+    # A claim puts the batch under the team's contract, then opens its tasks; batches
+    # passed down a chain take their tasks along. All in the same unit of work.
+    batch_claimed.connect(hold_claimed_batch)
     batch_claimed.connect(open_tasks)
+    batches_handed_down.connect(hand_over_tasks)
 
     from marketplace.cli import register_commands
 

@@ -48,8 +48,8 @@ class OrderById(MethodView):
     @blp.doc(security=BEARER_AUTH)
     @blp.response(200, OrderOut)
     def get(self, order_id):
-        """One order"""
-        return service.get_order(db.session, current_actor(), order_id)
+        """One order (a bids order's price is its client's alone)"""
+        return service.read_order(db.session, current_actor(), order_id)
 
 
 @blp.route("/orders/<int:order_id>/publish")

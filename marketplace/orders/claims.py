@@ -19,7 +19,7 @@ from marketplace.errors import Conflict, NotFound
 from marketplace.identity.actor import Actor
 from marketplace.identity.models import TEAM_ROLES, Role
 from marketplace.orders.events import batch_claimed
-from marketplace.orders.models import Batch, BatchKind, BatchStatus, Claimant, Order
+from marketplace.orders.models import Batch, BatchKind, BatchStatus, Claimant, Order, Sourcing
 
 
 def claim_batch(session: Session, actor: Actor, batch_id: int, team_id: int | None) -> Batch:
@@ -29,7 +29,8 @@ def claim_batch(session: Session, actor: Actor, batch_id: int, team_id: int | No
     yet (`batch_not_released`), a second trial (`trial_already_taken`), a regular
     batch before a passed trial (`trial_required`, `trial_failed`), or a claim
     over a per-team limit (`claim_limit_reached`, with the limit in the details).
-    Subscribers of `batch_claimed` run in the same unit of work.
+    Subscribers of `batch_claimed` run in the same unit of work (on a bids order the
+    team's contract must have room for the batch: `no_contract_room`).
     """
     team = _only_owned_team(actor, team_id)
     if team is not None and 0 < batch_id <= MAX_ID:
@@ -56,11 +57,12 @@ def _only_owned_team(actor: Actor, team_id: int | None) -> int | None:
 
 
 def _claim_plain(session: Session, batch_id: int, team: int, now: datetime) -> Batch | None:
-    """The storm's fast path, one statement: claim a released batch of an order without
-    limits, trial or lease. None if that did not happen, for whatever reason; the full
-    path then finds the reason (or claims under the order's rules)."""
+    """The storm's fast path, one statement: claim a released batch of a claims order
+    without limits, trial or lease. None if that did not happen, for whatever reason; the
+    full path then finds the reason (or claims under the order's rules)."""
     plain_order = exists().where(
         Order.id == Batch.order_id,
+        Order.sourcing == Sourcing.CLAIMS,
         Order.trial_batches == 0,
         Order.max_batches_held.is_(None),
         Order.max_batches_per_drop.is_(None),

@@ -39,6 +39,7 @@ from marketplace.orders.models import (
     Drop,
     Interest,
     Order,
+    Sourcing,
 )
 
 ALGORITHM = "sha256-rank-round-robin/1"
@@ -116,7 +117,12 @@ def _allowed(
 
 
 def _demand(session: Session, order: Order, moment: datetime) -> dict[int, tuple[str, int]]:
-    """What each team asks of this drop: its interest, or else its largest matching rule."""
+    """What each team asks of this drop: its interest, or else its largest matching rule.
+
+    Rules take no part in a bids order's drops: only its contract holders claim them.
+    """
+    if order.sourcing != Sourcing.CLAIMS:
+        return {}
     demand = {
         team: ("rule", batches)
         for team, batches in session.execute(

@@ -44,6 +44,13 @@ class ClaimMode(enum.StrEnum):
     LOTTERY = "lottery"
 
 
+class Sourcing(enum.StrEnum):
+    """How teams get an order's work."""
+
+    CLAIMS = "claims"  # any team claims released batches at the posted price
+    BIDS = "bids"  # teams bid; only holders of an awarded (or sub-) contract claim batches
+
+
 class DropStatus(enum.StrEnum):
     RELEASED = "released"
     SKIPPED = "skipped"
@@ -71,6 +78,11 @@ class Order(Entity, Base):
     status: Mapped[str] = mapped_column(String(16), default=OrderStatus.DRAFT)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     claim_mode: Mapped[str] = mapped_column(String(16), default=ClaimMode.FIRST_COME)
+    sourcing: Mapped[str] = mapped_column(String(16), default=Sourcing.CLAIMS)
+    # The client's caps on its chains: links from the client to a performer, and the
+    # least share of the client's price (basis points) a link may be passed on at.
+    max_chain_depth: Mapped[int | None] = mapped_column(Integer)
+    min_pass_through_bps: Mapped[int | None] = mapped_column(Integer)
     # Per team: batches held at once, and batches claimed from one drop (None: no limit).
     max_batches_held: Mapped[int | None] = mapped_column(Integer)
     max_batches_per_drop: Mapped[int | None] = mapped_column(Integer)
@@ -84,6 +96,12 @@ class Order(Entity, Base):
     # Loaded when asked for (or by selectinload where orders are listed), not on every
     # join from a batch: a claim never needs it.
     release_plan: Mapped["ReleasePlan | None"] = relationship(lazy="select")
+
+    @property
+    def listed_price_micros(self) -> int | None:
+        """The price teams see: the posted price of a claims order; none for a bids order,
+        whose posted price is the client's private budget (teams bid their own)."""
+        return self.unit_price_micros if self.sourcing == Sourcing.CLAIMS else None
 
 
 class Item(Base):
@@ -124,6 +142,9 @@ class Batch(Entity, Base):
     # Items sent back to the board when the lease expired, and the batch they went to.
     returned_items: Mapped[int] = mapped_column(Integer, default=0)
     returned_from_batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"))
+    # The contract the batch is worked under: its performer's link of the chain. Set by
+    # the subcontract package when the batch is claimed or passed down.
+    contract_id: Mapped[int | None] = mapped_column(ForeignKey("contracts.id"), index=True)
     order: Mapped[Order] = relationship(lazy="joined")
 
 

@@ -1,7 +1,9 @@
-from marshmallow import Schema, fields, validate
+from decimal import Decimal
 
-from marketplace.orders.models import ClaimMode
-from marketplace.web import Currency, FreeJSON, Price, not_blank
+from marshmallow import Schema, ValidationError, fields, validate, validates
+
+from marketplace.orders.models import ClaimMode, Sourcing
+from marketplace.web import Currency, DecimalString, FreeJSON, Price, not_blank
 
 MAX_ITEMS = 100_000
 
@@ -87,6 +89,29 @@ class TrialIn(Schema):
     )
 
 
+class ChainCapsIn(Schema):
+    max_depth = fields.Integer(
+        strict=True,
+        load_default=None,
+        validate=validate.Range(min=1, max=20),
+        metadata={"description": "Links from you to the team doing the work; 1: no middlemen."},
+    )
+    min_pass_through = DecimalString(
+        load_default=None,
+        validate=validate.Range(min=Decimal("0.0001"), max=1),
+        metadata={
+            "description": "Each subcontract must pay at least this share of your price, "
+            'e.g. "0.5"; four decimal places at most.',
+            "example": "0.5",
+        },
+    )
+
+    @validates("min_pass_through")
+    def _in_basis_points(self, value: Decimal | None, **_: object) -> None:
+        if value is not None and value.as_tuple().exponent < -4:
+            raise ValidationError("At most four decimal places.")
+
+
 class OrderIn(Schema):
     client_id = fields.Integer(
         strict=True,
@@ -148,6 +173,26 @@ class OrderIn(Schema):
         load_default=None,
         metadata={"description": "Teams must pass a scored trial batch before regular claims."},
     )
+    sourcing = fields.String(
+        load_default=Sourcing.CLAIMS.value,
+        validate=validate.OneOf([m.value for m in Sourcing]),
+        metadata={
+            "description": "`claims`: any team claims released batches at the posted price. "
+            "`bids`: teams bid their own price and quantity, the client awards bids, and only "
+            "holders of a contract (or a subcontract) claim the batches; the posted price is "
+            "the client's private budget."
+        },
+    )
+    chain_caps = fields.Nested(ChainCapsIn, load_default=None)
+
+
+def chain_caps(order) -> dict:
+    """The client's caps on the order's chains, as JSON."""
+    share = order.min_pass_through_bps
+    return {
+        "max_depth": order.max_chain_depth,
+        "min_pass_through": None if share is None else f"{share / 10_000:.4f}",
+    }
 
 
 class OrderOut(Schema):
@@ -157,7 +202,11 @@ class OrderOut(Schema):
     title = fields.String()
     task_type = fields.String()
     instructions = fields.String()
-    unit_price = Price(attribute="unit_price_micros")
+    unit_price = Price(
+        attribute="unit_price_micros",
+        allow_none=True,
+        metadata={"description": "On a bids order, the client's budget: shown to it alone."},
+    )
     currency = fields.String()
     quantity = fields.Integer()
     payment_terms_days = fields.Integer()
@@ -174,6 +223,8 @@ class OrderOut(Schema):
         }
     )
     lease_hours = fields.Integer(allow_none=True)
+    sourcing = fields.String()
+    chain_caps = fields.Function(chain_caps)
     trial = fields.Function(
         lambda order: (
             {
@@ -208,7 +259,15 @@ class BatchOut(Schema):
     title = fields.String(attribute="order.title")
     task_type = fields.String(attribute="order.task_type")
     client_name = fields.String(attribute="order.client.name")
-    unit_price = Price(attribute="order.unit_price_micros")
+    unit_price = Price(
+        attribute="order.listed_price_micros",
+        allow_none=True,
+        metadata={
+            "description": "None on a bids order: its teams work at their contracts' prices."
+        },
+    )
+    sourcing = fields.String(attribute="order.sourcing")
+    contract_id = fields.Integer(allow_none=True)
     currency = fields.String(attribute="order.currency")
     payment_terms_days = fields.Integer(attribute="order.payment_terms_days")
 
@@ -258,7 +317,7 @@ class NextDropOut(UpcomingDropOut):
     title = fields.String()
     task_type = fields.String()
     client_name = fields.String()
-    unit_price = Price(attribute="unit_price_micros")
+    unit_price = Price(attribute="unit_price_micros", allow_none=True)
     currency = fields.String()
 
 

@@ -23,6 +23,7 @@ from marketplace.orders.models import (
     Order,
     OrderStatus,
     ReleasePlan,
+    Sourcing,
 )
 
 
@@ -52,13 +53,23 @@ def create_order(session: Session, actor: Actor, data: dict[str, Any]) -> Order:
     plan = data.pop("release_plan", None)
     limits = data.pop("limits", None) or {}
     trial = data.pop("trial", None)
+    caps = data.pop("chain_caps", None) or {}
+    share = caps.get("min_pass_through")
     order = Order(
         client_party_id=client_id,
         quantity=len(items),
         max_batches_held=limits.get("batches_held"),
         max_batches_per_drop=limits.get("batches_per_drop"),
+        max_chain_depth=caps.get("max_depth"),
+        min_pass_through_bps=None if share is None else int(share * 10_000),
         **data,
     )
+    if order.sourcing == Sourcing.BIDS and (order.claim_mode == ClaimMode.LOTTERY or trial):
+        raise Invalid(
+            "A bids order's batches go to the teams holding its contracts, first-come among "
+            "them: it takes no lottery and no trial.",
+            code="bids_order_claims_first_come",
+        )
     if plan is not None:
         order.release_plan = _release_plan(plan)
     elif order.claim_mode == ClaimMode.LOTTERY:
@@ -103,6 +114,34 @@ def _release_plan(plan: dict[str, Any]) -> ReleasePlan:
     )
 
 
+class SealedPrice:
+    """A bids order as a team sees it: everything but the client's budget price."""
+
+    unit_price_micros = None
+
+    def __init__(self, order: Order) -> None:
+        self._order = order
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._order, name)
+
+
+def as_seen_by(actor: Actor, order: Order) -> Order | SealedPrice:
+    """The order with its price, unless the caller is a team and the price is sealed."""
+    if (
+        order.listed_price_micros is not None
+        or actor.is_platform_admin
+        or actor.has(Role.CLIENT_ADMIN, order.client_party_id)
+    ):
+        return order
+    return SealedPrice(order)
+
+
+def read_order(session: Session, actor: Actor, order_id: int) -> Order | SealedPrice:
+    """One order as the caller may read it (`get_order`, the price sealed from teams)."""
+    return as_seen_by(actor, get_order(session, actor, order_id))
+
+
 def get_order(session: Session, actor: Actor, order_id: int) -> Order:
     """The order if the actor may see it; 404 otherwise, whether or not it exists."""
     order = None
@@ -126,8 +165,11 @@ def open_order(session: Session, actor: Actor, order_id: int, *, what: str = "or
     return order
 
 
-def list_orders(session: Session, actor: Actor, *, limit: int, after: int) -> list[Order]:
-    return keyset_page(session, visible_orders(actor), limit=limit, after=after)
+def list_orders(
+    session: Session, actor: Actor, *, limit: int, after: int
+) -> list[Order | SealedPrice]:
+    orders = keyset_page(session, visible_orders(actor), limit=limit, after=after)
+    return [as_seen_by(actor, order) for order in orders]
 
 
 def publish_order(session: Session, actor: Actor, order_id: int) -> Order:
@@ -246,7 +288,7 @@ def next_drops(session: Session, actor: Actor, tz: str | None) -> list[dict[str,
                         "title": order.title,
                         "task_type": order.task_type,
                         "client_name": order.client.name,
-                        "unit_price_micros": order.unit_price_micros,
+                        "unit_price_micros": order.listed_price_micros,
                         "currency": order.currency,
                     },
                     zone,

@@ -5,12 +5,14 @@ from marketplace import ledger
 from marketplace.db import db, unit_of_work
 from marketplace.identity.auth import BEARER_AUTH, current_actor
 from marketplace.identity.models import Role
-from marketplace.payments import earnings, invoices, payouts, settlement
+from marketplace.payments import earnings, invoices, margins, payouts, settlement
 from marketplace.payments.schemas import (
     BankTransferIn,
     EarningsOut,
     InvoiceOut,
     LedgerTotalsOut,
+    MarginArgs,
+    MarginReportOut,
     PaymentOut,
     PayoutRunIn,
     PayoutRunOut,
@@ -118,6 +120,26 @@ class PayoutRunFile(MethodView):
             mimetype="text/csv",
             headers={"Content-Disposition": f"attachment; filename=payout-run-{run.id}.csv"},
         )
+
+
+@blp.route("/orders/<int:order_id>/margins")
+class MarginReport(MethodView):
+    @blp.doc(security=BEARER_AUTH)
+    @blp.arguments(MarginArgs, location="query")
+    @blp.response(200, MarginReportOut)
+    @blp.alt_response(200, content_type="text/csv", description="With `format=csv`.")
+    def get(self, args, order_id):
+        """Your team's margin on each of its links of the order, over the accepted items"""
+        report = margins.margin_report(db.session, current_actor(), order_id, args["team_id"])
+        if args["format"] == "csv":
+            return current_app.response_class(
+                margins.margin_csv(report),
+                mimetype="text/csv",
+                headers={
+                    "Content-Disposition": f"attachment; filename=margins-order-{order_id}.csv"
+                },
+            )
+        return report
 
 
 @blp.route("/me/earnings")

@@ -1,12 +1,11 @@
 """Invoicing accepted items: lines, the platform fee, and who earns what of it."""
 
-from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, insert, literal, select, update
+from sqlalchemy import and_, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -17,7 +16,7 @@ from marketplace.identity.actor import Actor
 from marketplace.identity.models import Role
 from marketplace.identity.service import platform_party
 from marketplace.ledger import AccountKind
-from marketplace.money import fee_minor, format_micros, line_minor
+from marketplace.money import fee_minor, format_micros
 from marketplace.orders.models import Order
 from marketplace.orders.service import get_order
 from marketplace.payments.models import (
@@ -29,7 +28,9 @@ from marketplace.payments.models import (
     LineKind,
     ShareRole,
 )
-from marketplace.subcontract.service import performer_contract
+from marketplace.payments.work import accepted_work
+from marketplace.subcontract.chains import LinkLines, link_lines
+from marketplace.subcontract.service import order_contracts
 from marketplace.workers.models import Submission, SubmissionStatus
 
 
@@ -54,12 +55,13 @@ def unbilled():
 def invoice_accepted_items(session: Session, actor: Actor, order_id: int, terms: Terms) -> Invoice:
     """Bill the client for every accepted, unbilled item of an order.
 
-    One items line per team contract (quantity x contract price, rounded once)
-    and the platform fee on top. The same unit of work records who earns what:
-    each annotator's accepted items x piece rate (a line per rate, rounded
-    once), each team's margin (its line minus its annotators' lines) and the
-    platform's fee, all pending in one balanced ledger transaction that the
-    client's receivable balances. Each item is billed once, even under races.
+    One items line per contract of the client's (quantity x contract price,
+    rounded once) and the platform fee on top. The same unit of work records who
+    earns what, down every chain: each link's margin (its line minus its
+    subcontracts' lines and its annotators' pay), each annotator's accepted items
+    x piece rate (a line per rate, rounded once) and the platform's fee, all
+    pending in one balanced ledger transaction that the client's receivable
+    balances. Each item is billed once, even under races.
     """
     order = get_order(session, actor, order_id)
     actor.require(Role.PLATFORM_ADMIN)
@@ -79,12 +81,36 @@ def invoice_all_accepted_work(session: Session, terms: Terms) -> list[Invoice]:
 
 def _invoice_order(session: Session, order: Order, terms: Terms) -> Invoice:
     invoice = _open_invoice(session, order, terms)
-    work = _bill_unbilled_items(session, invoice)
+    _bill_unbilled_items(session, invoice)
+    links = link_lines(order_contracts(session, order.id), accepted_work(session, invoice=invoice))
     lines, shares = [], []
-    for team_id, team_work in work.items():
-        line, team_shares = _team_line(session, order, team_id, team_work)
-        lines.append(line)
-        shares += team_shares
+    for link in links.values():
+        if not link.items:
+            continue
+        contract = link.contract
+        if contract.parent_contract_id is None:
+            lines.append(_client_line(order, link))
+        shares.append(
+            InvoiceShare(
+                party_id=contract.downstream_party_id,
+                contract_id=contract.id,
+                role=ShareRole.MARGIN,
+                items=link.items,
+                amount_minor=link.margin_minor,
+            )
+        )
+        shares += [
+            InvoiceShare(
+                party_id=contract.downstream_party_id,
+                user_id=annotator,
+                contract_id=contract.id,
+                role=ShareRole.ANNOTATOR,
+                items=count,
+                amount_minor=amount,
+            )
+            for annotator, (count, amount) in link.annotators.items()
+        ]
+    lines.sort(key=lambda line: line.contract_id)
     invoice.items_minor = sum(line.amount_minor for line in lines)
     invoice.fee_minor = fee_minor(invoice.items_minor, terms.fee_bps)
     invoice.total_minor = invoice.items_minor + invoice.fee_minor
@@ -111,6 +137,21 @@ def _invoice_order(session: Session, order: Order, terms: Terms) -> Invoice:
     return invoice
 
 
+def _client_line(order: Order, link: LinkLines) -> InvoiceLine:
+    contract = link.contract
+    return InvoiceLine(
+        kind=LineKind.ITEMS,
+        description=(
+            f"{link.items} x {order.task_type} at {format_micros(contract.unit_price_micros)} "
+            f"{order.currency} ({contract.downstream.name})"
+        ),
+        contract_id=contract.id,
+        quantity=link.items,
+        unit_price_micros=contract.unit_price_micros,
+        amount_minor=link.line_minor,
+    )
+
+
 def _open_invoice(session: Session, order: Order, terms: Terms) -> Invoice:
     """A numbered, empty invoice dated now, due after the order's payment terms."""
     now = clock.now()
@@ -131,87 +172,28 @@ def _open_invoice(session: Session, order: Order, terms: Terms) -> Invoice:
     return invoice
 
 
-# team -> [(annotator, piece rate, accepted items)]
-Work = dict[int, list[tuple[int, int, int]]]
-
-
-def _bill_unbilled_items(session: Session, invoice: Invoice) -> Work:
-    """Tie the order's accepted, unbilled items to the invoice and count them.
+def _bill_unbilled_items(session: Session, invoice: Invoice) -> None:
+    """Tie the order's accepted, unbilled items to the invoice (409 if there are none).
 
     Each item can be tied to one invoice only (the link's primary key), so two
     invoices racing for the same items cannot both bill them.
     """
     try:
         with session.begin_nested():
-            session.execute(
+            billed = session.execute(
                 insert(InvoiceItem).from_select(
                     ["submission_id", "invoice_id"],
                     select(Submission.id, literal(invoice.id)).where(
                         Submission.order_id == invoice.order_id, unbilled()
                     ),
                 )
-            )
+            ).rowcount
     except IntegrityError as exc:
         raise Conflict(
             "Another invoice is billing these items right now; retry.", code="invoicing_in_progress"
         ) from exc
-    group = (Submission.team_party_id, Submission.annotator_user_id, Submission.rate_micros)
-    counts = session.execute(
-        select(*group, func.count())
-        .join(InvoiceItem, InvoiceItem.submission_id == Submission.id)
-        .where(InvoiceItem.invoice_id == invoice.id)
-        .group_by(*group)
-        .order_by(*group)
-    ).all()
-    if not counts:
+    if not billed:
         raise Conflict("No accepted items are waiting to be billed.", code="nothing_to_invoice")
-    work: Work = defaultdict(list)
-    for team_id, annotator_id, rate, count in counts:
-        work[team_id].append((annotator_id, rate, count))
-    return work
-
-
-def _team_line(
-    session: Session, order: Order, team_id: int, work: list[tuple[int, int, int]]
-) -> tuple[InvoiceLine, list[InvoiceShare]]:
-    """The client's line for one team's contract, and how it splits.
-
-    Each annotator earns her items x piece rate, a line per rate, each rounded
-    once; the team keeps its line minus its annotators' lines, so the parts
-    add up to the client's line exactly.
-    """
-    contract = performer_contract(session, order_id=order.id, team_id=team_id)
-    items = sum(count for _, _, count in work)
-    line = InvoiceLine(
-        kind=LineKind.ITEMS,
-        description=(
-            f"{items} x {order.task_type} at {format_micros(contract.unit_price_micros)} "
-            f"{order.currency} ({contract.downstream.name})"
-        ),
-        contract_id=contract.id,
-        quantity=items,
-        unit_price_micros=contract.unit_price_micros,
-        amount_minor=line_minor(items, contract.unit_price_micros, order.currency),
-    )
-    earned: dict[int, list[int]] = defaultdict(lambda: [0, 0])  # annotator -> [items, amount]
-    for annotator_id, rate, count in work:
-        earned[annotator_id][0] += count
-        earned[annotator_id][1] += line_minor(count, rate, order.currency)
-    shares = [
-        InvoiceShare(
-            party_id=team_id,
-            user_id=annotator_id,
-            role=ShareRole.ANNOTATOR,
-            items=count,
-            amount_minor=amount,
-        )
-        for annotator_id, (count, amount) in earned.items()
-    ]
-    margin = line.amount_minor - sum(share.amount_minor for share in shares)
-    shares.append(
-        InvoiceShare(party_id=team_id, role=ShareRole.MARGIN, items=items, amount_minor=margin)
-    )
-    return line, shares
 
 
 def share_account(session: Session, share: InvoiceShare, kind: AccountKind) -> ledger.Account:

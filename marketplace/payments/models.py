@@ -33,7 +33,9 @@ class ShareRole(enum.StrEnum):
     """Why a holder earns part of an invoice."""
 
     ANNOTATOR = "annotator"  # accepted items x the team's piece rate
-    MARGIN = "margin"  # the team's line minus what it pays its annotators
+    # A link's line minus its downstream lines (subcontracts, and its annotators' pay).
+    # Rounding each line once can make it a fen below zero on sub-fen prices.
+    MARGIN = "margin"
     FEE = "fee"  # the platform's fee
 
 
@@ -97,13 +99,14 @@ class InvoiceShare(Base):
     """One holder's part of an invoice: pending until the invoice is paid."""
 
     __tablename__ = "invoice_shares"
-    __table_args__ = (CheckConstraint("amount_minor >= 0", name="nonnegative_share"),)
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
     party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     role: Mapped[str] = mapped_column(String(16))
+    # The link of the chain the share is earned on (none for the platform's fee).
+    contract_id: Mapped[int | None] = mapped_column(ForeignKey("contracts.id"))
     items: Mapped[int] = mapped_column(Integer)
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     invoice: Mapped[Invoice] = relationship(lazy="joined")

@@ -134,3 +134,58 @@ class LedgerTotalsOut(Schema):
         values=fields.Integer(),
         metadata={"description": "Sum of all entries per currency; always 0."},
     )
+
+
+class MarginArgs(Schema):
+    team_id = fields.Integer(
+        load_default=None,
+        metadata={"description": "Needed if you own several teams; admins name any team."},
+    )
+    format = fields.String(
+        load_default="json",
+        validate=validate.OneOf(["json", "csv"]),
+        metadata={"description": "`csv` answers text/csv: a row per link, then the totals."},
+    )
+
+
+class SubcontractLineOut(Schema):
+    contract_id = fields.Integer()
+    downstream_name = fields.String()
+    unit_price = Price(attribute="unit_price_micros")
+    items = fields.Integer()
+    line = Amount()
+
+
+class AnnotatorLinesOut(Schema):
+    items = fields.Integer(metadata={"description": "Items your own annotators did."})
+    line = Amount(metadata={"description": "What your annotators earn on them."})
+
+
+class MarginLinkOut(Schema):
+    contract_id = fields.Integer()
+    depth = fields.Integer()
+    upstream_name = fields.String()
+    unit_price = Price(attribute="unit_price_micros")
+    items = fields.Integer(metadata={"description": "Accepted under this link and below it."})
+    upstream_line = Amount(metadata={"description": "items x your price, rounded once."})
+    subcontracts = fields.List(fields.Nested(SubcontractLineOut))
+    annotators = fields.Nested(AnnotatorLinesOut)
+    downstream_lines = Amount()
+    margin = Amount(metadata={"description": "upstream_line - downstream_lines"})
+
+
+class MarginTotalsOut(Schema):
+    items = fields.Integer()
+    upstream_line = Amount()
+    downstream_lines = Amount()
+    margin = Amount()
+
+
+class MarginReportOut(Schema):
+    order_id = fields.Integer()
+    order_title = fields.String()
+    team_id = fields.Integer()
+    team_name = fields.String()
+    currency = fields.String()
+    links = fields.List(fields.Nested(MarginLinkOut))
+    totals = fields.Nested(MarginTotalsOut)

@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 from marketplace import clock
 from marketplace.orders.leases import expired_leases, return_to_board
 from marketplace.orders.models import Batch
-from marketplace.subcontract.service import shrink_performer_contract
+from marketplace.subcontract.service import shrink_for_returned_items
 from marketplace.workers.models import Task
 from marketplace.workers.service import UNFINISHED
 
@@ -15,7 +15,8 @@ def return_expired_batches(session: Session) -> list[Batch]:
     """Close every claimed batch whose lease ran out; returns the batches closed.
 
     Its open and assigned tasks are withdrawn and their items go back to the
-    board in the order's next drop; the team's contract shrinks by them.
+    board in the order's next drop; on a claims order the contracts that grew
+    by the claim shrink by them.
     Submitted, accepted and rejected work stays with the team that did it, and
     accepted work stays billable. Each batch is closed once, however many runs.
     """
@@ -28,7 +29,5 @@ def return_expired_batches(session: Session) -> list[Batch]:
             )
         )
         return_to_board(session, batch, items, now)
-        shrink_performer_contract(
-            session, order_id=batch.order_id, team_id=batch.claimed_by_party_id, items=len(items)
-        )
+        shrink_for_returned_items(session, batch=batch, items=len(items))
     return closed

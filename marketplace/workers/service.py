@@ -13,7 +13,7 @@ from marketplace.identity.models import Role
 from marketplace.orders.leases import finish_batch, lock_batch
 from marketplace.orders.models import Batch, BatchStatus, Item
 from marketplace.orders.service import get_order
-from marketplace.subcontract.service import performer_contract
+from marketplace.subcontract.service import performing_contracts
 from marketplace.workers.models import (
     Decision,
     PieceRate,
@@ -49,40 +49,55 @@ def set_piece_rate(
 ) -> PieceRate:
     """Set what the team pays its annotators per accepted item of an order.
 
-    The rate may not exceed the team's own contract price: the team would pay
-    out money nobody owes it. Items already accepted keep the rate they got.
+    The rate may not exceed what the team's own contracts pay it (the lowest, if
+    it works under several): the team would pay out money nobody owes it.
+    Items already accepted keep the rate they got.
     """
     order = get_order(session, actor, order_id)
-    teams = actor.party_ids(Role.TEAM_OWNER)
-    contract = next(
-        (
-            c
-            for t in sorted(teams)
-            if (c := performer_contract(session, order_id=order.id, team_id=t))
-        ),
-        None,
-    )
-    if contract is None:
+    working = [
+        (team, contracts)
+        for team in sorted(actor.party_ids(Role.TEAM_OWNER))
+        if (contracts := performing_contracts(session, order_id=order.id, team_id=team))
+    ]
+    if not working:
         raise Forbidden("Only the owner of a team working this order sets its piece rate.")
-    if unit_price_micros > contract.unit_price_micros:
+    team, contracts = working[0]
+    cheapest = min(contracts, key=lambda contract: contract.unit_price_micros)
+    if unit_price_micros > cheapest.unit_price_micros:
         raise Conflict(
             "The piece rate is above what the contract pays the team.",
             code="rate_above_contract_price",
-            contract_id=contract.id,
+            contract_id=cheapest.id,
         )
     rate = session.scalar(
-        select(PieceRate).where(
-            PieceRate.team_party_id == contract.downstream_party_id, PieceRate.order_id == order.id
-        )
+        select(PieceRate).where(PieceRate.team_party_id == team, PieceRate.order_id == order.id)
     )
     if rate is None:
-        rate = PieceRate(team_party_id=contract.downstream_party_id, order_id=order.id)
+        rate = PieceRate(team_party_id=team, order_id=order.id)
         session.add(rate)
     rate.unit_price_micros = unit_price_micros
     rate.currency = order.currency
     rate.set_by_user_id = actor.user_id
     session.flush()
     return rate
+
+
+def hand_over_tasks(session: Session, *, batch_ids: list[int], team_id: int) -> None:
+    """React to batches passed down a chain: their tasks become the new team's.
+
+    Only batches nobody has started go down: 409 `batch_not_passable` if an
+    annotator took or did any of their tasks.
+    """
+    started = session.scalar(
+        select(Task.batch_id).where(Task.batch_id.in_(batch_ids), Task.status != TaskStatus.OPEN)
+    )
+    if started is not None:
+        raise Conflict(
+            f"Batch {started} cannot be passed down: your annotators have started it.",
+            code="batch_not_passable",
+            batch_id=started,
+        )
+    session.execute(update(Task).where(Task.batch_id.in_(batch_ids)).values(team_party_id=team_id))
 
 
 def take_tasks(session: Session, actor: Actor, *, count: int) -> list[Task]:

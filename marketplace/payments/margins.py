@@ -1,0 +1,150 @@
+"""The margin report: what a team keeps on each link of an order's chains, and why."""
+
+import csv
+import io
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from marketplace.db import MAX_ID
+from marketplace.errors import NotFound
+from marketplace.identity.actor import Actor
+from marketplace.identity.models import Party, Role
+from marketplace.money import format_micros, format_minor
+from marketplace.orders.models import Order
+from marketplace.payments.work import accepted_work
+from marketplace.subcontract.chains import LinkLines, link_lines
+from marketplace.subcontract.service import order_contracts
+
+CSV_COLUMNS = (
+    "order_id",
+    "contract_id",
+    "depth",
+    "upstream",
+    "unit_price",
+    "currency",
+    "items",
+    "upstream_line",
+    "subcontract_lines",
+    "annotator_lines",
+    "downstream_lines",
+    "margin",
+)
+
+
+def margin_report(session: Session, actor: Actor, order_id: int, team_id: int | None) -> dict:
+    """A team's links on an order, over every item accepted so far: items, its upstream
+    line, its downstream lines (its subcontracts, its annotators' pay) and its margin.
+
+    The team's owner sees its own report; admins any team's (name it). The
+    report shows the team's own prices only: its upstream one, and those it
+    passed down at. Lines are rounded once over all accepted items; an invoice
+    rounds over the items it bills.
+    """
+    if actor.is_platform_admin and team_id is not None:
+        team = team_id
+    else:
+        actor.require(Role.TEAM_OWNER)
+        team = actor.acting_for(Role.TEAM_OWNER, team_id, "team")
+    contracts = order_contracts(session, order_id) if 0 < order_id <= MAX_ID else []
+    mine = [c for c in contracts if c.downstream_party_id == team]
+    if not mine:
+        raise NotFound(
+            f"No order {order_id} with a contract of team {team}.", code="order_not_found"
+        )
+    lines = link_lines(contracts, accepted_work(session, order_id=order_id))
+    links = [_link(lines[contract.id], lines) for contract in mine]
+    currency = mine[0].currency
+    return {
+        "order_id": order_id,
+        "order_title": session.get(Order, order_id).title,
+        "team_id": team,
+        "team_name": session.get(Party, team).name,
+        "currency": currency,
+        "links": links,
+        "totals": {
+            "currency": currency,
+            **{
+                key: sum(link[key] for link in links)
+                for key in ("items", "upstream_line", "downstream_lines", "margin")
+            },
+        },
+    }
+
+
+def _link(link: LinkLines, lines: dict[int, LinkLines]) -> dict[str, Any]:
+    contract = link.contract
+    return {
+        "contract_id": contract.id,
+        "currency": contract.currency,
+        "depth": contract.depth,
+        "upstream_name": contract.upstream.name,
+        "unit_price_micros": contract.unit_price_micros,
+        "items": link.items,
+        "upstream_line": link.line_minor,
+        "subcontracts": [
+            {
+                "contract_id": child_id,
+                "currency": contract.currency,
+                "downstream_name": lines[child_id].contract.downstream.name,
+                "unit_price_micros": lines[child_id].contract.unit_price_micros,
+                "items": lines[child_id].items,
+                "line": line,
+            }
+            for child_id, line in link.subcontract_lines.items()
+        ],
+        "annotators": {
+            "currency": contract.currency,
+            "items": link.own_items,
+            "line": link.annotators_minor,
+        },
+        "downstream_lines": link.downstream_minor,
+        "margin": link.margin_minor,
+    }
+
+
+def margin_csv(report: dict) -> str:
+    """The report as CSV: a row per link, then the totals."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    currency = report["currency"]
+
+    def money(minor: int) -> str:
+        return format_minor(minor, currency)
+
+    for link in report["links"]:
+        writer.writerow(
+            [
+                report["order_id"],
+                link["contract_id"],
+                link["depth"],
+                link["upstream_name"],
+                format_micros(link["unit_price_micros"]),
+                currency,
+                link["items"],
+                money(link["upstream_line"]),
+                money(sum(sub["line"] for sub in link["subcontracts"])),
+                money(link["annotators"]["line"]),
+                money(link["downstream_lines"]),
+                money(link["margin"]),
+            ]
+        )
+    totals = report["totals"]
+    writer.writerow(
+        [
+            report["order_id"],
+            "total",
+            "",
+            "",
+            "",
+            currency,
+            totals["items"],
+            money(totals["upstream_line"]),
+            "",
+            "",
+            money(totals["downstream_lines"]),
+            money(totals["margin"]),
+        ]
+    )
+    return out.getvalue()

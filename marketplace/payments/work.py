@@ -1,0 +1,37 @@
+"""Accepted work, counted the way money is made of it: by contract, annotator and rate."""
+
+from collections import defaultdict
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from marketplace.orders.models import Batch
+from marketplace.payments.models import Invoice, InvoiceItem
+from marketplace.subcontract.chains import OwnWork
+from marketplace.workers.models import Submission, SubmissionStatus, Task
+
+
+def accepted_work(
+    session: Session, *, invoice: Invoice | None = None, order_id: int | None = None
+) -> dict[int, OwnWork]:
+    """The accepted items each contract's holder worked itself, by annotator and piece rate:
+    those the invoice bills, or every accepted item of the order."""
+    group = (Batch.contract_id, Submission.annotator_user_id, Submission.rate_micros)
+    query = (
+        select(*group, func.count())
+        .join(Task, Task.id == Submission.task_id)
+        .join(Batch, Batch.id == Task.batch_id)
+        .group_by(*group)
+    )
+    if invoice is not None:
+        query = query.join(InvoiceItem, InvoiceItem.submission_id == Submission.id).where(
+            InvoiceItem.invoice_id == invoice.id
+        )
+    else:
+        query = query.where(
+            Submission.order_id == order_id, Submission.status == SubmissionStatus.ACCEPTED
+        )
+    work: dict[int, OwnWork] = defaultdict(lambda: defaultdict(dict))
+    for contract_id, annotator, rate, count in session.execute(query):
+        work[contract_id][annotator][rate] = count
+    return work

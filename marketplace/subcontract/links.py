@@ -1,0 +1,198 @@
+"""Making a link: the client's contract with a team, or a subcontract under a parent
+contract, within the order's quantity and the client's caps."""
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from marketplace.errors import Conflict
+from marketplace.money import format_micros
+from marketplace.orders.claims import lock_order
+from marketplace.orders.models import Batch, BatchStatus, Order
+from marketplace.subcontract.events import batches_handed_down
+from marketplace.subcontract.models import Contract, ContractSource, DealStatus, Offer
+from marketplace.subcontract.service import chain_path
+
+
+def check_link(
+    session: Session, parent: Contract, team: int | None, unit_price_micros: int
+) -> None:
+    """Refuse (409) a subcontract of `parent` to `team` (any team, if None) at this price
+    that the chain forbids.
+
+    `price_above_contract`: more than the parent pays (its holder would pay out
+    money nobody owes it); `party_in_chain`: the team is already a link of this
+    chain; `chain_too_deep` and `pass_through_too_low`: the client's caps, with
+    the cap in the details (never the client's price).
+    """
+    if unit_price_micros > parent.unit_price_micros:
+        raise Conflict(
+            "A subcontract cannot pay more per item than its parent contract pays.",
+            code="price_above_contract",
+            contract_price=format_micros(parent.unit_price_micros),
+        )
+    path = chain_path(session, parent)
+    if team is not None and team in {p.downstream_party_id for p in path}:
+        raise Conflict("This team is already a link of the chain.", code="party_in_chain")
+    order = parent.order
+    depth = parent.depth + 1
+    if order.max_chain_depth is not None and depth > order.max_chain_depth:
+        raise Conflict(
+            f"The client allows chains of at most {order.max_chain_depth} links.",
+            code="chain_too_deep",
+            max_depth=order.max_chain_depth,
+            depth=depth,
+        )
+    floor_bps = order.min_pass_through_bps
+    if floor_bps is not None and unit_price_micros * 10_000 < floor_bps * path[0].unit_price_micros:
+        raise Conflict(
+            f"The client wants at least {floor_bps / 100:g} % of its price to reach each link.",
+            code="pass_through_too_low",
+            min_pass_through=f"{floor_bps / 10_000:.4f}",
+        )
+
+
+def subcontract(
+    session: Session,
+    parent: Contract,
+    team: int,
+    unit_price_micros: int,
+    quantity: int,
+    batch_ids: list[int],
+) -> Contract:
+    """Pass `quantity` items of `parent` (the caller holds it locked) down to `team`.
+
+    The batches in `batch_ids` go down too: their tasks become the team's. A
+    second deal between the same two parties on one order adds to their
+    contract if the price is the same (409 `contract_exists` if not).
+    """
+    check_link(session, parent, team, unit_price_micros)
+    contract = _deal(
+        session,
+        Contract(
+            order_id=parent.order_id,
+            parent_contract_id=parent.id,
+            depth=parent.depth + 1,
+            source=ContractSource.OFFER,
+            upstream_party_id=parent.downstream_party_id,
+            downstream_party_id=team,
+            unit_price_micros=unit_price_micros,
+            currency=parent.currency,
+            quantity=quantity,
+        ),
+    )
+    if batch_ids:
+        hand_down_batches(session, batch_ids, contract)
+    return contract
+
+
+def award_top(
+    session: Session, order: Order, team: int, unit_price_micros: int, quantity: int
+) -> Contract:
+    """Make (or grow) the client's contract with `team`, within the order's quantity.
+
+    Locks the order: awards queue, and together never exceed it (409
+    `quantity_exceeded`, with what is left).
+    """
+    lock_order(session, order.id)
+    awarded = session.scalar(
+        select(func.coalesce(func.sum(Contract.quantity), 0)).where(
+            Contract.order_id == order.id, Contract.parent_contract_id.is_(None)
+        )
+    )
+    if awarded + quantity > order.quantity:
+        raise Conflict(
+            "The order's items are already awarded up to what is left.",
+            code="quantity_exceeded",
+            order_quantity=order.quantity,
+            awarded=awarded,
+            available=order.quantity - awarded,
+        )
+    return _deal(
+        session,
+        Contract(
+            order_id=order.id,
+            depth=1,
+            source=ContractSource.AWARD,
+            upstream_party_id=order.client_party_id,
+            downstream_party_id=team,
+            unit_price_micros=unit_price_micros,
+            currency=order.currency,
+            quantity=quantity,
+        ),
+    )
+
+
+def _deal(session: Session, new: Contract) -> Contract:
+    existing = session.scalar(
+        select(Contract)
+        .where(
+            Contract.order_id == new.order_id,
+            Contract.upstream_party_id == new.upstream_party_id,
+            Contract.downstream_party_id == new.downstream_party_id,
+        )
+        .with_for_update(of=Contract)
+    )
+    if existing is None:
+        session.add(new)
+        session.flush()
+        return new
+    if (existing.unit_price_micros, existing.parent_contract_id) != (
+        new.unit_price_micros,
+        new.parent_contract_id,
+    ):
+        raise Conflict(
+            "These two parties already have a contract on this order, on other terms.",
+            code="contract_exists",
+            contract_id=existing.id,
+        )
+    existing.quantity += new.quantity
+    return existing
+
+
+def passable_batches(session: Session, contract: Contract, batch_ids: list[int]) -> int:
+    """The items of `batch_ids` if each is a claimed batch worked under `contract` and on
+    no other open offer; else 409 `batch_not_passable` naming the batch. (Whether its
+    annotators started it is checked when it goes down.)"""
+    on_offer = {
+        batch_id
+        for offer in session.scalars(
+            select(Offer).where(Offer.contract_id == contract.id, Offer.status == DealStatus.OPEN)
+        )
+        for batch_id in offer.batch_ids
+    }
+    batches = {
+        batch.id: batch
+        for batch in session.scalars(
+            select(Batch).where(Batch.id.in_(batch_ids)).with_for_update(of=Batch)
+        )
+    }
+    for batch_id in batch_ids:
+        batch = batches.get(batch_id)
+        reason = None
+        if batch is None or batch.contract_id != contract.id:
+            reason = "it is not worked under this contract"
+        elif batch.status != BatchStatus.CLAIMED:
+            reason = f"it is {batch.status}"
+        elif batch_id in on_offer:
+            reason = "it is on another open offer"
+        if reason:
+            raise Conflict(
+                f"Batch {batch_id} cannot be passed down: {reason}.",
+                code="batch_not_passable",
+                batch_id=batch_id,
+            )
+    return sum(batch.item_count for batch in batches.values())
+
+
+def hand_down_batches(session: Session, batch_ids: list[int], contract: Contract) -> None:
+    """Put the batches under `contract`: its downstream team now holds and works them.
+
+    Subscribers of `batches_handed_down` (the team's tasks) run in the same unit
+    of work, and refuse batches already started.
+    """
+    session.execute(
+        update(Batch)
+        .where(Batch.id.in_(batch_ids))
+        .values(contract_id=contract.id, claimed_by_party_id=contract.downstream_party_id)
+    )
+    batches_handed_down.send(session, batch_ids=batch_ids, team_id=contract.downstream_party_id)

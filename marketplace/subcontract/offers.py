@@ -1,0 +1,182 @@
+"""Offers: a contract holder passes items down, to one team or open to any team's bid."""
+
+from typing import Any
+
+from sqlalchemy import and_, false, or_, select
+from sqlalchemy.orm import Session
+
+from marketplace.db import find
+from marketplace.errors import Conflict, Invalid, NotFound
+from marketplace.identity.actor import Actor
+from marketplace.identity.models import Party, PartyKind, Role
+from marketplace.subcontract.floors import Flagged, flag_for
+from marketplace.subcontract.links import check_link, passable_batches, subcontract
+from marketplace.subcontract.models import Contract, DealStatus, Offer
+from marketplace.subcontract.service import get_contract, lock_contract, room_of
+
+
+def make_offer(session: Session, actor: Actor, contract_id: int, data: dict[str, Any]) -> Offer:
+    """Offer items of the caller's contract to another team (`to_team_id`) or to all.
+
+    The offer reserves its quantity out of the contract: at most what is not
+    yet passed down, worked or on offer (409 `quantity_exceeds_room`). With
+    `batch_ids` it carries claimed batches not yet started, and its quantity is
+    theirs. A price or team the chain forbids is refused at once (`check_link`).
+    """
+    parent = get_contract(session, actor, contract_id)
+    actor.require(Role.TEAM_OWNER, party_id=parent.downstream_party_id)
+    parent = lock_contract(session, parent.id)
+    to_team = data.get("to_team_id")
+    if to_team is not None:
+        party = find(session, Party, to_team)
+        if party is None or party.kind != PartyKind.TEAM:
+            raise Invalid(f"No team {to_team}.", code="unknown_team", team_id=to_team)
+    batch_ids = sorted(set(data.get("batch_ids") or []))
+    quantity = data.get("quantity")
+    if batch_ids:
+        items = passable_batches(session, parent, batch_ids)
+        if quantity not in (None, items):
+            raise Invalid(
+                "An offer with batches passes exactly their items.",
+                code="quantity_mismatch",
+                batch_items=items,
+            )
+        quantity = items
+    elif quantity is None:
+        raise Invalid("Give the quantity to pass down, or the batches.", code="quantity_required")
+    else:
+        room = room_of(session, parent)
+        if quantity > room:
+            raise Conflict(
+                "The contract has not that many items left to pass down.",
+                code="quantity_exceeds_room",
+                room=room,
+            )
+    check_link(session, parent, to_team, data["unit_price_micros"])
+    offer = Offer(
+        order_id=parent.order_id,
+        contract_id=parent.id,
+        from_party_id=parent.downstream_party_id,
+        to_party_id=to_team,
+        unit_price_micros=data["unit_price_micros"],
+        currency=parent.currency,
+        quantity=quantity,
+        open_quantity=quantity,
+        batch_ids=batch_ids,
+        note=data.get("note") or "",
+        created_by_user_id=actor.user_id,
+    )
+    session.add(offer)
+    session.flush()
+    return offer
+
+
+def visible_offers(actor: Actor):
+    """Offers a team owner may see: its teams', those made to them, and every open offer
+    to all; every offer, for admins."""
+    query = select(Offer)
+    if actor.is_platform_admin:
+        return query
+    teams = actor.party_ids(Role.TEAM_OWNER)
+    if not teams:
+        return query.where(false())
+    return query.where(
+        or_(
+            Offer.from_party_id.in_(teams),
+            Offer.to_party_id.in_(teams),
+            and_(Offer.to_party_id.is_(None), Offer.status == DealStatus.OPEN),
+        )
+    )
+
+
+def list_offers(
+    session: Session, actor: Actor, *, status: str | None, team_id: int | None
+) -> list[Flagged]:
+    """The offers the caller may see, oldest first, flagged against its team's cost floors
+    (the team named, or its only one)."""
+    if not actor.is_platform_admin:
+        actor.require(Role.TEAM_OWNER)
+    query = visible_offers(actor).order_by(Offer.id)
+    if status is not None:
+        query = query.where(Offer.status == status)
+    offers = list(session.scalars(query))
+    return flag_for(session, _viewing_team(actor, team_id), offers)
+
+
+def get_offer(session: Session, actor: Actor, offer_id: int) -> Offer:
+    """An offer the caller may see; 404 otherwise."""
+    offer = None
+    if find(session, Offer, offer_id) is not None:
+        offer = session.scalar(visible_offers(actor).where(Offer.id == offer_id))
+    if offer is None:
+        raise NotFound(f"No offer {offer_id}.", code="offer_not_found")
+    return offer
+
+
+def read_offer(session: Session, actor: Actor, offer_id: int, team_id: int | None) -> Flagged:
+    """An offer the caller may see, flagged against its team's cost floor."""
+    offer = get_offer(session, actor, offer_id)
+    return flag_for(session, _viewing_team(actor, team_id), [offer])[0]
+
+
+def accept_offer(
+    session: Session, actor: Actor, offer_id: int, team_id: int | None
+) -> tuple[Flagged, Flagged]:
+    """Take an offer whole, at its price: made to the caller's team, or open to all.
+
+    Makes the subcontract (with the offer's batches, if any) and answers it
+    flagged against the team's cost floor. 409 `offer_closed` if it was taken or
+    withdrawn first.
+    """
+    offer = get_offer(session, actor, offer_id)
+    actor.require(Role.TEAM_OWNER)
+    team = actor.acting_for(Role.TEAM_OWNER, team_id or offer.to_party_id, "team")
+    if offer.to_party_id not in (None, team) or offer.from_party_id == team:
+        raise Conflict("This offer is not made to your team.", code="offer_not_for_you")
+    parent = lock_open_offer(session, offer)
+    contract = subcontract(
+        session, parent, team, offer.unit_price_micros, offer.open_quantity, offer.batch_ids
+    )
+    take_from(offer, offer.open_quantity)
+    flagged_contract, flagged_offer = flag_for(session, team, [contract, offer])
+    return flagged_contract, flagged_offer
+
+
+def lock_open_offer(session: Session, offer: Offer) -> Contract:
+    """Lock the offer's contract (deals on one contract queue on it) and read the offer
+    afresh: 409 `offer_closed` unless it is still open. Returns the contract."""
+    parent = lock_contract(session, offer.contract_id)
+    session.refresh(offer)
+    check_open(offer)
+    return parent
+
+
+def check_open(offer: Offer) -> None:
+    if offer.status != DealStatus.OPEN:
+        raise Conflict(
+            "The offer was taken or withdrawn.", code="offer_closed", status=offer.status
+        )
+
+
+def take_from(offer: Offer, quantity: int) -> None:
+    """`quantity` of the offer went into a contract; the offer is taken once nothing is left."""
+    offer.open_quantity -= quantity
+    if offer.open_quantity == 0:
+        offer.status = DealStatus.TAKEN
+
+
+def withdraw_offer(session: Session, actor: Actor, offer_id: int) -> Offer:
+    """Withdraw an open offer of the caller's team; what it reserved is free again."""
+    offer = get_offer(session, actor, offer_id)
+    actor.require(Role.TEAM_OWNER, party_id=offer.from_party_id)
+    lock_open_offer(session, offer)
+    offer.status = DealStatus.WITHDRAWN
+    return offer
+
+
+def _viewing_team(actor: Actor, team_id: int | None) -> int | None:
+    """The team whose floors flag what the caller sees: the one named, or its only one."""
+    if team_id is not None:
+        return actor.acting_for(Role.TEAM_OWNER, team_id, "team")
+    owned = actor.party_ids(Role.TEAM_OWNER)
+    return next(iter(owned)) if len(owned) == 1 else None
