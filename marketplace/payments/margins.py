@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from marketplace.db import MAX_ID
-from marketplace.errors import NotFound
+from marketplace.errors import Invalid, NotFound
 from marketplace.identity.actor import Actor
 from marketplace.identity.models import Party, Role
 from marketplace.money import format_micros, format_minor
@@ -41,7 +41,9 @@ def margin_report(session: Session, actor: Actor, order_id: int, team_id: int | 
     passed down at. Lines are rounded once over all accepted items; an invoice
     rounds over the items it bills.
     """
-    if actor.is_platform_admin and team_id is not None:
+    if actor.is_platform_admin:
+        if team_id is None:
+            raise Invalid("Name the team whose margins to show.", code="team_required")
         team = team_id
     else:
         actor.require(Role.TEAM_OWNER)

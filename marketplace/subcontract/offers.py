@@ -130,7 +130,10 @@ def accept_offer(
     """
     offer = get_offer(session, actor, offer_id)
     actor.require(Role.TEAM_OWNER)
-    team = actor.acting_for(Role.TEAM_OWNER, team_id or offer.to_party_id, "team")
+    if team_id is None and offer.to_party_id in actor.party_ids(Role.TEAM_OWNER):
+        team = offer.to_party_id
+    else:
+        team = actor.acting_for(Role.TEAM_OWNER, team_id, "team")
     if offer.to_party_id not in (None, team) or offer.from_party_id == team:
         raise Conflict("This offer is not made to your team.", code="offer_not_for_you")
     parent = lock_open_offer(session, offer)
