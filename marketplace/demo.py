@@ -4,6 +4,8 @@ Demo tokens are fixed strings so that `make run` can print them every time;
 they exist only in a database that `seed-demo` filled. Never seed production.
 """
 
+from decimal import Decimal
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -11,6 +13,8 @@ from marketplace.identity import service as identity
 from marketplace.identity.actor import Actor
 from marketplace.identity.models import PartyKind, Role, User
 from marketplace.orders import service as orders
+from marketplace.orders.models import Sourcing
+from marketplace.subcontract import bids, offers
 
 DEMO_PASSWORD = "demo-password"
 
@@ -23,6 +27,9 @@ DEMO_TOKENS = {
     "annotator": ("li.na@lotus-labeling.example", "demo-annotator-1"),
     "annotator 2": ("wang.fang@lotus-labeling.example", "demo-annotator-2"),
     "annotator 3": ("zhang.wei@lotus-labeling.example", "demo-annotator-3"),
+    # The middlemen of the demo's chain: Horizon -> Apex -> Bridge -> Lotus.
+    "team_owner prime": ("owner@apex-data.example", "demo-prime"),
+    "team_owner middleman": ("owner@bridge-annotation.example", "demo-middleman"),
 }
 
 _NAMES = {
@@ -33,6 +40,8 @@ _NAMES = {
     "annotator": "Li Na",
     "annotator 2": "Wang Fang",
     "annotator 3": "Zhang Wei",
+    "team_owner prime": "Qian Hao (Apex Data)",
+    "team_owner middleman": "Zhou Min (Bridge Annotation)",
 }
 
 
@@ -45,7 +54,18 @@ def seed_demo(session: Session) -> bool:
     team = identity.create_party(
         session, kind=PartyKind.TEAM, name="Lotus Labeling", bank_account="CN62 0001 2345 6789"
     )
-    party_of = {"platform_admin": platform, "client_admin": client}
+    prime = identity.create_party(
+        session, kind=PartyKind.TEAM, name="Apex Data", bank_account="CN62 0002 0000 0001"
+    )
+    middleman = identity.create_party(
+        session, kind=PartyKind.TEAM, name="Bridge Annotation", bank_account="CN62 0003 0000 0001"
+    )
+    party_of = {
+        "platform_admin": platform,
+        "client_admin": client,
+        "team_owner prime": prime,
+        "team_owner middleman": middleman,
+    }
     users = {}
     for label, (email, token) in DEMO_TOKENS.items():
         role = Role(label.split()[0])
@@ -102,4 +122,51 @@ def seed_demo(session: Session) -> bool:
         },
     )
     orders.publish_order(session, buyer, ratings.id)
+    _seed_chain(session, buyer, {label: _actor(users[label]) for label in users})
     return True
+
+
+def _actor(user: User) -> Actor:
+    return Actor(user.id, frozenset((m.party_id, Role(m.role)) for m in user.memberships))
+
+
+def _seed_chain(session: Session, buyer: Actor, actors: dict[str, Actor]) -> None:
+    """The README's chain: 1,960 boxes put out for bids; Apex wins them at 0.10, passes
+    them to Bridge at 0.08, and Bridge to Lotus at 0.055. Lotus claims and works them."""
+    order = orders.create_order(
+        session,
+        buyer,
+        {
+            "title": "Parking lots: 2D boxes around cars",
+            "task_type": "bbox_2d",
+            "instructions": "Draw a tight box around every car.",
+            "unit_price_micros": 100_000,  # the client's budget, sealed from teams
+            "currency": "CNY",
+            "payment_terms_days": 30,
+            "batch_size": 490,
+            "sourcing": Sourcing.BIDS,
+            "chain_caps": {"max_depth": 3, "min_pass_through": Decimal("0.5")},
+            "items": [{"ref": f"parking-{n:04d}.jpg"} for n in range(1, 1961)],
+        },
+    )
+    orders.publish_order(session, buyer, order.id)
+    prime, middleman = actors["team_owner prime"], actors["team_owner middleman"]
+    bid = bids.bid_on_order(
+        session, prime, order.id, {"unit_price_micros": 100_000, "quantity": 1960}
+    )
+    top = bids.award_bid(session, buyer, bid.id, None).contract_id
+    second = _pass_down(session, prime, top, middleman, 80_000)
+    _pass_down(session, middleman, second, actors["team_owner"], 55_000)
+
+
+def _pass_down(session: Session, holder: Actor, contract_id: int, taker: Actor, price: int) -> int:
+    """The holder offers all 1,960 boxes of its contract to the taker's team, who accepts."""
+    [team] = taker.party_ids(Role.TEAM_OWNER)
+    offer = offers.make_offer(
+        session,
+        holder,
+        contract_id,
+        {"to_team_id": team, "unit_price_micros": price, "quantity": 1960},
+    )
+    contract, _ = offers.accept_offer(session, taker, offer.id, None)
+    return contract.id

@@ -23,6 +23,7 @@ from sqlalchemy import select
 
 from marketplace.db import Base, db
 from tests.flows import claim, post_order, review, set_rate, submit
+from tests.subcontract.chain_kit import seed_teams
 from tests.support import Response, dec, row_counts
 
 pytestmark = pytest.mark.slow
@@ -271,6 +272,8 @@ POST_ORDER = "client POST /orders"
 
 
 TRIAL = {"batches": 1, "batch_size": 1, "pass_score": 80}
+PLAN = {"cron": "0 3 * * *", "timezone": "UTC", "batches_per_drop": 1}
+CAPS = {"max_depth": 3, "min_pass_through": "0.5"}  # 3 links at most, half the price to each
 
 
 def order_json(**literals: str) -> str:
@@ -460,6 +463,79 @@ ORDER_FIELD_CASES = [
         "trial",
         trial='{"batches": 1, "batch_size": 1, "pass_score": 80.0}',
     ),
+    # Sourcing: claims or bids, and the client's caps on the chains of subcontracts.
+    *(
+        order_case(f"sourcing {sourcing!r}", "sourcing", sourcing=sourcing)
+        for sourcing in ("auction", "BIDS", "bid", "claims ", "", None, 1, True, ["bids"])
+    ),
+    *(
+        order_case(f"chain caps {caps!r}", "chain_caps", chain_caps=caps)
+        for caps in (
+            [CAPS],
+            "3 deep",
+            3,
+            True,
+            {"max_depth": 2, "depth": 2},
+            {"max_depth": 0},
+            {"max_depth": -1},
+            {"max_depth": 21},
+            {"max_depth": 10**30},
+            {"max_depth": "3"},
+            {"max_depth": True},
+            {"max_depth": [3]},
+            *(
+                {"min_pass_through": share}
+                for share in (
+                    "0",
+                    "-0",
+                    "-0.5",
+                    "0.00009",
+                    "0.00001",
+                    "0.12345",
+                    "1.0001",
+                    "2",
+                    "1e400",
+                    TOO_BIG,
+                    "1e-999999",
+                    "NaN",
+                    "sNaN",
+                    "Infinity",
+                    "half",
+                    "50%",
+                    "",
+                    "0.5_0",
+                    "\u0660.\u0665",
+                    True,
+                    ["0.5"],
+                    {"share": "0.5"},
+                    2,
+                )
+            ),
+        )
+    ),
+    *(
+        raw_order_case(f"chain caps {literal}", "chain_caps", chain_caps=literal)
+        for literal in (
+            '{"max_depth": 3.0}',
+            '{"max_depth": 2.5}',
+            '{"max_depth": 3e0}',
+            '{"max_depth": 1e400}',
+            '{"min_pass_through": 0.00005}',
+            '{"min_pass_through": 1e-5}',
+            '{"min_pass_through": 0.12345}',
+            '{"min_pass_through": 1.5}',
+            '{"min_pass_through": -0.0}',
+            '{"min_pass_through": 0}',
+            '{"min_pass_through": %s}' % TOO_BIG,
+        )
+    ),
+    case(
+        "chain caps NaN literal",
+        POST_ORDER,
+        400,
+        "malformed_json",
+        text=order_json(chain_caps='{"min_pass_through": NaN}'),
+    ),
     # Valid fields, an order that cannot be: no plan for the lottery, no items left after the trial.
     case(
         "lottery without a release plan",
@@ -478,6 +554,22 @@ ORDER_FIELD_CASES = [
             details={"trial_items": batches * size, "quantity": 2},
         )
         for batches, size in ((1, 2), (2, 1), (1, 3), (1000, 100_000))
+    ),
+    # A bids order's batches go first come to its contract holders: no lottery, no trial.
+    *(
+        case(
+            f"bids order {name}",
+            POST_ORDER,
+            422,
+            "bids_order_claims_first_come",
+            ORDER | {"sourcing": "bids"} | terms,
+        )
+        for name, terms in (
+            ("by lottery", {"claim_mode": "lottery", "release_plan": PLAN}),
+            ("by lottery without a plan", {"claim_mode": "lottery"}),
+            ("with a trial", {"trial": TRIAL}),
+            ("with capped chains and a trial", {"trial": TRIAL, "chain_caps": CAPS}),
+        )
     ),
     # The schema is closed.
     order_case("unknown field", "priority", priority="high"),
@@ -1618,6 +1710,182 @@ TRIAL_SCORE_CASES = [
 
 def test_trial_scores(subtests, app, api, cast, rules_world):
     run_rules(subtests, app, api, cast, rules_world, TRIAL_SCORE_CASES)
+
+
+# -- subcontracting: bids, awards, offers, cost floors --------------------------------------
+
+SIGNED_OVERFLOW = 2**63  # one past the largest id a 64-bit column holds
+
+
+@pytest.fixture
+def chain_world(app, api, cast, story) -> dict[str, int]:
+    """The story, and Horizon's bids order (`bids`) of 20 boxes in batches of 5, whose chains
+    may be 3 links deep and must pass half the top price down to every link.
+
+    Lotus won 15 boxes at 0.09 (`awarded_bid`, `lotus_contract`), claimed two batches
+    (`lotus_batch`, `offered_batch`), passed 3 boxes to Apex at 0.06 (`taken_offer`,
+    `apex_contract`), and Apex passed 2 to Bridge at 0.05 (`bridge_contract`, the third and
+    deepest link allowed). Lotus has out 1 box to all at 0.05 (`open_offer`) and its second
+    batch to all at 0.05 (`batch_offer`); an offer of 1 box to Tiger it withdrew
+    (`withdrawn_offer`). Lotus's contract has room for 1 more box, Apex's for 1.
+    On the order Tiger bids 20 at 0.095 (`tiger_bid`, open: only 5 are left), Lotus again
+    at 0.08 (`lotus_bid`, open), and Tiger withdrew a bid (`withdrawn_bid`). On the open
+    offer Tiger bids 0.05 (`offer_bid`), 0.10 (`dear_bid`: above Lotus's price) and 0.04
+    (`cheap_bid`: below half of it); on the batch offer 0.05 for its 5 boxes (`batch_bid`).
+    Tiger's cost floor for boxes in CNY is 0.07 (`tiger_floor`)."""
+    teams = seed_teams(app, ("apex", "bridge"))
+    apex, bridge = teams["apex"], teams["bridge"]
+    cast.tokens |= {"apex": apex.owner, "bridge": bridge.owner}
+
+    def made(answer, status=201) -> dict:
+        assert answer.status == status, answer.text[:500]
+        return answer.body
+
+    def bid(path, token, price, quantity) -> int:
+        return made(api.post(path, token, {"unit_price": price, "quantity": quantity}))["id"]
+
+    def offer(contract, token, **body) -> int:
+        return made(api.post(f"/contracts/{contract}/offers", token, body))["id"]
+
+    def accept(offer_id, token) -> int:
+        return made(api.post(f"/offers/{offer_id}/accept", token, {}))["contract"]["id"]
+
+    ids = dict(story) | {"apex": apex.id, "bridge": bridge.id}
+    ids |= {p: cast.party_ids[p] for p in ("horizon", "platform")}
+    [ids["claims_contract"]] = [c["id"] for c in api.get("/contracts", cast.owner).body]
+    ids["bids"] = order = post_order(
+        api, cast.client, items=20, batch_size=5, sourcing="bids", chain_caps=CAPS
+    )
+    on_order = f"/orders/{order}/bids"
+    ids["awarded_bid"] = bid(on_order, cast.owner, "0.09", 15)
+    awarded = made(api.post(f"/bids/{ids['awarded_bid']}/award", cast.client, {}), 200)
+    ids["lotus_contract"] = lotus = awarded["contract_id"]
+    ids["tiger_bid"] = bid(on_order, cast.rival_owner, "0.095", 20)
+    ids["lotus_bid"] = bid(on_order, cast.owner, "0.08", 1)
+    ids["withdrawn_bid"] = bid(on_order, cast.rival_owner, "0.095", 1)
+    made(api.delete(f"/bids/{ids['withdrawn_bid']}", cast.rival_owner), 200)
+    batches = [b["id"] for b in api.get(f"/orders/{order}/batches", cast.client).body]
+    for batch in batches[:2]:
+        made(api.post(f"/batches/{batch}/claim", cast.owner), 200)
+    ids |= dict(zip(("lotus_batch", "offered_batch", "bids_batch"), batches, strict=False))
+    ids["taken_offer"] = offer(lotus, cast.owner, to_team_id=apex.id, unit_price="0.06", quantity=3)
+    ids["apex_contract"] = accept(ids["taken_offer"], apex.owner)
+    to_bridge = offer(
+        ids["apex_contract"], apex.owner, to_team_id=bridge.id, unit_price="0.05", quantity=2
+    )
+    ids["bridge_contract"] = accept(to_bridge, bridge.owner)
+    ids["open_offer"] = offer(lotus, cast.owner, unit_price="0.05", quantity=1)
+    ids["batch_offer"] = offer(lotus, cast.owner, unit_price="0.05", batch_ids=[batches[1]])
+    ids["withdrawn_offer"] = offer(
+        lotus, cast.owner, to_team_id=ids["tiger"], unit_price="0.05", quantity=1
+    )
+    made(api.delete(f"/offers/{ids['withdrawn_offer']}", cast.owner), 200)
+    on_offer = f"/offers/{ids['open_offer']}/bids"
+    ids["offer_bid"] = bid(on_offer, cast.rival_owner, "0.05", 1)
+    ids["dear_bid"] = bid(on_offer, cast.rival_owner, "0.1", 1)
+    ids["cheap_bid"] = bid(on_offer, cast.rival_owner, "0.04", 1)
+    ids["batch_bid"] = bid(f"/offers/{ids['batch_offer']}/bids", cast.rival_owner, "0.05", 5)
+    floor = {"task_type": "bbox_2d", "currency": "CNY", "unit_price": "0.07"}
+    ids["tiger_floor"] = made(api.put("/cost-floors", cast.rival_owner, floor), 200)["id"]
+
+    lotus_id, tiger = ids["lotus"], ids["tiger"]
+    assert chain_view(api, cast, ids) == {
+        "tenders": [order],
+        "bids on the order": [
+            (ids["awarded_bid"], lotus_id, "awarded", 15, lotus),
+            (ids["tiger_bid"], tiger, "open", None, None),
+            (ids["lotus_bid"], lotus_id, "open", None, None),
+            (ids["withdrawn_bid"], tiger, "withdrawn", None, None),
+        ],
+        "bids on the open offer": [
+            (ids["offer_bid"], tiger, "open", None, None),
+            (ids["dear_bid"], tiger, "open", None, None),
+            (ids["cheap_bid"], tiger, "open", None, None),
+        ],
+        "bids on the batch offer": [(ids["batch_bid"], tiger, "open", None, None)],
+        "offers": [
+            (ids["taken_offer"], apex.id, "0.06", 3, 0, [], "taken"),
+            (to_bridge, bridge.id, "0.05", 2, 0, [], "taken"),
+            (ids["open_offer"], None, "0.05", 1, 1, [], "open"),
+            (ids["batch_offer"], None, "0.05", 5, 5, [batches[1]], "open"),
+            (ids["withdrawn_offer"], tiger, "0.05", 1, 1, [], "withdrawn"),
+        ],
+        "batches": [
+            (batches[0], "claimed", lotus_id, lotus),
+            (batches[1], "claimed", lotus_id, lotus),
+            (batches[2], "released", None, None),
+            (batches[3], "released", None, None),
+        ],
+        "chain": (
+            3,
+            "0.5556",
+            [
+                (lotus, 1, lotus_id, 15, "0.09"),
+                (ids["apex_contract"], 2, apex.id, 3, None),
+                (ids["bridge_contract"], 3, bridge.id, 2, None),
+            ],
+        ),
+        "cost floors": [(ids["tiger_floor"], tiger, "bbox_2d", "CNY", "0.07")],
+    }
+    return ids
+
+
+def chain_view(api, cast, ids) -> dict[str, Any]:
+    """What the API says of the bids order, its bids, offers, batches and chain, and of the
+    teams' cost floors."""
+
+    def bids(path, token):
+        return [
+            (b["id"], b["team_id"], b["status"], b["awarded_quantity"], b["contract_id"])
+            for b in api.get(path, token).body
+        ]
+
+    chain = api.get(f"/contracts/{ids['bridge_contract']}/chain", cast.client).body
+    return {
+        "tenders": [t["id"] for t in api.get("/tenders", cast.rival_owner).body],
+        "bids on the order": bids(f"/orders/{ids['bids']}/bids", cast.client),
+        "bids on the open offer": bids(f"/offers/{ids['open_offer']}/bids", cast.owner),
+        "bids on the batch offer": bids(f"/offers/{ids['batch_offer']}/bids", cast.owner),
+        "offers": [
+            (
+                o["id"],
+                o["to_team_id"],
+                o["unit_price"],
+                o["quantity"],
+                o["open_quantity"],
+                o["batch_ids"],
+                o["status"],
+            )
+            for o in api.get("/offers", cast.admin).body
+        ],
+        "batches": [
+            (b["id"], b["status"], b["claimed_by"], b["contract_id"])
+            for b in api.get(f"/orders/{ids['bids']}/batches", cast.client).body
+        ],
+        "chain": (
+            chain["depth"],
+            chain["pass_through"],
+            [
+                (c["id"], c["depth"], c["downstream_id"], c["quantity"], c["unit_price"])
+                for c in chain["links"]
+            ],
+        ),
+        "cost floors": [
+            (f["id"], f["team_id"], f["task_type"], f["currency"], f["unit_price"])
+            for f in api.get("/cost-floors", cast.admin).body
+        ],
+    }
+
+
+def run_chain(subtests, app, api, cast, ids, cases: list[Case]) -> None:
+    """`run`, and the bids, offers and chains must read back as they did at the start."""
+    before = chain_view(api, cast, ids)
+    run(subtests, app, api, cast, ids, cases)
+    assert chain_view(api, cast, ids) == before
+
+
+def test_the_chain_world(app, api, cast, chain_world):
+    pass
 
 
 # -- invoicing and payout runs -------------------------------------------------------------

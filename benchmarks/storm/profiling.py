@@ -13,7 +13,7 @@ from .source import BIN, shown
 PROFILE_RULES: list[tuple[str, tuple[str, ...]]] = [
     # (label, markers): a sample goes to the first label with a marker in its stack.
     ("pool checkout + pre-ping (SELECT 1)", ("do_ping (", "_checkout (sqlalchemy/pool")),
-    ("signal: open_performer_contract", ("open_performer_contract (",)),
+    ("signal: hold_claimed_batch", ("hold_claimed_batch (",)),
     ("signal: open_tasks", ("open_tasks (",)),
     ("claim: session.refresh(batch)", ("refresh (sqlalchemy/orm/session.py",)),
     ("claim: load batch (session.get)", ("find (marketplace/db.py",)),
