@@ -1818,7 +1818,7 @@ def chain_world(app, api, cast, story) -> dict[str, int]:
         ],
         "chain": (
             3,
-            "0.5556",
+            "0.9185",  # (12 x 0.09 + 1 x 0.06 + 2 x 0.05) / (15 x 0.09)
             [
                 (lotus, 1, lotus_id, 15, "0.09"),
                 (ids["apex_contract"], 2, apex.id, 3, None),
