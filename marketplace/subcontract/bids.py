@@ -3,7 +3,7 @@ the client (or the offer's maker) awards them into contracts."""
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from marketplace.db import find
@@ -13,18 +13,28 @@ from marketplace.identity.models import Role
 from marketplace.orders.models import Order, OrderStatus, Sourcing
 from marketplace.orders.service import open_order
 from marketplace.subcontract.links import award_top, subcontract
-from marketplace.subcontract.models import Bid, DealStatus, Offer
+from marketplace.subcontract.models import Bid, Contract, DealStatus, Offer
 from marketplace.subcontract.offers import check_open, get_offer, lock_open_offer, take_from
 
 
 def tenders(session: Session, actor: Actor) -> list[Order]:
-    """Published bids orders, for teams to bid on (their posted price stays the client's)."""
+    """Published bids orders with items not awarded yet, for teams to bid on (their posted
+    price stays the client's)."""
     if not actor.is_platform_admin:
         actor.require(Role.TEAM_OWNER)
+    awarded = (
+        select(func.coalesce(func.sum(Contract.quantity), 0))
+        .where(Contract.order_id == Order.id, Contract.parent_contract_id.is_(None))
+        .scalar_subquery()
+    )
     return list(
         session.scalars(
             select(Order)
-            .where(Order.status == OrderStatus.PUBLISHED, Order.sourcing == Sourcing.BIDS)
+            .where(
+                Order.status == OrderStatus.PUBLISHED,
+                Order.sourcing == Sourcing.BIDS,
+                awarded < Order.quantity,
+            )
             .order_by(Order.id)
         )
     )

@@ -92,6 +92,7 @@ def test_offers_and_awards_never_pass_down_more_than_there_is(app, api, cast, te
         api.post(f"/orders/{order_id}/bids", team.owner, {"unit_price": "0.09", "quantity": q})
         for team, q in ((apex, 70), (delta, 50))
     ]
+    assert [t["id"] for t in api.get("/tenders", apex.owner).body] == [order_id]
     assert api.post(f"/bids/{bids[0].body['id']}/award", cast.client, {}).status == 200
     details = refused(
         app,
@@ -102,6 +103,7 @@ def test_offers_and_awards_never_pass_down_more_than_there_is(app, api, cast, te
     assert details == {"order_quantity": 100, "awarded": 70, "available": 30}
     part = api.post(f"/bids/{bids[1].body['id']}/award", cast.client, {"quantity": 30})
     assert (part.status, part.body["awarded_quantity"]) == (200, 30)
+    assert api.get("/tenders", apex.owner).body == []  # all 100 awarded
 
     a = api.get("/contracts", apex.owner).body[0]
     assert offer(api, apex, a, bridge, "0.08", 40).status == 201  # open, reserving 40
