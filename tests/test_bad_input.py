@@ -15,6 +15,7 @@ finds the same story (and a case that wrongly writes fails on its own).
 """
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -526,7 +527,7 @@ ORDER_FIELD_CASES = [
             '{"min_pass_through": 1.5}',
             '{"min_pass_through": -0.0}',
             '{"min_pass_through": 0}',
-            '{"min_pass_through": %s}' % TOO_BIG,
+            f'{{"min_pass_through": {TOO_BIG}}}',
         )
     ),
     case(
@@ -1884,8 +1885,1042 @@ def run_chain(subtests, app, api, cast, ids, cases: list[Case]) -> None:
     assert chain_view(api, cast, ids) == before
 
 
-def test_the_chain_world(app, api, cast, chain_world):
-    pass
+# POST /orders/{id}/bids and POST /offers/{id}/bids: a team's price and quantity.
+BID_ON_BIDS = "POST /orders/{bids}/bids"
+BID = f"rival_owner {BID_ON_BIDS}"
+BID_ON_OPEN = "POST /offers/{open_offer}/bids"
+GOOD_BID = {"unit_price": "0.09", "quantity": 5}
+
+
+def bid_case(case_id, field, route=BID, **changes) -> Case:
+    """Tiger's valid bid for 5 boxes at 0.09, with fields changed (to `...`: left out)."""
+    body = {key: value for key, value in (GOOD_BID | changes).items() if value is not ...}
+    return case(case_id, route, 422, "validation_failed", body, field=field)
+
+
+def raw_bid_case(case_id, field, route=BID, **literals) -> Case:
+    """Tiger's valid bid with fields written as raw JSON literals."""
+    body = {key: json.dumps(value) for key, value in GOOD_BID.items()} | literals
+    text = "{" + ", ".join(f'"{key}": {value}' for key, value in body.items()) + "}"
+    return case(case_id, route, 422, "validation_failed", text=text, field=field)
+
+
+PRICES = (
+    "0",
+    "-0",
+    "-0.01",
+    "0.0000001",
+    "0.0900001",
+    "1000000.000001",
+    "1e400",
+    TOO_BIG,
+    "NaN",
+    "sNaN",
+    "Infinity",
+    "nine fen",
+    "",
+    "0.0_9",
+    "\u0660.\u0669",
+    None,
+    True,
+    ["0.09"],
+    {"amount": "0.09"},
+    1_000_001,
+)
+FLOAT_PRICES = ("0.0000001", "1e-7", "0.0900001", "-0.0", "0", "1e400", "1000000.5", TOO_BIG)
+QUANTITIES = (0, -1, 10_000_001, 10**30, "5", True, None, [5], {"n": 5})
+FLOAT_QUANTITIES = ("5.0", "1.5", "5e0", "1e400", "-0.0")
+
+BID_CASES = [
+    bid_case("price missing", "unit_price", unit_price=...),
+    *(bid_case(f"price {p!r}", "unit_price", unit_price=p) for p in PRICES),
+    *(raw_bid_case(f"price float {p}", "unit_price", unit_price=p) for p in FLOAT_PRICES),
+    case(
+        "price NaN literal",
+        BID,
+        400,
+        "malformed_json",
+        text='{"unit_price": NaN, "quantity": 5}',
+    ),
+    bid_case("quantity missing", "quantity", quantity=...),
+    *(bid_case(f"quantity {q!r}", "quantity", quantity=q) for q in QUANTITIES),
+    *(raw_bid_case(f"quantity {q}", "quantity", quantity=q) for q in FLOAT_QUANTITIES),
+    *(
+        bid_case(f"note {name}", "note", note=note)
+        for name, note in (
+            ("of 1001", "x" * 1001),
+            ("a number", 5),
+            ("a list", ["cheap"]),
+            ("with NUL", "ch\x00eap"),
+            ("null", None),
+        )
+    ),
+    raw_bid_case("note a lone surrogate", "note", note='"\\ud800"'),
+    *(bid_case(f"team {t!r}", "team_id", team_id=t) for t in ("tiger", "7", True, [7])),
+    raw_bid_case("team 7.0", "team_id", team_id="7.0"),
+    case(
+        "bid for lotus",
+        BID,
+        404,
+        "team_not_found",
+        lambda ids: GOOD_BID | {"team_id": ids["lotus"]},
+    ),
+    case("bid for team 10**20", BID, 404, "team_not_found", GOOD_BID | {"team_id": HUGE_ID}),
+    bid_case("bid unknown field", "currency", currency="CNY"),
+    bid_case("bid names its contract", "contract_id", contract_id=1),
+    # Bodies.
+    case("bid a list", BID, 422, "validation_failed", text="[]"),
+    case("bid null", BID, 422, "validation_failed", text="null"),
+    case("bid empty body", BID, 422, "validation_failed", text=""),
+    case("bid truncated", BID, 400, "malformed_json", text='{"unit_price": "0.09", '),
+    case("bid not UTF-8", BID, 400, "malformed_json", text=b'{"note": "\xff"}'),
+    case(
+        "bid form-encoded",
+        BID,
+        415,
+        "unsupported_media_type",
+        text="unit_price=0.09&quantity=5",
+        content_type=FORM,
+    ),
+    case("bid as text", BID, 415, "unsupported_media_type", text="0.09 x 5", content_type=TEXT),
+    # Valid bids the order refuses: more than it has, or an order that takes claims.
+    *(
+        case(
+            f"bid for {q} of 20",
+            BID,
+            422,
+            "quantity_too_large",
+            GOOD_BID | {"quantity": q},
+            details={"most": 20},
+        )
+        for q in (21, 10_000_000)
+    ),
+    case(
+        "bid on a claims order",
+        "rival_owner POST /orders/{order}/bids",
+        409,
+        "not_open_for_bids",
+        GOOD_BID,
+    ),
+    case("bid on the draft", "owner POST /orders/{draft}/bids", 404, "order_not_found", GOOD_BID),
+    case("bid on order abc", "owner POST /orders/abc/bids", 404, "not_found", GOOD_BID),
+    *(
+        case(f"bid on order {n}", f"owner POST /orders/{n}/bids", 404, "order_not_found", GOOD_BID)
+        for n in (999_999, HUGE_ID, SIGNED_OVERFLOW)
+    ),
+    # Who: team owners only.
+    case("client bids", f"client {BID_ON_BIDS}", 403, "forbidden", GOOD_BID),
+    case("rival client bids", f"rival_client {BID_ON_BIDS}", 404, "order_not_found", GOOD_BID),
+    case("annotator bids", f"li {BID_ON_BIDS}", 403, "forbidden", GOOD_BID),
+    case("reviewer bids", f"reviewer {BID_ON_BIDS}", 403, "forbidden", GOOD_BID),
+    case("admin bids", f"admin {BID_ON_BIDS}", 403, "forbidden", GOOD_BID),
+    case("anonymous bids", f"anonymous {BID_ON_BIDS}", 401, "missing_token", GOOD_BID),
+    case(
+        "anonymous bad bid",
+        f"anonymous {BID_ON_BIDS}",
+        401,
+        "missing_token",
+        {"unit_price": "NaN", "quantity": 0},
+    ),
+    case("stranger bids", f"stranger {BID_ON_BIDS}", 401, "invalid_token", GOOD_BID),
+    case("PUT a bid", "owner PUT /orders/{bids}/bids", 405, "method_not_allowed", GOOD_BID),
+    # Bids on offers: open to all, up to what is left, all of an offer's batches.
+    bid_case("offer bid price 0", "unit_price", f"rival_owner {BID_ON_OPEN}", unit_price="0"),
+    bid_case(
+        "offer bid price 1e999999", "unit_price", f"rival_owner {BID_ON_OPEN}", unit_price=TOO_BIG
+    ),
+    raw_bid_case(
+        "offer bid price float 1e-7", "unit_price", f"rival_owner {BID_ON_OPEN}", unit_price="1e-7"
+    ),
+    bid_case("offer bid quantity 0", "quantity", f"rival_owner {BID_ON_OPEN}", quantity=0),
+    raw_bid_case(
+        "offer bid quantity 1.0", "quantity", f"rival_owner {BID_ON_OPEN}", quantity="1.0"
+    ),
+    bid_case("offer bid unknown field", "offer_id", f"rival_owner {BID_ON_OPEN}", offer_id=1),
+    case(
+        "offer bid as text",
+        f"rival_owner {BID_ON_OPEN}",
+        415,
+        "unsupported_media_type",
+        text="0.05",
+        content_type=TEXT,
+    ),
+    case(
+        "bid for 2 of the offer's 1",
+        f"rival_owner {BID_ON_OPEN}",
+        422,
+        "quantity_too_large",
+        {"unit_price": "0.05", "quantity": 2},
+        details={"most": 1},
+    ),
+    *(
+        case(
+            f"bid for {q} of a batch offer's 5",
+            "rival_owner POST /offers/{batch_offer}/bids",
+            422,
+            "quantity_mismatch",
+            {"unit_price": "0.05", "quantity": q},
+            details={"offer_quantity": 5},
+        )
+        for q in (1, 4, 6)
+    ),
+    case(
+        "bid on one's own offer",
+        f"owner {BID_ON_OPEN}",
+        409,
+        "offer_not_open",
+        {"unit_price": "0.05", "quantity": 1},
+    ),
+    case(
+        "bid on an offer made to one team",
+        "apex POST /offers/{taken_offer}/bids",
+        409,
+        "offer_not_open",
+        {"unit_price": "0.05", "quantity": 1},
+    ),
+    case(
+        "bid on a withdrawn offer",
+        "rival_owner POST /offers/{withdrawn_offer}/bids",
+        409,
+        "offer_not_open",
+        {"unit_price": "0.05", "quantity": 1},
+    ),
+    case(
+        "bid on another team's offer",
+        "rival_owner POST /offers/{taken_offer}/bids",
+        404,
+        "offer_not_found",
+        {"unit_price": "0.05", "quantity": 1},
+    ),
+    case("client bids on an offer", f"client {BID_ON_OPEN}", 404, "offer_not_found", GOOD_BID),
+    case("annotator bids on an offer", f"li {BID_ON_OPEN}", 404, "offer_not_found", GOOD_BID),
+    case("bid on offer abc", "rival_owner POST /offers/abc/bids", 404, "not_found", GOOD_BID),
+    *(
+        case(
+            f"bid on offer {n}",
+            f"rival_owner POST /offers/{n}/bids",
+            404,
+            "offer_not_found",
+            GOOD_BID,
+        )
+        for n in (999_999, HUGE_ID, SIGNED_OVERFLOW)
+    ),
+    case("anonymous bids on an offer", f"anonymous {BID_ON_OPEN}", 401, "missing_token", GOOD_BID),
+]
+
+
+def test_bids(subtests, app, api, cast, chain_world):
+    run_chain(subtests, app, api, cast, chain_world, BID_CASES)
+
+
+# POST /bids/{id}/award and DELETE /bids/{id}: the client's (or the offer maker's) awards.
+AWARD_TIGER = "POST /bids/{tiger_bid}/award"
+AWARD = f"client {AWARD_TIGER}"
+
+AWARD_CASES = [
+    # What is left of the order: 5 of its 20 boxes, Tiger bid for all 20.
+    case(
+        "award all of a bid for more than is left",
+        AWARD,
+        409,
+        "quantity_exceeded",
+        {},
+        details={"order_quantity": 20, "awarded": 15, "available": 5},
+    ),
+    case(
+        "award a null quantity",
+        AWARD,
+        409,
+        "quantity_exceeded",
+        {"quantity": None},
+        details={"available": 5},
+    ),
+    case("award 6 of 5 left", AWARD, 409, "quantity_exceeded", {"quantity": 6}),
+    case(
+        "award more than the bid",
+        AWARD,
+        422,
+        "quantity_too_large",
+        {"quantity": 21},
+        details={"most": 20},
+    ),
+    *(
+        case(f"award {q!r}", AWARD, 422, "validation_failed", {"quantity": q}, field="quantity")
+        for q in (0, -1, 10_000_001, 10**30, "5", True, [5], {"n": 5})
+    ),
+    *(
+        case(
+            f"award {q}",
+            AWARD,
+            422,
+            "validation_failed",
+            text=f'{{"quantity": {q}}}',
+            field="quantity",
+        )
+        for q in FLOAT_QUANTITIES
+    ),
+    case(
+        "award at a price",
+        AWARD,
+        422,
+        "validation_failed",
+        {"quantity": 5, "unit_price": "0.09"},
+        field="unit_price",
+    ),
+    case("award a list", AWARD, 422, "validation_failed", text="[5]"),
+    case("award a number", AWARD, 422, "validation_failed", text="5"),
+    case("award truncated", AWARD, 400, "malformed_json", text='{"quantity": '),
+    case("award as text", AWARD, 415, "unsupported_media_type", text="5", content_type=TEXT),
+    case(
+        "award form-encoded",
+        AWARD,
+        415,
+        "unsupported_media_type",
+        text="quantity=5",
+        content_type=FORM,
+    ),
+    # Bids that are closed, or would make a second contract on other terms.
+    case("award again", "client POST /bids/{awarded_bid}/award", 409, "bid_closed", {}),
+    case("award a withdrawn bid", "client POST /bids/{withdrawn_bid}/award", 409, "bid_closed", {}),
+    case(
+        "award a second price to the same team",
+        "client POST /bids/{lotus_bid}/award",
+        409,
+        "contract_exists",
+        {},
+        details=lambda ids: {"contract_id": ids["lotus_contract"]},
+    ),
+    # Awards of bids on an offer: within the offer, the parent's price and the client's caps.
+    case(
+        "award a bid above the parent's price",
+        "owner POST /bids/{dear_bid}/award",
+        409,
+        "price_above_contract",
+        {},
+        details={"contract_price": "0.09"},
+    ),
+    case(
+        "award a bid below the pass-through",
+        "owner POST /bids/{cheap_bid}/award",
+        409,
+        "pass_through_too_low",
+        {},
+        details={"min_pass_through": "0.5000"},
+    ),
+    case(
+        "award more than the offer bid",
+        "owner POST /bids/{offer_bid}/award",
+        422,
+        "quantity_too_large",
+        {"quantity": 2},
+        details={"most": 1},
+    ),
+    case(
+        "award part of a batch offer",
+        "owner POST /bids/{batch_bid}/award",
+        422,
+        "quantity_mismatch",
+        {"quantity": 4},
+        details={"offer_quantity": 5},
+    ),
+    case(
+        "award more than a batch bid",
+        "owner POST /bids/{batch_bid}/award",
+        422,
+        "quantity_too_large",
+        {"quantity": 6},
+        details={"most": 5},
+    ),
+    # Who: the order's client, the offer's maker.
+    case("team awards itself", f"rival_owner {AWARD_TIGER}", 403, "forbidden", {}),
+    case("other team awards", f"owner {AWARD_TIGER}", 404, "bid_not_found", {}),
+    case("rival client awards", f"rival_client {AWARD_TIGER}", 404, "bid_not_found", {}),
+    case("admin awards", f"admin {AWARD_TIGER}", 403, "forbidden", {}),
+    case("annotator awards", f"li {AWARD_TIGER}", 404, "bid_not_found", {}),
+    case("anonymous awards", f"anonymous {AWARD_TIGER}", 401, "missing_token", {}),
+    case("stranger awards", f"stranger {AWARD_TIGER}", 401, "invalid_token", {}),
+    case(
+        "client awards a bid on an offer",
+        "client POST /bids/{offer_bid}/award",
+        404,
+        "bid_not_found",
+        {},
+    ),
+    case(
+        "bidder awards its bid on an offer",
+        "rival_owner POST /bids/{offer_bid}/award",
+        403,
+        "forbidden",
+        {},
+    ),
+    case(
+        "outsider awards a bid on an offer",
+        "apex POST /bids/{offer_bid}/award",
+        404,
+        "bid_not_found",
+        {},
+    ),
+    case("award bid abc", "client POST /bids/abc/award", 404, "not_found", {}),
+    case("award bid -1", "client POST /bids/-1/award", 404, "not_found", {}),
+    *(
+        case(f"award bid {n}", f"client POST /bids/{n}/award", 404, "bid_not_found", {})
+        for n in (999_999, HUGE_ID, SIGNED_OVERFLOW)
+    ),
+    case("GET an award", "client GET /bids/{tiger_bid}/award", 405, "method_not_allowed"),
+    # Withdrawing: an open bid of one's own team, once.
+    case("withdraw an awarded bid", "owner DELETE /bids/{awarded_bid}", 409, "bid_closed"),
+    case("withdraw a bid twice", "rival_owner DELETE /bids/{withdrawn_bid}", 409, "bid_closed"),
+    case("withdraw another team's bid", "owner DELETE /bids/{tiger_bid}", 404, "bid_not_found"),
+    case("client withdraws a bid", "client DELETE /bids/{tiger_bid}", 403, "forbidden"),
+    case("offer maker withdraws a bid", "owner DELETE /bids/{offer_bid}", 403, "forbidden"),
+    *(
+        case(f"withdraw bid {n}", f"rival_owner DELETE /bids/{n}", 404, "bid_not_found")
+        for n in (999_999, HUGE_ID, SIGNED_OVERFLOW)
+    ),
+    case("anonymous withdraws a bid", "anonymous DELETE /bids/{tiger_bid}", 401, "missing_token"),
+]
+
+
+def test_awards(subtests, app, api, cast, chain_world):
+    run_chain(subtests, app, api, cast, chain_world, AWARD_CASES)
+
+
+# POST /contracts/{id}/offers: a contract holder passes items down.
+OFFER_LOTUS = "POST /contracts/{lotus_contract}/offers"
+OFFER = f"owner {OFFER_LOTUS}"
+APEX_OFFER = "apex POST /contracts/{apex_contract}/offers"
+BRIDGE_OFFER = "bridge POST /contracts/{bridge_contract}/offers"
+ONE_BOX = {"unit_price": "0.05", "quantity": 1}  # Lotus's contract has room for just that
+
+
+def offer_case(case_id, field, route=OFFER, **changes) -> Case:
+    """An offer of one box at 0.05 to all, with fields changed (to `...`: left out)."""
+    body = {key: value for key, value in (ONE_BOX | changes).items() if value is not ...}
+    return case(case_id, route, 422, "validation_failed", body, field=field)
+
+
+def raw_offer_case(case_id, field, **literals) -> Case:
+    body = {key: json.dumps(value) for key, value in ONE_BOX.items()} | literals
+    text = "{" + ", ".join(f'"{key}": {value}' for key, value in body.items()) + "}"
+    return case(case_id, OFFER, 422, "validation_failed", text=text, field=field)
+
+
+def to_team(party: str | int, **changes):
+    """One box at 0.05 to a party of the world (by name) or a number."""
+    return lambda ids: ONE_BOX | {"to_team_id": ids.get(party, party)} | changes
+
+
+OFFER_CASES = [
+    offer_case("price missing", "unit_price", unit_price=...),
+    *(offer_case(f"price {p!r}", "unit_price", unit_price=p) for p in PRICES),
+    *(raw_offer_case(f"price float {p}", "unit_price", unit_price=p) for p in FLOAT_PRICES),
+    *(
+        offer_case(f"quantity {q!r}", "quantity", quantity=q)
+        for q in (0, -1, 10_000_001, 10**30, "1", True, [1])
+    ),
+    *(raw_offer_case(f"quantity {q}", "quantity", quantity=q) for q in FLOAT_QUANTITIES),
+    *(offer_case(f"to team {t!r}", "to_team_id", to_team_id=t) for t in ("tiger", "7", True)),
+    raw_offer_case("to team 7.0", "to_team_id", to_team_id="7.0"),
+    *(
+        offer_case(f"batch ids {b!r}", "batch_ids", batch_ids=b, quantity=...)
+        for b in (7, "7", [0], [-1], ["7"], [True], [None], [[7]], {"7": 7}, [7] * 1001)
+    ),
+    raw_offer_case("batch ids [7.0]", "batch_ids", batch_ids="[7.0]"),
+    *(
+        offer_case(f"note {name}", "note", note=note)
+        for name, note in (("of 1001", "x" * 1001), ("a number", 5), ("with NUL", "a\x00b"))
+    ),
+    offer_case("offer unknown field", "currency", currency="CNY"),
+    offer_case("offer names its order", "order_id", order_id=1),
+    case("offer a list", OFFER, 422, "validation_failed", text="[]"),
+    case("offer empty body", OFFER, 422, "validation_failed", text=""),
+    case("offer truncated", OFFER, 400, "malformed_json", text='{"unit_price": '),
+    case(
+        "offer NaN literal",
+        OFFER,
+        400,
+        "malformed_json",
+        text='{"unit_price": NaN, "quantity": 1}',
+    ),
+    case(
+        "offer form-encoded",
+        OFFER,
+        415,
+        "unsupported_media_type",
+        text="unit_price=0.05&quantity=1",
+        content_type=FORM,
+    ),
+    case("offer as text", OFFER, 415, "unsupported_media_type", text="1 box", content_type=TEXT),
+    # How many: a quantity or batches, within the contract's room.
+    case("offer no quantity", OFFER, 422, "quantity_required", {"unit_price": "0.05"}),
+    case(
+        "offer no quantity, no batches",
+        OFFER,
+        422,
+        "quantity_required",
+        {"unit_price": "0.05", "batch_ids": []},
+    ),
+    *(
+        case(
+            f"offer {q} of room for 1",
+            OFFER,
+            409,
+            "quantity_exceeds_room",
+            ONE_BOX | {"quantity": q},
+            details={"room": 1},
+        )
+        for q in (2, 10_000_000)
+    ),
+    case(
+        "offer of a contract worked whole",
+        "owner POST /contracts/{claims_contract}/offers",
+        409,
+        "quantity_exceeds_room",
+        ONE_BOX,
+        details={"room": 0},
+    ),
+    case(
+        "offer over the room of apex",
+        APEX_OFFER,
+        409,
+        "quantity_exceeds_room",
+        ONE_BOX | {"quantity": 2},
+        details={"room": 1},
+    ),
+    *(
+        case(
+            f"offer batch {name}",
+            OFFER,
+            409,
+            "batch_not_passable",
+            lambda ids, batch=batch: {"unit_price": "0.05", "batch_ids": [ids.get(batch, batch)]},
+            details=lambda ids, batch=batch: {"batch_id": ids.get(batch, batch)},
+        )
+        for name, batch in (
+            ("of another order", "taken_batch"),
+            ("nobody claimed", "bids_batch"),
+            ("already on offer", "offered_batch"),
+            ("999999", 999_999),
+            ("10**20", HUGE_ID),
+            ("2**63", SIGNED_OVERFLOW),
+            ("2**63 - 1", SIGNED_OVERFLOW - 1),
+        )
+    ),
+    case(
+        "offer batches, one not passable",
+        OFFER,
+        409,
+        "batch_not_passable",
+        lambda ids: {"unit_price": "0.05", "batch_ids": [ids["lotus_batch"], ids["offered_batch"]]},
+        details=lambda ids: {"batch_id": ids["offered_batch"]},
+    ),
+    *(
+        case(
+            f"offer a batch of 5 as {q}",
+            OFFER,
+            422,
+            "quantity_mismatch",
+            lambda ids, q=q: {
+                "unit_price": "0.05",
+                "batch_ids": [ids["lotus_batch"]],
+                "quantity": q,
+            },
+            details={"batch_items": 5},
+        )
+        for q in (1, 4, 6)
+    ),
+    case(
+        "offer the same batch twice as 10",
+        OFFER,
+        422,
+        "quantity_mismatch",
+        lambda ids: {"unit_price": "0.05", "batch_ids": [ids["lotus_batch"]] * 2, "quantity": 10},
+        details={"batch_items": 5},
+    ),
+    # To whom: a team not yet in the chain.
+    *(
+        case(
+            f"offer to {name}",
+            OFFER,
+            422,
+            "unknown_team",
+            to_team(party),
+            details=lambda ids, party=party: {"team_id": ids.get(party, party)},
+        )
+        for name, party in (
+            ("no team", 999_999),
+            ("team 10**20", HUGE_ID),
+            ("team 2**63", SIGNED_OVERFLOW),
+            ("team 0", 0),
+            ("team -1", -1),
+            ("the client", "horizon"),
+            ("another client", "acme"),
+            ("the platform", "platform"),
+        )
+    ),
+    case("offer to oneself", OFFER, 409, "party_in_chain", to_team("lotus")),
+    case("offer up the chain", APEX_OFFER, 409, "party_in_chain", to_team("lotus")),
+    case("offer to the top of the chain", BRIDGE_OFFER, 409, "party_in_chain", to_team("lotus")),
+    case("offer back up", BRIDGE_OFFER, 409, "party_in_chain", to_team("apex")),
+    # At what price: at most the parent's, at least the client's share of the top price.
+    *(
+        case(
+            f"offer at {price}",
+            OFFER,
+            409,
+            "price_above_contract",
+            ONE_BOX | {"unit_price": price},
+            details={"contract_price": "0.09"},
+        )
+        for price in ("0.090001", "0.1", "1000000")
+    ),
+    case(
+        "apex offers above its price",
+        APEX_OFFER,
+        409,
+        "price_above_contract",
+        ONE_BOX | {"unit_price": "0.07"},
+        details={"contract_price": "0.06"},
+    ),
+    *(
+        case(
+            f"offer at {price}, half of 0.09 is 0.045",
+            route,
+            409,
+            "pass_through_too_low",
+            to_team("tiger", unit_price=price),
+            details={"min_pass_through": "0.5000"},
+        )
+        for route, price in ((OFFER, "0.044999"), (OFFER, "0.000001"), (APEX_OFFER, "0.044"))
+    ),
+    # How deep: the client allows 3 links; Bridge holds the third.
+    *(
+        case(
+            f"bridge offers {name}",
+            BRIDGE_OFFER,
+            409,
+            "chain_too_deep",
+            body,
+            details={"max_depth": 3, "depth": 4},
+        )
+        for name, body in (("to all", ONE_BOX), ("to tiger", to_team("tiger")))
+    ),
+    # Which contract, and who offers: its holder's owner only.
+    case("offer on contract abc", "owner POST /contracts/abc/offers", 404, "not_found", ONE_BOX),
+    *(
+        case(
+            f"offer on contract {n}",
+            f"owner POST /contracts/{n}/offers",
+            404,
+            "contract_not_found",
+            ONE_BOX,
+        )
+        for n in (999_999, HUGE_ID, SIGNED_OVERFLOW)
+    ),
+    case("outsider offers", f"rival_owner {OFFER_LOTUS}", 404, "contract_not_found", ONE_BOX),
+    case("client offers", f"client {OFFER_LOTUS}", 403, "forbidden", ONE_BOX),
+    case("rival client offers", f"rival_client {OFFER_LOTUS}", 404, "contract_not_found", ONE_BOX),
+    case("reviewer offers", f"reviewer {OFFER_LOTUS}", 404, "contract_not_found", ONE_BOX),
+    case("annotator offers", f"li {OFFER_LOTUS}", 404, "contract_not_found", ONE_BOX),
+    case("admin offers", f"admin {OFFER_LOTUS}", 403, "forbidden", ONE_BOX),
+    case(
+        "offer on the subcontract one made",
+        "owner POST /contracts/{apex_contract}/offers",
+        403,
+        "forbidden",
+        ONE_BOX,
+    ),
+    case(
+        "offer two links down",
+        "owner POST /contracts/{bridge_contract}/offers",
+        404,
+        "contract_not_found",
+        ONE_BOX,
+    ),
+    case("anonymous offers", f"anonymous {OFFER_LOTUS}", 401, "missing_token", ONE_BOX),
+    case(
+        "anonymous bad offer",
+        f"anonymous {OFFER_LOTUS}",
+        401,
+        "missing_token",
+        text='{"unit_price": ',
+    ),
+    case("stranger offers", f"stranger {OFFER_LOTUS}", 401, "invalid_token", ONE_BOX),
+    case(
+        "PUT an offer",
+        "owner PUT /contracts/{lotus_contract}/offers",
+        405,
+        "method_not_allowed",
+        ONE_BOX,
+    ),
+]
+
+
+def test_offers(subtests, app, api, cast, chain_world):
+    run_chain(subtests, app, api, cast, chain_world, OFFER_CASES)
+
+
+def test_a_cap_names_the_cap_never_a_price(app, api, cast, chain_world):
+    """Apex may not learn Lotus's price (nor the client's budget) from the caps' refusals."""
+    offer = f"/contracts/{chain_world['apex_contract']}/offers"
+    too_low = {"unit_price": "0.044", "quantity": 1}
+    answer = refused(app, api, "POST", offer, cast.apex, 409, "pass_through_too_low", json=too_low)
+    assert answer.body["error"]["details"] == {"min_pass_through": "0.5000"}
+    deeper = f"/contracts/{chain_world['bridge_contract']}/offers"
+    answer_2 = refused(app, api, "POST", deeper, cast.bridge, 409, "chain_too_deep", json=ONE_BOX)
+    assert answer_2.body["error"]["details"] == {"max_depth": 3, "depth": 4}
+    for text in (answer.text, answer_2.text):
+        numbers = set(re.findall(r"\d+\.\d+", text))
+        assert not numbers & {"0.09", "0.045", "0.1", "0.10", "0.06"}, text
+
+
+# POST /offers/{id}/accept and DELETE /offers/{id}: taking and withdrawing offers.
+ACCEPT_OPEN = "POST /offers/{open_offer}/accept"
+
+ACCEPT_OFFER_CASES = [
+    case("accept a taken offer", "apex POST /offers/{taken_offer}/accept", 409, "offer_closed", {}),
+    case(
+        "accept a withdrawn offer",
+        "rival_owner POST /offers/{withdrawn_offer}/accept",
+        409,
+        "offer_closed",
+        {},
+    ),
+    case("accept one's own offer", f"owner {ACCEPT_OPEN}", 409, "offer_not_for_you", {}),
+    case(
+        "accept one's own offer to another",
+        "owner POST /offers/{taken_offer}/accept",
+        409,
+        "offer_not_for_you",
+        {},
+    ),
+    case(
+        "accept a second deal at another price",
+        f"apex {ACCEPT_OPEN}",
+        409,
+        "contract_exists",
+        {},
+        details=lambda ids: {"contract_id": ids["apex_contract"]},
+    ),
+    case(
+        "accept another team's offer",
+        "rival_owner POST /offers/{taken_offer}/accept",
+        404,
+        "offer_not_found",
+        {},
+    ),
+    case("client accepts", f"client {ACCEPT_OPEN}", 404, "offer_not_found", {}),
+    case("annotator accepts", f"rival_annotator {ACCEPT_OPEN}", 404, "offer_not_found", {}),
+    case("admin accepts", f"admin {ACCEPT_OPEN}", 403, "forbidden", {}),
+    case("anonymous accepts", f"anonymous {ACCEPT_OPEN}", 401, "missing_token", {}),
+    case("accept offer abc", "rival_owner POST /offers/abc/accept", 404, "not_found", {}),
+    *(
+        case(
+            f"accept offer {n}", f"rival_owner POST /offers/{n}/accept", 404, "offer_not_found", {}
+        )
+        for n in (999_999, HUGE_ID, SIGNED_OVERFLOW)
+    ),
+    *(
+        case(
+            f"accept for team {t!r}",
+            f"rival_owner {ACCEPT_OPEN}",
+            422,
+            "validation_failed",
+            {"team_id": t},
+            field="team_id",
+        )
+        for t in ("tiger", "7", True, [7])
+    ),
+    case(
+        "accept for lotus",
+        f"rival_owner {ACCEPT_OPEN}",
+        404,
+        "team_not_found",
+        lambda ids: {"team_id": ids["lotus"]},
+    ),
+    case(
+        "accept for team 10**20",
+        f"rival_owner {ACCEPT_OPEN}",
+        404,
+        "team_not_found",
+        {"team_id": HUGE_ID},
+    ),
+    case(
+        "accept at a price",
+        f"rival_owner {ACCEPT_OPEN}",
+        422,
+        "validation_failed",
+        {"unit_price": "0.05"},
+        field="unit_price",
+    ),
+    case(
+        "accept part",
+        f"rival_owner {ACCEPT_OPEN}",
+        422,
+        "validation_failed",
+        {"quantity": 1},
+        field="quantity",
+    ),
+    case("accept a list", f"rival_owner {ACCEPT_OPEN}", 422, "validation_failed", text="[]"),
+    case("accept truncated", f"rival_owner {ACCEPT_OPEN}", 400, "malformed_json", text="{"),
+    case(
+        "accept as text",
+        f"rival_owner {ACCEPT_OPEN}",
+        415,
+        "unsupported_media_type",
+        text="yes",
+        content_type=TEXT,
+    ),
+    # Withdrawing: an open offer of one's own team, once.
+    case("withdraw an offer twice", "owner DELETE /offers/{withdrawn_offer}", 409, "offer_closed"),
+    case("withdraw a taken offer", "owner DELETE /offers/{taken_offer}", 409, "offer_closed"),
+    case("withdraw another's offer", "rival_owner DELETE /offers/{open_offer}", 403, "forbidden"),
+    case("taker withdraws the offer", "apex DELETE /offers/{taken_offer}", 403, "forbidden"),
+    case("client withdraws an offer", "client DELETE /offers/{open_offer}", 404, "offer_not_found"),
+    case("withdraw offer abc", "owner DELETE /offers/abc", 404, "not_found"),
+    *(
+        case(f"withdraw offer {n}", f"owner DELETE /offers/{n}", 404, "offer_not_found")
+        for n in (999_999, HUGE_ID, SIGNED_OVERFLOW)
+    ),
+    case(
+        "anonymous withdraws an offer",
+        "anonymous DELETE /offers/{open_offer}",
+        401,
+        "missing_token",
+    ),
+]
+
+
+def test_accepting_and_withdrawing_offers(subtests, app, api, cast, chain_world):
+    run_chain(subtests, app, api, cast, chain_world, ACCEPT_OFFER_CASES)
+
+
+# PUT /cost-floors and DELETE /cost-floors/{id}: what a team needs per item.
+FLOOR = "owner PUT /cost-floors"
+GOOD_FLOOR = {"task_type": "bbox_2d", "currency": "CNY", "unit_price": "0.05"}
+
+
+def floor_case(case_id, field, **changes) -> Case:
+    """Lotus's valid floor, with fields changed (to `...`: left out)."""
+    body = {key: value for key, value in (GOOD_FLOOR | changes).items() if value is not ...}
+    return case(case_id, FLOOR, 422, "validation_failed", body, field=field)
+
+
+def raw_floor_case(case_id, field, **literals) -> Case:
+    body = {key: json.dumps(value) for key, value in GOOD_FLOOR.items()} | literals
+    text = "{" + ", ".join(f'"{key}": {value}' for key, value in body.items()) + "}"
+    return case(case_id, FLOOR, 422, "validation_failed", text=text, field=field)
+
+
+COST_FLOOR_CASES = [
+    *(floor_case(f"{field} missing", field, **{field: ...}) for field in GOOD_FLOOR),
+    *(
+        floor_case(f"task type {t!r}", "task_type", task_type=t)
+        for t in ("", "   ", "x" * 65, "bbox\x00", 5, None, ["bbox_2d"])
+    ),
+    *(
+        floor_case(f"currency {c!r}", "currency", currency=c)
+        for c in ("XXY", "cny", " CNY", "", "XXX", "XTS", "DEM", "CNH", 156, None, ["CNY"])
+    ),
+    *(floor_case(f"price {p!r}", "unit_price", unit_price=p) for p in PRICES),
+    *(raw_floor_case(f"price float {p}", "unit_price", unit_price=p) for p in FLOAT_PRICES),
+    case(
+        "price NaN literal",
+        FLOOR,
+        400,
+        "malformed_json",
+        text='{"task_type": "bbox_2d", "currency": "CNY", "unit_price": NaN}',
+    ),
+    *(floor_case(f"team {t!r}", "team_id", team_id=t) for t in ("lotus", "3", True)),
+    raw_floor_case("team 3.0", "team_id", team_id="3.0"),
+    case(
+        "floor for tiger",
+        FLOOR,
+        404,
+        "team_not_found",
+        lambda ids: GOOD_FLOOR | {"team_id": ids["tiger"]},
+    ),
+    case("floor for team 10**20", FLOOR, 404, "team_not_found", GOOD_FLOOR | {"team_id": HUGE_ID}),
+    floor_case("floor unknown field", "order_id", order_id=1),
+    case("floor a list", FLOOR, 422, "validation_failed", text="[]"),
+    case("floor null", FLOOR, 422, "validation_failed", text="null"),
+    case("floor empty body", FLOOR, 422, "validation_failed", text=""),
+    case("floor truncated", FLOOR, 400, "malformed_json", text='{"task_type": '),
+    case(
+        "floor form-encoded",
+        FLOOR,
+        415,
+        "unsupported_media_type",
+        text="task_type=bbox_2d",
+        content_type=FORM,
+    ),
+    case(
+        "floor as text",
+        FLOOR,
+        415,
+        "unsupported_media_type",
+        text=json.dumps(GOOD_FLOOR),
+        content_type=TEXT,
+    ),
+    # Who: team owners, for their own teams.
+    case("client sets a floor", "client PUT /cost-floors", 403, "forbidden", GOOD_FLOOR),
+    case("annotator sets a floor", "li PUT /cost-floors", 403, "forbidden", GOOD_FLOOR),
+    case("reviewer sets a floor", "reviewer PUT /cost-floors", 403, "forbidden", GOOD_FLOOR),
+    case("admin sets a floor", "admin PUT /cost-floors", 403, "forbidden", GOOD_FLOOR),
+    case("anonymous sets a floor", "anonymous PUT /cost-floors", 401, "missing_token", GOOD_FLOOR),
+    case("stranger sets a floor", "stranger PUT /cost-floors", 401, "invalid_token", GOOD_FLOOR),
+    case("POST a floor", "owner POST /cost-floors", 405, "method_not_allowed", GOOD_FLOOR),
+    # Removing: one's own team's floor only.
+    case(
+        "remove tiger's floor",
+        "owner DELETE /cost-floors/{tiger_floor}",
+        404,
+        "cost_floor_not_found",
+    ),
+    case(
+        "client removes tiger's floor",
+        "client DELETE /cost-floors/{tiger_floor}",
+        404,
+        "cost_floor_not_found",
+    ),
+    case(
+        "annotator removes tiger's floor",
+        "rival_annotator DELETE /cost-floors/{tiger_floor}",
+        404,
+        "cost_floor_not_found",
+    ),
+    *(
+        case(
+            f"remove floor {n}",
+            f"rival_owner DELETE /cost-floors/{n}",
+            404,
+            "cost_floor_not_found",
+        )
+        for n in (999_999, HUGE_ID, SIGNED_OVERFLOW)
+    ),
+    case("remove floor abc", "rival_owner DELETE /cost-floors/abc", 404, "not_found"),
+    case("remove floor -1", "rival_owner DELETE /cost-floors/-1", 404, "not_found"),
+    case(
+        "anonymous removes a floor",
+        "anonymous DELETE /cost-floors/{tiger_floor}",
+        401,
+        "missing_token",
+    ),
+]
+
+
+def test_cost_floors(subtests, app, api, cast, chain_world):
+    run_chain(subtests, app, api, cast, chain_world, COST_FLOOR_CASES)
+
+
+# Reading the chains: bad queries, and ids no 64-bit column holds, are clear errors.
+MARGINS = "GET /orders/{bids}/margins"
+
+CHAIN_READ_CASES = [
+    *(
+        case(
+            f"margins format {f!r}",
+            f"owner {MARGINS}?format={f}",
+            422,
+            "validation_failed",
+            field="format",
+            location="query",
+        )
+        for f in ("xml", "CSV", "", "json,csv")
+    ),
+    case(
+        "margins team abc",
+        f"owner {MARGINS}?team_id=abc",
+        422,
+        "validation_failed",
+        field="team_id",
+        location="query",
+    ),
+    case("margins of tiger", f"owner {MARGINS}?team_id={{tiger}}", 404, "team_not_found"),
+    case("margins of team 10**20", f"owner {MARGINS}?team_id={HUGE_ID}", 404, "team_not_found"),
+    case("margins for no team", f"admin {MARGINS}", 422, "team_required"),
+    case(
+        "admin margins of team 10**20",
+        f"admin {MARGINS}?team_id={HUGE_ID}",
+        404,
+        "order_not_found",
+    ),
+    case("anonymous margins as xml", f"anonymous {MARGINS}?format=xml", 401, "missing_token"),
+    case("margins of the client", f"client {MARGINS}", 403, "forbidden"),
+    case("margins without a contract", f"rival_owner {MARGINS}", 404, "order_not_found"),
+    *(
+        case(f"margins of order {n}", f"owner GET /orders/{n}/margins", 404, "order_not_found")
+        for n in (999_999, HUGE_ID, SIGNED_OVERFLOW)
+    ),
+    *(
+        case(
+            f"offers status {s!r}",
+            f"owner GET /offers?status={s}",
+            422,
+            "validation_failed",
+            field="status",
+            location="query",
+        )
+        for s in ("bogus", "OPEN", "", "open,taken")
+    ),
+    case(
+        "offers team abc",
+        "owner GET /offers?team_id=abc",
+        422,
+        "validation_failed",
+        field="team_id",
+        location="query",
+    ),
+    case("offers of tiger", "owner GET /offers?team_id={tiger}", 404, "team_not_found"),
+    case("offers of team 10**20", f"owner GET /offers?team_id={HUGE_ID}", 404, "team_not_found"),
+    case(
+        "anonymous offers, status bogus", "anonymous GET /offers?status=bogus", 401, "missing_token"
+    ),
+    case("offers for the client", "client GET /offers", 403, "forbidden"),
+    case(
+        "offer for team 10**20",
+        f"owner GET /offers/{{open_offer}}?team_id={HUGE_ID}",
+        404,
+        "team_not_found",
+    ),
+    case(
+        "offer team abc",
+        "owner GET /offers/{open_offer}?team_id=abc",
+        422,
+        "validation_failed",
+        field="team_id",
+        location="query",
+    ),
+    *(
+        case(f"{what} {n}", f"{who} GET {path.format(n=n)}", 404, code)
+        for n in (HUGE_ID, SIGNED_OVERFLOW)
+        for what, who, path, code in (
+            ("contract", "owner", "/contracts/{n}", "contract_not_found"),
+            ("chain of contract", "owner", "/contracts/{n}/chain", "contract_not_found"),
+            ("subcontracts of", "owner", "/contracts/{n}/subcontracts", "contract_not_found"),
+            ("offer", "owner", "/offers/{n}", "offer_not_found"),
+            ("bids on offer", "owner", "/offers/{n}/bids", "offer_not_found"),
+            ("bid", "owner", "/bids/{n}", "bid_not_found"),
+            ("bids on order", "client", "/orders/{n}/bids", "order_not_found"),
+        )
+    ),
+    case(
+        "chain of another's contract",
+        "rival_owner GET /contracts/{lotus_contract}/chain",
+        404,
+        "contract_not_found",
+    ),
+    case(
+        "subcontracts of the client's contract",
+        "client GET /contracts/{lotus_contract}/subcontracts",
+        403,
+        "forbidden",
+    ),
+]
+
+
+def test_reading_chains(subtests, app, api, cast, chain_world):
+    run_chain(subtests, app, api, cast, chain_world, CHAIN_READ_CASES)
 
 
 # -- invoicing and payout runs -------------------------------------------------------------

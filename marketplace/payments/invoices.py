@@ -180,19 +180,20 @@ def _bill_unbilled_items(session: Session, invoice: Invoice) -> None:
     """
     try:
         with session.begin_nested():
-            billed = session.execute(
+            session.execute(
                 insert(InvoiceItem).from_select(
                     ["submission_id", "invoice_id"],
                     select(Submission.id, literal(invoice.id)).where(
                         Submission.order_id == invoice.order_id, unbilled()
                     ),
                 )
-            ).rowcount
+            )
     except IntegrityError as exc:
         raise Conflict(
             "Another invoice is billing these items right now; retry.", code="invoicing_in_progress"
         ) from exc
-    if not billed:
+    billed = select(InvoiceItem.submission_id).where(InvoiceItem.invoice_id == invoice.id)
+    if session.scalar(select(billed.exists())) is False:
         raise Conflict("No accepted items are waiting to be billed.", code="nothing_to_invoice")
 
 

@@ -38,6 +38,7 @@ from marketplace.subcontract.models import Contract
 from marketplace.workers.models import Task, TaskStatus
 from tests.cast import PASSWORD, Cast
 from tests.flows import claim, order_body, post_order, review, set_rate
+from tests.subcontract.chain_kit import seed_teams
 from tests.support import ApiClient, Response
 
 pytestmark = pytest.mark.slow
@@ -63,6 +64,7 @@ GROUPS = {
     "lotus": ("owner", "reviewer", "li", "wang", "zhang"),
     "tiger": ("rival_owner", "rival_reviewer", "rival_annotator"),
     "annotators": ("li", "wang", "zhang", "rival_annotator"),
+    "owners": ("owner", "rival_owner"),
     "teams": (
         "owner",
         "reviewer",
@@ -127,7 +129,12 @@ class World:
     claimed one trial batch and Rival Annotator submitted its only task (the trial is
     finished, not scored, the submission waits for review); Lotus claimed the other trial
     batch and has not worked it (no piece rate); the regular batch is on the board.
-    Lotus and Tiger each have a standing claim rule."""
+    Lotus and Tiger each have a standing claim rule.
+
+    And a bids order of Horizon (see `build_subcontracting`): Lotus holds its awarded bid's
+    contract and passed part of it down to Tiger; it has offers out (open to all, to
+    Tiger, to Crane, a team of none of the callers), which Tiger and Crane bid on; Lotus
+    and Tiger each have a cost floor."""
 
     cast: Cast
     stranger: int  # the user id of the member of no party
@@ -158,7 +165,22 @@ class World:
     tiger_submission: int  # its submission, waiting for review
     lotus_rule: int
     tiger_rule: int
-    contracts: dict[int, set[int]]  # per downstream party
+    bids_order: int  # Horizon's, published, for bids
+    bids_batches: list[int]  # its batches, released, on the board, unclaimed
+    lotus_bid: int  # on the bids order, awarded
+    tiger_bid: int  # on the bids order, open
+    bids_contract: int  # Horizon -> Lotus, awarded
+    taken_offer: int  # Lotus -> Tiger, accepted
+    subcontract: int  # Lotus -> Tiger, under the bids contract
+    open_offer: int  # Lotus's, open to all
+    offer_bid: int  # Tiger's, on the open offer, open
+    crane_bid: int  # Crane's, on the open offer, open
+    direct_offer: int  # Lotus -> Tiger, open
+    crane_offer: int  # Lotus -> Crane, open
+    withdrawn_offer: int  # Lotus's, to all, withdrawn
+    lotus_floor: int
+    tiger_floor: int
+    contracts: dict[int, set[int]]  # per party, upstream or downstream of them
 
     def user(self, person: str) -> int:
         return self.stranger if person == "stranger" else self.cast.user_ids[person]
@@ -254,6 +276,59 @@ def build_trials(api: ApiClient, cast: Cast) -> dict[str, Any]:
     }
 
 
+def build_subcontracting(app, api: ApiClient, cast: Cast) -> dict[str, Any]:
+    """Horizon's bids order of 20 boxes (2 batches, on the board): Lotus's bid for 10 at
+    0.09 was awarded; Tiger's for 5 at 0.085 is open. Under that contract Lotus offered 2
+    to Tiger at 0.07, who accepted (the subcontract); Lotus has 2 open to all at 0.07
+    (Tiger bid 0.07 for 2, Crane 0.065 for 1), 2 offered to Tiger at 0.07, 1 to Crane at
+    0.06, and withdrew 1 it had opened to all. Floors for boxes: Lotus 0.08, Tiger 0.05."""
+    crane = seed_teams(app, ("crane",))["crane"]
+    tiger = cast.party_ids["tiger"]
+    order = post_order(api, cast.client, items=20, batch_size=10, sourcing="bids")
+
+    def bid(path: str, token: str, price: str, quantity: int) -> int:
+        body = {"unit_price": price, "quantity": quantity}
+        return expect_status(api.post(path, token, body), 201)["id"]
+
+    def offer(price: str, quantity: int, to: int | None = None) -> int:
+        body = {"unit_price": price, "quantity": quantity, "to_team_id": to}
+        return expect_status(api.post(f"/contracts/{contract}/offers", cast.owner, body), 201)["id"]
+
+    lotus_bid = bid(f"/orders/{order}/bids", cast.owner, "0.09", 10)
+    awarded = expect_status(api.post(f"/bids/{lotus_bid}/award", cast.client, {}), 200)
+    contract = awarded["contract_id"]
+    tiger_bid = bid(f"/orders/{order}/bids", cast.rival_owner, "0.085", 5)
+    taken = offer("0.07", 2, tiger)
+    accepted = expect_status(api.post(f"/offers/{taken}/accept", cast.rival_owner, {}), 201)
+    open_offer = offer("0.07", 2)
+    withdrawn = offer("0.06", 1)
+    expect_status(api.delete(f"/offers/{withdrawn}", cast.owner), 200)
+    floors = [
+        api.put("/cost-floors", token, {"task_type": "bbox_2d", "currency": "CNY", "unit_price": p})
+        for token, p in ((cast.owner, "0.08"), (cast.rival_owner, "0.05"))
+    ]
+    lotus_floor, tiger_floor = (expect_status(floor, 200)["id"] for floor in floors)
+    return {
+        "bids_order": order,
+        "bids_batches": [
+            b["id"] for b in expect_status(api.get(f"/orders/{order}/batches", cast.client), 200)
+        ],
+        "lotus_bid": lotus_bid,
+        "tiger_bid": tiger_bid,
+        "bids_contract": contract,
+        "taken_offer": taken,
+        "subcontract": accepted["contract"]["id"],
+        "open_offer": open_offer,
+        "offer_bid": bid(f"/offers/{open_offer}/bids", cast.rival_owner, "0.07", 2),
+        "crane_bid": bid(f"/offers/{open_offer}/bids", crane.owner, "0.065", 1),
+        "direct_offer": offer("0.07", 2, tiger),
+        "crane_offer": offer("0.06", 1, crane.id),
+        "withdrawn_offer": withdrawn,
+        "lotus_floor": lotus_floor,
+        "tiger_floor": tiger_floor,
+    }
+
+
 def build_world(app, api: ApiClient, cast: Cast) -> World:
     with app.app_context(), unit_of_work() as session:
         user = identity.create_user(
@@ -285,15 +360,17 @@ def build_world(app, api: ApiClient, cast: Cast) -> World:
     [contract] = (c["id"] for c in expect_status(api.get("/contracts", cast.owner), 200))
     lottery = build_lottery(app, api, cast)
     trials = build_trials(api, cast)
+    subcontracting = build_subcontracting(app, api, cast)
     with app.app_context():
         open_task = db.session.scalar(
             select(Task.id).where(Task.status == TaskStatus.OPEN).order_by(Task.id).limit(1)
         )
         contracts: dict[int, set[int]] = {}
-        for contract_id, team in db.session.execute(
-            select(Contract.id, Contract.downstream_party_id)
+        for contract_id, *parties in db.session.execute(
+            select(Contract.id, Contract.upstream_party_id, Contract.downstream_party_id)
         ):
-            contracts.setdefault(team, set()).add(contract_id)
+            for party in parties:
+                contracts.setdefault(party, set()).add(contract_id)
     return World(
         cast=cast,
         stranger=stranger,
@@ -321,6 +398,7 @@ def build_world(app, api: ApiClient, cast: Cast) -> World:
         payout_run=run["id"],
         **lottery,
         **trials,
+        **subcontracting,
         contracts=contracts,
     )
 
@@ -428,24 +506,28 @@ def own_party(world: World, caller: str) -> int:
 
 
 def orders_seen(world: World, caller: str) -> set[int]:
-    horizons = {world.order, world.draft, world.lottery, world.trial_order}
+    horizons = {world.order, world.draft, world.lottery, world.trial_order, world.bids_order}
     if caller == "admin":
         return {*horizons, world.rival_draft}
     if caller == "client":
         return horizons
-    if caller in GROUPS["lotus"]:
-        return {world.order, world.lottery, world.trial_order}  # it holds batches of them
+    if caller in GROUPS["lotus"]:  # it holds batches of them (none of the bids order)
+        return {world.order, world.lottery, world.trial_order}
     if caller in GROUPS["tiger"]:
         return {world.trial_order}
     return {world.rival_draft} if caller == "rival_client" else set()
 
 
+PARTY_OF = {"client": "horizon", "rival_client": "acme", "owner": "lotus", "rival_owner": "tiger"}
+
+
 def contracts_seen(world: World, caller: str) -> set[int]:
-    """Admins see all; Horizon its orders' (every one); a team owner its team's."""
-    if caller in ("admin", "client"):
+    """Admins see all; a client (admin) or team owner those its party is upstream or
+    downstream of: Horizon not the subcontract Lotus made with Tiger."""
+    if caller == "admin":
         return set().union(*world.contracts.values())
-    team = {"owner": "lotus", "rival_owner": "tiger"}.get(caller)
-    return world.contracts.get(world.party(team), set()) if team else set()
+    party = PARTY_OF.get(caller)
+    return world.contracts.get(world.party(party), set()) if party else set()
 
 
 def own_team(world: World, caller: str) -> int:
@@ -652,7 +734,9 @@ READS = [
         "GET",
         "/batches",
         table(FORBIDDEN, admin=OK, teams=OK),
-        check=ids_are(lambda w, c: set(w.batches) - {w.held_batch} | {w.trial_regular}),
+        check=ids_are(
+            lambda w, c: set(w.batches) - {w.held_batch} | {w.trial_regular, *w.bids_batches}
+        ),
     ),
     Row("GET", "/contracts", table(OK), check=ids_are(contracts_seen)),
     Row(
