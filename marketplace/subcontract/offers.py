@@ -32,26 +32,7 @@ def make_offer(session: Session, actor: Actor, contract_id: int, data: dict[str,
         if party is None or party.kind != PartyKind.TEAM:
             raise Invalid(f"No team {to_team}.", code="unknown_team", team_id=to_team)
     batch_ids = sorted(set(data.get("batch_ids") or []))
-    quantity = data.get("quantity")
-    if batch_ids:
-        items = passable_batches(session, parent, batch_ids)
-        if quantity not in (None, items):
-            raise Invalid(
-                "An offer with batches passes exactly their items.",
-                code="quantity_mismatch",
-                batch_items=items,
-            )
-        quantity = items
-    elif quantity is None:
-        raise Invalid("Give the quantity to pass down, or the batches.", code="quantity_required")
-    else:
-        room = room_of(session, parent)
-        if quantity > room:
-            raise Conflict(
-                "The contract has not that many items left to pass down.",
-                code="quantity_exceeds_room",
-                room=room,
-            )
+    quantity = _quantity_to_offer(session, parent, data.get("quantity"), batch_ids)
     check_link(session, parent, to_team, data["unit_price_micros"])
     offer = Offer(
         order_id=parent.order_id,
@@ -69,6 +50,31 @@ def make_offer(session: Session, actor: Actor, contract_id: int, data: dict[str,
     session.add(offer)
     session.flush()
     return offer
+
+
+def _quantity_to_offer(
+    session: Session, parent: Contract, quantity: int | None, batch_ids: list[int]
+) -> int:
+    """The batches' items, or `quantity` if the contract has room for it."""
+    if batch_ids:
+        items = passable_batches(session, parent, batch_ids)
+        if quantity not in (None, items):
+            raise Invalid(
+                "An offer with batches passes exactly their items.",
+                code="quantity_mismatch",
+                batch_items=items,
+            )
+        return items
+    if quantity is None:
+        raise Invalid("Give the quantity to pass down, or the batches.", code="quantity_required")
+    room = room_of(session, parent)
+    if quantity > room:
+        raise Conflict(
+            "The contract has not that many items left to pass down.",
+            code="quantity_exceeds_room",
+            room=room,
+        )
+    return quantity
 
 
 def visible_offers(actor: Actor):
