@@ -4,6 +4,7 @@ contract, within the order's quantity and the client's caps."""
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from marketplace.db import MAX_ID
 from marketplace.errors import Conflict
 from marketplace.money import format_micros
 from marketplace.orders.claims import lock_order
@@ -163,7 +164,9 @@ def passable_batches(session: Session, contract: Contract, batch_ids: list[int])
     batches = {
         batch.id: batch
         for batch in session.scalars(
-            select(Batch).where(Batch.id.in_(batch_ids)).with_for_update(of=Batch)
+            select(Batch)
+            .where(Batch.id.in_([i for i in batch_ids if 0 < i <= MAX_ID]))
+            .with_for_update(of=Batch)
         )
     }
     for batch_id in batch_ids:

@@ -41,7 +41,7 @@ def test_claimed_batches_go_down_with_their_tasks_and_the_money_follows(app, api
     t = seed_teams(app, ("apex", "bridge"))
     apex, bridge = t["apex"], t["bridge"]
     order_id = post_order(api, cast.client, items=20, batch_size=10, price="0.10")
-    first, second = claim_all(api, apex, order_id)
+    _, second = claim_all(api, apex, order_id)
     offer = pass_batches(api, apex, bridge, [second], "0.07")
     assert (offer["quantity"], offer["batch_ids"]) == (10, [second])
     accepted = api.post(f"/offers/{offer['id']}/accept", bridge.owner, {})
