@@ -166,6 +166,7 @@ class World:
     lotus_rule: int
     tiger_rule: int
     bids_order: int  # Horizon's, published, for bids
+    bids_draft: int  # Horizon's, for bids, not published
     bids_batches: list[int]  # its batches, released, on the board, unclaimed
     lotus_bid: int  # on the bids order, awarded
     tiger_bid: int  # on the bids order, open
@@ -281,7 +282,8 @@ def build_subcontracting(app, api: ApiClient, cast: Cast) -> dict[str, Any]:
     0.09 was awarded; Tiger's for 5 at 0.085 is open. Under that contract Lotus offered 2
     to Tiger at 0.07, who accepted (the subcontract); Lotus has 2 open to all at 0.07
     (Tiger bid 0.07 for 2, Crane 0.065 for 1), 2 offered to Tiger at 0.07, 1 to Crane at
-    0.06, and withdrew 1 it had opened to all. Floors for boxes: Lotus 0.08, Tiger 0.05."""
+    0.06, and withdrew 1 it had opened to all. Floors for boxes: Lotus 0.08, Tiger 0.05.
+    Horizon also has a bids order in draft."""
     crane = seed_teams(app, ("crane",))["crane"]
     tiger = cast.party_ids["tiger"]
     order = post_order(api, cast.client, items=20, batch_size=10, sourcing="bids")
@@ -310,6 +312,7 @@ def build_subcontracting(app, api: ApiClient, cast: Cast) -> dict[str, Any]:
     lotus_floor, tiger_floor = (expect_status(floor, 200)["id"] for floor in floors)
     return {
         "bids_order": order,
+        "bids_draft": post_order(api, cast.client, items=5, sourcing="bids", publish=False),
         "bids_batches": [
             b["id"] for b in expect_status(api.get(f"/orders/{order}/batches", cast.client), 200)
         ],
@@ -506,7 +509,8 @@ def own_party(world: World, caller: str) -> int:
 
 
 def orders_seen(world: World, caller: str) -> set[int]:
-    horizons = {world.order, world.draft, world.lottery, world.trial_order, world.bids_order}
+    horizons = {world.order, world.draft, world.lottery, world.trial_order}
+    horizons |= {world.bids_order, world.bids_draft}
     if caller == "admin":
         return {*horizons, world.rival_draft}
     if caller == "client":
@@ -819,6 +823,18 @@ READS = [
         table(missing("contract"), admin=OK, client=OK, owner=OK),
         check=id_is("contract"),
     ),
+    Row(
+        "GET",
+        "/contracts/{bids_contract}",
+        table(missing("contract"), admin=OK, client=OK, owner=OK),
+        check=field_is("cost_floor", lambda w, c: {"owner": "0.08"}.get(c)),
+    ),
+    Row(
+        "GET",
+        "/contracts/{subcontract}",
+        table(missing("contract"), admin=OK, owners=OK),
+        check=field_is("cost_floor", lambda w, c: {"rival_owner": "0.05"}.get(c)),
+    ),
     Row("GET", "/tasks", table(OK), check=ids_are(only("li", of=lambda w: {w.held_task}))),
     Row(
         "GET",
@@ -953,7 +969,7 @@ READS = [
         "GET",
         "/offers/{direct_offer}",
         table(missing("offer"), admin=OK, owners=OK),
-        check=id_is("direct_offer"),
+        check=field_is("cost_floor", lambda w, c: {"owner": "0.08", "rival_owner": "0.05"}.get(c)),
     ),
     Row(
         "GET",
@@ -1443,6 +1459,12 @@ WRITES = [
             rival_client=NOT_THE_ORDER,
             stranger=NOT_THE_ORDER,
         ),
+        body=BID,
+    ),
+    Row(
+        "POST",
+        "/orders/{bids_draft}/bids",
+        table(NOT_THE_ORDER, admin=FORBIDDEN, client=FORBIDDEN),
         body=BID,
     ),
     Row(
