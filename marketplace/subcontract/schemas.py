@@ -28,6 +28,10 @@ class ContractOut(Schema):
     order_id = fields.Integer()
     order_title = fields.String(attribute="order.title")
     task_type = fields.String(attribute="order.task_type")
+    instructions = fields.String(
+        attribute="order.instructions",
+        metadata={"description": "The client's instructions, for every link of the chain."},
+    )
     parent_contract_id = fields.Integer(
         allow_none=True, metadata={"description": "None for the client's own contract."}
     )

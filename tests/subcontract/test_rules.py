@@ -179,6 +179,12 @@ def test_prices_below_a_teams_cost_floor_are_flagged_to_it(app, api, cast, teams
         "0.06",
     )
     assert seen[fair["id"]]["below_cost_floor"] is False
+    # An admin reads the offers as any team sees them.
+    as_crane = api.get(f"/offers?status=open&team_id={crane.id}", cast.admin).body
+    assert {o["id"]: o["below_cost_floor"] for o in as_crane} == {
+        cheap["id"]: True,
+        fair["id"]: False,
+    }
     # The maker has no floor for this work: nothing is flagged to it.
     assert {o["below_cost_floor"] for o in api.get("/offers", bridge.owner).body} == {False}
 
@@ -191,4 +197,5 @@ def test_prices_below_a_teams_cost_floor_are_flagged_to_it(app, api, cast, teams
     assert taken.body["offer"]["status"] == "taken"
     [mine] = api.get("/contracts", crane.owner).body
     assert mine["below_cost_floor"] is True
+    assert mine["instructions"] == api.get(f"/orders/{order_id}", cast.client).body["instructions"]
     assert api.get(f"/contracts/{mine['id']}", bridge.owner).body["below_cost_floor"] is False
