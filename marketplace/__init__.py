@@ -40,20 +40,22 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from marketplace.payments.api import blp as payments_blp
     from marketplace.subcontract.api import blp as subcontract_blp
     from marketplace.subcontract.bids_api import blp as bids_blp
-    from marketplace.subcontract.events import batches_handed_down
+    from marketplace.subcontract.events import batches_handed_down, contract_made
     from marketplace.subcontract.service import hold_claimed_batch
     from marketplace.workers.api import blp as workers_blp
-    from marketplace.workers.service import hand_over_tasks, open_tasks
+    from marketplace.workers.service import check_piece_rate_within, hand_over_tasks, open_tasks
 
     blueprints = (identity_blp, orders_blp, subcontract_blp, bids_blp, workers_blp, payments_blp)
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
 
     # A claim puts the batch under the team's contract, then opens its tasks; batches
-    # passed down a chain take their tasks along. All in the same unit of work.
+    # passed down a chain take their tasks along; a new contract never pays less than
+    # its team already pays its annotators. All in the same unit of work.
     batch_claimed.connect(hold_claimed_batch)
     batch_claimed.connect(open_tasks)
     batches_handed_down.connect(hand_over_tasks)
+    contract_made.connect(check_piece_rate_within)
 
     from marketplace.cli import register_commands
 

@@ -162,7 +162,7 @@ def award_bid(session: Session, actor: Actor, bid_id: int, quantity: int | None)
     if offer is None:
         contract = award_top(session, bid.order, bid.team_party_id, bid.unit_price_micros, quantity)
     else:
-        parent = lock_open_offer(session, offer)
+        lock_open_offer(session, offer)
         if offer.batch_ids and quantity != offer.open_quantity:
             raise Invalid(
                 "This offer carries batches: award all of its items.",
@@ -170,9 +170,7 @@ def award_bid(session: Session, actor: Actor, bid_id: int, quantity: int | None)
                 offer_quantity=offer.open_quantity,
             )
         _within(quantity, offer.open_quantity, "what is left of the offer")
-        contract = subcontract(
-            session, parent, bid.team_party_id, bid.unit_price_micros, quantity, offer.batch_ids
-        )
+        contract = subcontract(session, offer, bid.team_party_id, bid.unit_price_micros, quantity)
         take_from(offer, quantity)
     bid.status = DealStatus.AWARDED
     bid.awarded_quantity = quantity

@@ -59,6 +59,9 @@ class LinkLines:
 def link_lines(contracts: list[Contract], work: dict[int, OwnWork]) -> dict[int, LinkLines]:
     """The lines and margins of every link of `contracts` (all of one order's chains),
     for the accepted items each link works itself (`work`, by contract id)."""
+    unplaced = set(work) - {contract.id for contract in contracts}
+    if unplaced:  # billed items that no link would pay for: never let them vanish
+        raise ValueError(f"accepted work under no contract of the order: {unplaced}")
     children: dict[int | None, list[Contract]] = defaultdict(list)
     for contract in contracts:
         children[contract.parent_contract_id].append(contract)

@@ -2,6 +2,7 @@
 contract, within the order's quantity and the client's caps."""
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from marketplace.db import MAX_ID
@@ -9,7 +10,7 @@ from marketplace.errors import Conflict
 from marketplace.money import format_micros
 from marketplace.orders.claims import lock_order
 from marketplace.orders.models import Batch, BatchStatus, Order
-from marketplace.subcontract.events import batches_handed_down
+from marketplace.subcontract.events import batches_handed_down, contract_made
 from marketplace.subcontract.models import Contract, ContractSource, DealStatus, Offer
 from marketplace.subcontract.service import chain_path
 
@@ -53,20 +54,20 @@ def check_link(
 
 
 def subcontract(
-    session: Session,
-    parent: Contract,
-    team: int,
-    unit_price_micros: int,
-    quantity: int,
-    batch_ids: list[int],
+    session: Session, offer: Offer, team: int, unit_price_micros: int, quantity: int
 ) -> Contract:
-    """Pass `quantity` items of `parent` (the caller holds it locked) down to `team`.
+    """Make `quantity` items of an offer (its contract and batches held locked by the
+    caller: `lock_open_offer`) a subcontract of `team` at this price.
 
-    The batches in `batch_ids` go down too: their tasks become the team's. A
-    second deal between the same two parties on one order adds to their
-    contract if the price is the same (409 `contract_exists` if not).
+    The offer's batches go down too, if they still may (409 `batch_not_passable`):
+    their tasks become the team's. A second deal between the same two parties on
+    one order adds to their contract if the terms are the same (409
+    `contract_exists` if not).
     """
+    parent = offer.contract
     check_link(session, parent, team, unit_price_micros)
+    if offer.batch_ids:
+        passable_batches(session, parent, offer.batch_ids, offer_id=offer.id)
     contract = _deal(
         session,
         Contract(
@@ -81,8 +82,8 @@ def subcontract(
             quantity=quantity,
         ),
     )
-    if batch_ids:
-        hand_down_batches(session, batch_ids, contract)
+    if offer.batch_ids:
+        hand_down_batches(session, offer.batch_ids, contract)
     return contract
 
 
@@ -123,7 +124,7 @@ def award_top(
     )
 
 
-def _deal(session: Session, new: Contract) -> Contract:
+def _deal(session: Session, new: Contract, *, again: bool = False) -> Contract:
     existing = session.scalar(
         select(Contract)
         .where(
@@ -134,8 +135,15 @@ def _deal(session: Session, new: Contract) -> Contract:
         .with_for_update(of=Contract)
     )
     if existing is None:
-        session.add(new)
-        session.flush()
+        try:
+            with session.begin_nested():
+                session.add(new)
+        except IntegrityError:
+            if again:
+                raise
+            # The same two parties, contracted a moment ago: deal with that contract.
+            return _deal(session, new, again=True)
+        contract_made.send(session, contract=new)
         return new
     if (existing.unit_price_micros, existing.parent_contract_id) != (
         new.unit_price_micros,
@@ -150,23 +158,42 @@ def _deal(session: Session, new: Contract) -> Contract:
     return existing
 
 
-def passable_batches(session: Session, contract: Contract, batch_ids: list[int]) -> int:
+def lock_batches(session: Session, batch_ids: list[int]) -> None:
+    """Lock the batches (FOR UPDATE) for the rest of the unit of work.
+
+    Batches are locked before their contract, as a claim and the lease pass lock
+    them (batch, then order, then contract), so no two units of work wait on
+    each other in a circle.
+    """
+    valid = [batch_id for batch_id in batch_ids if 0 < batch_id <= MAX_ID]
+    if valid:
+        session.scalars(
+            select(Batch.id).where(Batch.id.in_(valid)).order_by(Batch.id).with_for_update()
+        ).all()
+
+
+def passable_batches(
+    session: Session, contract: Contract, batch_ids: list[int], *, offer_id: int | None = None
+) -> int:
     """The items of `batch_ids` if each is a claimed batch worked under `contract` and on
-    no other open offer; else 409 `batch_not_passable` naming the batch. (Whether its
-    annotators started it is checked when it goes down.)"""
+    no open offer but `offer_id`; else 409 `batch_not_passable` naming the batch. The caller
+    holds them locked (`lock_batches`); whether annotators started them is checked
+    when they go down."""
     on_offer = {
         batch_id
         for offer in session.scalars(
-            select(Offer).where(Offer.contract_id == contract.id, Offer.status == DealStatus.OPEN)
+            select(Offer).where(
+                Offer.contract_id == contract.id,
+                Offer.status == DealStatus.OPEN,
+                Offer.id != offer_id,
+            )
         )
         for batch_id in offer.batch_ids
     }
     batches = {
         batch.id: batch
         for batch in session.scalars(
-            select(Batch)
-            .where(Batch.id.in_([i for i in batch_ids if 0 < i <= MAX_ID]))
-            .with_for_update(of=Batch)
+            select(Batch).where(Batch.id.in_([i for i in batch_ids if 0 < i <= MAX_ID]))
         )
     }
     for batch_id in batch_ids:

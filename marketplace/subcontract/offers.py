@@ -5,14 +5,19 @@ from typing import Any
 from sqlalchemy import and_, false, or_, select
 from sqlalchemy.orm import Session
 
-from marketplace.db import find
+from marketplace.db import MAX_ID, find
 from marketplace.errors import Conflict, Invalid, NotFound
 from marketplace.identity.actor import Actor
 from marketplace.identity.models import Party, PartyKind, Role
 from marketplace.subcontract.floors import Flagged, flag_for
-from marketplace.subcontract.links import check_link, passable_batches, subcontract
+from marketplace.subcontract.links import (
+    check_link,
+    lock_batches,
+    passable_batches,
+    subcontract,
+)
 from marketplace.subcontract.models import Contract, DealStatus, Offer
-from marketplace.subcontract.service import get_contract, lock_contract, room_of
+from marketplace.subcontract.service import chain_path, get_contract, lock_contract, room_of
 
 
 def make_offer(session: Session, actor: Actor, contract_id: int, data: dict[str, Any]) -> Offer:
@@ -25,13 +30,14 @@ def make_offer(session: Session, actor: Actor, contract_id: int, data: dict[str,
     """
     parent = get_contract(session, actor, contract_id)
     actor.require(Role.TEAM_OWNER, party_id=parent.downstream_party_id)
-    parent = lock_contract(session, parent.id)
     to_team = data.get("to_team_id")
     if to_team is not None:
         party = find(session, Party, to_team)
         if party is None or party.kind != PartyKind.TEAM:
             raise Invalid(f"No team {to_team}.", code="unknown_team", team_id=to_team)
     batch_ids = sorted(set(data.get("batch_ids") or []))
+    lock_batches(session, batch_ids)
+    parent = lock_contract(session, parent.id)
     quantity = _quantity_to_offer(session, parent, data.get("quantity"), batch_ids)
     check_link(session, parent, to_team, data["unit_price_micros"])
     offer = Offer(
@@ -79,7 +85,7 @@ def _quantity_to_offer(
 
 def visible_offers(actor: Actor):
     """Offers a team owner may see: its teams', those made to them, and every open offer
-    to all; every offer, for admins."""
+    to all (but those of the links below it: `_above`); every offer, for admins."""
     query = select(Offer)
     if actor.is_platform_admin:
         return query
@@ -105,8 +111,17 @@ def list_offers(
     query = visible_offers(actor).order_by(Offer.id)
     if status is not None:
         query = query.where(Offer.status == status)
-    offers = list(session.scalars(query))
+    offers = [offer for offer in session.scalars(query) if not _above(session, actor, offer)]
     return flag_for(session, _viewing_team(actor, team_id), offers)
+
+
+def _above(session: Session, actor: Actor, offer: Offer) -> bool:
+    """Whether the caller's team is a link above the maker of this open offer: its price
+    is two links below that team, so the offer stays hidden from it."""
+    if actor.is_platform_admin or offer.to_party_id is not None:
+        return False
+    upper = {link.downstream_party_id for link in chain_path(session, offer.contract)[:-1]}
+    return bool(upper & actor.party_ids(Role.TEAM_OWNER))
 
 
 def get_offer(session: Session, actor: Actor, offer_id: int) -> Offer:
@@ -114,7 +129,7 @@ def get_offer(session: Session, actor: Actor, offer_id: int) -> Offer:
     offer = None
     if find(session, Offer, offer_id) is not None:
         offer = session.scalar(visible_offers(actor).where(Offer.id == offer_id))
-    if offer is None:
+    if offer is None or _above(session, actor, offer):
         raise NotFound(f"No offer {offer_id}.", code="offer_not_found")
     return offer
 
@@ -142,22 +157,20 @@ def accept_offer(
         team = actor.acting_for(Role.TEAM_OWNER, team_id, "team")
     if offer.to_party_id not in (None, team) or offer.from_party_id == team:
         raise Conflict("This offer is not made to your team.", code="offer_not_for_you")
-    parent = lock_open_offer(session, offer)
-    contract = subcontract(
-        session, parent, team, offer.unit_price_micros, offer.open_quantity, offer.batch_ids
-    )
+    lock_open_offer(session, offer)
+    contract = subcontract(session, offer, team, offer.unit_price_micros, offer.open_quantity)
     take_from(offer, offer.open_quantity)
     flagged_contract, flagged_offer = flag_for(session, team, [contract, offer])
     return flagged_contract, flagged_offer
 
 
-def lock_open_offer(session: Session, offer: Offer) -> Contract:
-    """Lock the offer's contract (deals on one contract queue on it) and read the offer
-    afresh: 409 `offer_closed` unless it is still open. Returns the contract."""
-    parent = lock_contract(session, offer.contract_id)
+def lock_open_offer(session: Session, offer: Offer) -> None:
+    """Lock the offer's batches and contract (deals on one contract queue on it) and read
+    the offer afresh: 409 `offer_closed` unless it is still open."""
+    lock_batches(session, offer.batch_ids)  # batches first: see `lock_batches`
+    lock_contract(session, offer.contract_id)
     session.refresh(offer)
     check_open(offer)
-    return parent
 
 
 def check_open(offer: Offer) -> None:
@@ -187,6 +200,8 @@ def _viewing_team(actor: Actor, team_id: int | None) -> int | None:
     """The team whose floors flag what the caller sees: the one named (any, for admins),
     or its only one."""
     if team_id is not None and actor.is_platform_admin:
+        if not 0 < team_id <= MAX_ID:
+            raise NotFound(f"No team {team_id}.", code="team_not_found")
         return team_id
     if team_id is not None:
         return actor.acting_for(Role.TEAM_OWNER, team_id, "team")

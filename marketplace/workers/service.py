@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from sqlalchemy import exists, insert, literal, select, update
+from sqlalchemy import exists, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from marketplace import clock
@@ -10,9 +10,11 @@ from marketplace.db import MAX_ID, find, keyset_page
 from marketplace.errors import Conflict, Forbidden, NotFound
 from marketplace.identity.actor import Actor
 from marketplace.identity.models import Role
+from marketplace.money import format_micros
 from marketplace.orders.leases import finish_batch, lock_batch
 from marketplace.orders.models import Batch, BatchStatus, Item
 from marketplace.orders.service import get_order
+from marketplace.subcontract.models import Contract
 from marketplace.subcontract.service import performing_contracts
 from marketplace.workers.models import (
     Decision,
@@ -49,19 +51,22 @@ def set_piece_rate(
 ) -> PieceRate:
     """Set what the team pays its annotators per accepted item of an order.
 
-    The rate may not exceed what the team's own contracts pay it (the lowest, if
-    it works under several): the team would pay out money nobody owes it.
+    Any team holding a contract on the order sets it, batches claimed or not. The
+    rate may not exceed what the team's own contracts pay it (the lowest, if it
+    works under several): the team would pay out money nobody owes it.
     Items already accepted keep the rate they got.
     """
-    order = get_order(session, actor, order_id)
     working = [
         (team, contracts)
         for team in sorted(actor.party_ids(Role.TEAM_OWNER))
-        if (contracts := performing_contracts(session, order_id=order.id, team_id=team))
+        if 0 < order_id <= MAX_ID
+        and (contracts := performing_contracts(session, order_id=order_id, team_id=team))
     ]
     if not working:
+        get_order(session, actor, order_id)  # 404 for an order the caller may not see
         raise Forbidden("Only the owner of a team working this order sets its piece rate.")
     team, contracts = working[0]
+    order = contracts[0].order
     cheapest = min(contracts, key=lambda contract: contract.unit_price_micros)
     if unit_price_micros > cheapest.unit_price_micros:
         raise Conflict(
@@ -82,22 +87,47 @@ def set_piece_rate(
     return rate
 
 
+def check_piece_rate_within(session: Session, *, contract: Contract) -> None:
+    """React to a new contract: refuse it (409 `rate_above_contract_price`) if its team
+    already pays its annotators more per item of the order than it pays."""
+    rate = session.scalar(
+        select(PieceRate.unit_price_micros).where(
+            PieceRate.team_party_id == contract.downstream_party_id,
+            PieceRate.order_id == contract.order_id,
+        )
+    )
+    if rate is not None and rate > contract.unit_price_micros:
+        raise Conflict(
+            "The team pays its annotators more per item of this order than this contract "
+            "pays; it lowers its piece rate first.",
+            code="rate_above_contract_price",
+            piece_rate=format_micros(rate),
+        )
+
+
 def hand_over_tasks(session: Session, *, batch_ids: list[int], team_id: int) -> None:
     """React to batches passed down a chain: their tasks become the new team's.
 
     Only batches nobody has started go down: 409 `batch_not_passable` if an
-    annotator took or did any of their tasks.
+    annotator took or did any of their tasks, even one taken a moment ago (the
+    move takes only open tasks, and a task being taken waits or is skipped).
     """
-    started = session.scalar(
-        select(Task.batch_id).where(Task.batch_id.in_(batch_ids), Task.status != TaskStatus.OPEN)
-    )
-    if started is not None:
+    of_batches = Task.batch_id.in_(batch_ids)
+    moved = session.scalars(
+        update(Task)
+        .where(of_batches, Task.status == TaskStatus.OPEN)
+        .values(team_party_id=team_id)
+        .returning(Task.id)
+    ).all()
+    if len(moved) != session.scalar(select(func.count()).where(of_batches)):
+        started = session.scalar(
+            select(Task.batch_id).where(of_batches, Task.status != TaskStatus.OPEN).limit(1)
+        )
         raise Conflict(
             f"Batch {started} cannot be passed down: your annotators have started it.",
             code="batch_not_passable",
             batch_id=started,
         )
-    session.execute(update(Task).where(Task.batch_id.in_(batch_ids)).values(team_party_id=team_id))
 
 
 def take_tasks(session: Session, actor: Actor, *, count: int) -> list[Task]:

@@ -103,3 +103,17 @@ def test_an_expired_lease_shrinks_every_link_that_grew_by_the_claim(app, api, ca
     api.post(f"/orders/{order_id}/invoices", cast.admin)
     assert holding(api, apex.owner, "team")["pending"] == "0.12"  # 0.40 - 0.28
     assert holding(api, bridge.owner, "team")["pending"] == "0.12"  # 0.28 - 0.16
+
+
+def test_a_batch_whose_lease_ran_out_does_not_go_down(app, api, cast, frozen_clock):
+    t = seed_teams(app, ("apex", "bridge"))
+    apex, bridge = t["apex"], t["bridge"]
+    order_id = post_order(api, cast.client, items=10, batch_size=10, lease_hours=24)
+    [batch] = claim_all(api, apex, order_id)
+    offer = pass_batches(api, apex, bridge, [batch], "0.07")
+    frozen_clock.step(hours=24)
+    with app.app_context(), unit_of_work() as session:
+        assert [b.id for b in return_expired_batches(session)] == [batch]
+    refused = api.post(f"/offers/{offer['id']}/accept", bridge.owner, {})
+    assert (refused.status, refused.error_code) == (409, "batch_not_passable")
+    assert quantities(app) == [(1, "Apex", 0)]

@@ -3,7 +3,7 @@ each refused with its code and details and with nothing written; cost floors fla
 
 import pytest
 
-from tests.flows import order_body, post_order
+from tests.flows import order_body, post_order, set_rate
 from tests.subcontract.chain_kit import award, pass_down, seed_teams
 from tests.support import row_counts
 
@@ -199,3 +199,39 @@ def test_prices_below_a_teams_cost_floor_are_flagged_to_it(app, api, cast, teams
     assert mine["below_cost_floor"] is True
     assert mine["instructions"] == api.get(f"/orders/{order_id}", cast.client).body["instructions"]
     assert api.get(f"/contracts/{mine['id']}", bridge.owner).body["below_cost_floor"] is False
+
+
+def test_an_open_offer_stays_hidden_from_the_links_above_its_maker(app, api, cast, teams):
+    apex, bridge, crane = teams["apex"], teams["bridge"], teams["crane"]
+    order_id = bids_order(api, cast.client)
+    a = award(api, cast.client, order_id, apex, "0.10", 100)
+    b = pass_down(api, apex, a, bridge, "0.08", 100)
+    below = offer(api, bridge, b, None, "0.055", 100).body
+    assert below["id"] not in {o["id"] for o in api.get("/offers", apex.owner).body}
+    assert api.get(f"/offers/{below['id']}", apex.owner).error_code == "offer_not_found"
+    assert below["id"] in {o["id"] for o in api.get("/offers", crane.owner).body}
+
+
+def test_a_new_contract_never_pays_less_than_the_team_pays_its_annotators(app, api, cast, teams):
+    apex, bridge = teams["apex"], teams["bridge"]
+    order_id = bids_order(api, cast.client, items=20, batch_size=10)
+    award(api, cast.client, order_id, bridge, "0.10", 10)
+    a = award(api, cast.client, order_id, apex, "0.10", 10)
+    set_rate(api, bridge.owner, order_id, "0.09")
+    cheap = offer(api, apex, a, bridge, "0.02", 10).body
+    details = refused(
+        app,
+        lambda: api.post(f"/offers/{cheap['id']}/accept", bridge.owner, {}),
+        409,
+        "rate_above_contract_price",
+    )
+    assert details == {"piece_rate": "0.09"}
+
+
+def test_team_ids_beyond_64_bits_are_not_found(api, cast):
+    for path, code in (
+        ("/offers", "team_not_found"),
+        ("/orders/1/margins", "order_not_found"),
+    ):
+        answer = api.get(f"{path}?team_id={2**63}", cast.admin)
+        assert (answer.status, answer.error_code) == (404, code), path
