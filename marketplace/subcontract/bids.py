@@ -3,7 +3,7 @@ the client (or the offer's maker) awards them into contracts."""
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace.db import find
@@ -12,8 +12,8 @@ from marketplace.identity.actor import Actor
 from marketplace.identity.models import Role
 from marketplace.orders.models import Order, OrderStatus, Sourcing
 from marketplace.orders.service import open_order
-from marketplace.subcontract.links import award_top, subcontract
-from marketplace.subcontract.models import Bid, Contract, DealStatus, Offer
+from marketplace.subcontract.links import award_top, awarded_of, subcontract
+from marketplace.subcontract.models import Bid, DealStatus, Offer
 from marketplace.subcontract.offers import check_open, get_offer, lock_open_offer, take_from
 
 
@@ -22,11 +22,7 @@ def tenders(session: Session, actor: Actor) -> list[Order]:
     price stays the client's)."""
     if not actor.is_platform_admin:
         actor.require(Role.TEAM_OWNER)
-    awarded = (
-        select(func.coalesce(func.sum(Contract.quantity), 0))
-        .where(Contract.order_id == Order.id, Contract.parent_contract_id.is_(None))
-        .scalar_subquery()
-    )
+    awarded = awarded_of(Order.id).scalar_subquery()
     return list(
         session.scalars(
             select(Order)
@@ -66,14 +62,19 @@ def bid_on_offer(session: Session, actor: Actor, offer_id: int, data: dict[str, 
     if offer.to_party_id is not None or offer.from_party_id == team:
         raise Conflict("Only an offer open to all takes bids.", code="offer_not_open")
     check_open(offer)
-    if offer.batch_ids and data["quantity"] != offer.open_quantity:
+    _check_offer_quantity(offer, data["quantity"])
+    return _place(session, actor, offer.order, offer, team, data)
+
+
+def _check_offer_quantity(offer: Offer, quantity: int) -> None:
+    """422 unless `quantity` fits what is left of the offer (all of it, with batches)."""
+    if offer.batch_ids and quantity != offer.open_quantity:
         raise Invalid(
-            "This offer carries batches: bid for all of its items.",
+            "This offer carries batches: it goes down whole.",
             code="quantity_mismatch",
             offer_quantity=offer.open_quantity,
         )
-    _within(data["quantity"], offer.open_quantity, "what is left of the offer")
-    return _place(session, actor, offer.order, offer, team, data)
+    _within(quantity, offer.open_quantity, "what is left of the offer")
 
 
 def _within(quantity: int, most: int, what: str) -> None:
@@ -163,13 +164,7 @@ def award_bid(session: Session, actor: Actor, bid_id: int, quantity: int | None)
         contract = award_top(session, bid.order, bid.team_party_id, bid.unit_price_micros, quantity)
     else:
         lock_open_offer(session, offer)
-        if offer.batch_ids and quantity != offer.open_quantity:
-            raise Invalid(
-                "This offer carries batches: award all of its items.",
-                code="quantity_mismatch",
-                offer_quantity=offer.open_quantity,
-            )
-        _within(quantity, offer.open_quantity, "what is left of the offer")
+        _check_offer_quantity(offer, quantity)
         contract = subcontract(session, offer, bid.team_party_id, bid.unit_price_micros, quantity)
         take_from(offer, quantity)
     bid.status = DealStatus.AWARDED

@@ -56,15 +56,21 @@ class LinkLines:
         return self.line_minor - self.downstream_minor
 
 
+def children_of(contracts: list[Contract]) -> dict[int | None, list[Contract]]:
+    """Each contract's subcontracts, by parent id (None: the client's own contracts)."""
+    children: dict[int | None, list[Contract]] = defaultdict(list)
+    for contract in contracts:
+        children[contract.parent_contract_id].append(contract)
+    return children
+
+
 def link_lines(contracts: list[Contract], work: dict[int, OwnWork]) -> dict[int, LinkLines]:
     """The lines and margins of every link of `contracts` (all of one order's chains),
     for the accepted items each link works itself (`work`, by contract id)."""
     unplaced = set(work) - {contract.id for contract in contracts}
     if unplaced:  # billed items that no link would pay for: never let them vanish
         raise ValueError(f"accepted work under no contract of the order: {unplaced}")
-    children: dict[int | None, list[Contract]] = defaultdict(list)
-    for contract in contracts:
-        children[contract.parent_contract_id].append(contract)
+    children = children_of(contracts)
     lines: dict[int, LinkLines] = {}
 
     def visit(contract: Contract) -> LinkLines:
@@ -97,9 +103,7 @@ def share(numerator: int, denominator: int) -> Decimal | None:
 
 def chain_tree(session: Session, top: Contract) -> list[Contract]:
     """The client's contract `top` and every link below it, depth first, by id."""
-    children: dict[int | None, list[Contract]] = defaultdict(list)
-    for contract in order_contracts(session, top.order_id):
-        children[contract.parent_contract_id].append(contract)
+    children = children_of(order_contracts(session, top.order_id))
     tree: list[Contract] = []
 
     def visit(contract: Contract) -> None:

@@ -87,6 +87,14 @@ def subcontract(
     return contract
 
 
+def awarded_of(order_id):
+    """The items of an order (an id, or a column to correlate with) under the client's
+    own contracts."""
+    return select(func.coalesce(func.sum(Contract.quantity), 0)).where(
+        Contract.order_id == order_id, Contract.parent_contract_id.is_(None)
+    )
+
+
 def award_top(
     session: Session, order: Order, team: int, unit_price_micros: int, quantity: int
 ) -> Contract:
@@ -96,11 +104,7 @@ def award_top(
     `quantity_exceeded`, with what is left).
     """
     lock_order(session, order.id)
-    awarded = session.scalar(
-        select(func.coalesce(func.sum(Contract.quantity), 0)).where(
-            Contract.order_id == order.id, Contract.parent_contract_id.is_(None)
-        )
-    )
+    awarded = session.scalar(awarded_of(order.id))
     if awarded + quantity > order.quantity:
         raise Conflict(
             "The order's items are already awarded up to what is left.",

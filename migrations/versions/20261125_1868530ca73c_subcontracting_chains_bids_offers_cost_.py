@@ -3,7 +3,8 @@
 Existing contracts become top contracts made by claims; existing orders become
 claims orders; each claimed batch is worked under its team's contract, and each
 share of an invoice is earned on the contract of its team. Margins may now be a
-fen below zero (sub-fen prices, each line rounded once).
+fen below zero (sub-fen prices, each line rounded once); downgrading puts the old
+check back, so it fails while such a share exists.
 
 Revision ID: 1868530ca73c
 Revises: 0421777b2c55
