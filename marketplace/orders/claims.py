@@ -10,11 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import exists, func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from marketplace import clock
-from marketplace.db import MAX_ID, find
+from marketplace.db import MAX_ID, find, upsert
 from marketplace.errors import Conflict, NotFound
 from marketplace.identity.actor import Actor
 from marketplace.identity.models import TEAM_ROLES, Role
@@ -139,17 +138,24 @@ def lock_order(session: Session, order_id: int) -> None:
     session.scalars(select(Order.id).where(Order.id == order_id).with_for_update()).one()
 
 
+def enroll(session: Session, order_id: int, team: int) -> None:
+    """Give the team a standing on the order (once: a second call changes nothing). A team
+    with a standing reads the order, as one holding its batches does."""
+    session.execute(
+        upsert(session, Claimant)
+        .values(order_id=order_id, team_party_id=team)
+        .on_conflict_do_nothing(index_elements=["order_id", "team_party_id"])
+    )
+
+
 def lock_claimant(session: Session, order_id: int, team: int) -> Claimant:
     """The team's standing on the order, created on first use and locked (FOR UPDATE)."""
-    key = (Claimant.order_id == order_id, Claimant.team_party_id == team)
-    if session.scalar(select(Claimant.id).where(*key)) is None:
-        try:
-            with session.begin_nested():
-                session.add(Claimant(order_id=order_id, team_party_id=team))
-        except IntegrityError:
-            pass  # created by a concurrent claim of the same team
+    enroll(session, order_id, team)
     return session.scalars(
-        select(Claimant).where(*key).with_for_update().execution_options(populate_existing=True)
+        select(Claimant)
+        .where(Claimant.order_id == order_id, Claimant.team_party_id == team)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).one()
 
 

@@ -17,6 +17,7 @@ from marketplace.orders.models import (
     Batch,
     BatchKind,
     BatchStatus,
+    Claimant,
     ClaimMode,
     Drop,
     Item,
@@ -28,15 +29,19 @@ from marketplace.orders.models import (
 
 
 def visible_orders(actor: Actor) -> Select:
-    """Orders the actor may read: its client's, any it holds batches of, or all for admins."""
+    """Orders the actor may read: its client's, any it holds batches of or has a standing
+    on (a trial, a lottery entry, a contract of its chain: `enroll`), or all for admins."""
     query = select(Order).options(selectinload(Order.release_plan))
     if actor.is_platform_admin:
         return query
-    held = select(Batch.order_id).where(Batch.claimed_by_party_id.in_(actor.party_ids(*TEAM_ROLES)))
+    teams = actor.party_ids(*TEAM_ROLES)
+    held = select(Batch.order_id).where(Batch.claimed_by_party_id.in_(teams))
+    standing = select(Claimant.order_id).where(Claimant.team_party_id.in_(teams))
     return query.where(
         or_(
             Order.client_party_id.in_(actor.party_ids(Role.CLIENT_ADMIN)),
             Order.id.in_(held),
+            Order.id.in_(standing),
         )
     )
 

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from marketplace.db import MAX_ID
 from marketplace.errors import Conflict
 from marketplace.money import format_micros
-from marketplace.orders.claims import lock_order
+from marketplace.orders.claims import enroll, lock_order
 from marketplace.orders.models import Batch, BatchStatus, Order
 from marketplace.subcontract.events import batches_handed_down, contract_made
 from marketplace.subcontract.models import Contract, ContractSource, DealStatus, Offer
@@ -147,6 +147,7 @@ def _deal(session: Session, new: Contract, *, again: bool = False) -> Contract:
                 raise
             # The same two parties, contracted a moment ago: deal with that contract.
             return _deal(session, new, again=True)
+        enroll(session, new.order_id, new.downstream_party_id)  # the holder reads its order
         contract_made.send(session, contract=new)
         return new
     if (existing.unit_price_micros, existing.parent_contract_id) != (

@@ -515,10 +515,11 @@ def orders_seen(world: World, caller: str) -> set[int]:
         return {*horizons, world.rival_draft}
     if caller == "client":
         return horizons
-    if caller in GROUPS["lotus"]:  # it holds batches of them (none of the bids order)
-        return {world.order, world.lottery, world.trial_order}
+    # Batches held, or a standing: Lotus holds the bids order's award, Tiger a subcontract.
+    if caller in GROUPS["lotus"]:
+        return {world.order, world.lottery, world.trial_order, world.bids_order}
     if caller in GROUPS["tiger"]:
-        return {world.trial_order}
+        return {world.trial_order, world.bids_order}
     return {world.rival_draft} if caller == "rival_client" else set()
 
 
@@ -751,6 +752,13 @@ READS = [
     ),
     Row(
         "GET", "/orders/{draft}", table(missing("order"), admin=OK, client=OK), check=id_is("draft")
+    ),
+    Row(
+        "GET",
+        "/orders/{bids_order}",
+        table(missing("order"), admin=OK, client=OK, lotus=OK, tiger=OK),
+        # Its price is the client's budget: teams with a contract read the order without it.
+        check=field_is("unit_price", lambda w, c: "0.1" if c in ("admin", "client") else None),
     ),
     Row(
         "GET",

@@ -195,6 +195,10 @@ def test_prices_below_a_teams_cost_floor_are_flagged_to_it(app, api, cast, teams
         "0.055",
     )
     assert taken.body["offer"]["status"] == "taken"
+    # A contract holder reads its order (the client's price sealed), batches or not.
+    seen_by_crane = api.get(f"/orders/{order_id}", crane.owner).body
+    assert (seen_by_crane["id"], seen_by_crane["unit_price"]) == (order_id, None)
+    assert [o["id"] for o in api.get("/orders", apex.owner).body] == [order_id]
     [mine] = api.get("/contracts", crane.owner).body
     assert mine["below_cost_floor"] is True
     assert mine["instructions"] == api.get(f"/orders/{order_id}", cast.client).body["instructions"]
