@@ -4,6 +4,7 @@ import csv
 import io
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from marketplace.db import MAX_ID
@@ -12,6 +13,7 @@ from marketplace.identity.actor import Actor
 from marketplace.identity.models import Party, Role
 from marketplace.money import format_micros, format_minor
 from marketplace.orders.models import Order
+from marketplace.payments.models import InvoiceShare, ShareRole
 from marketplace.payments.work import accepted_work
 from marketplace.subcontract.chains import LinkLines, link_lines
 from marketplace.subcontract.service import order_contracts
@@ -39,7 +41,8 @@ def margin_report(session: Session, actor: Actor, order_id: int, team_id: int | 
     The team's owner sees its own report; admins any team's (name it). The
     report shows the team's own prices only: its upstream one, and those it
     passed down at. Lines are rounded once over all accepted items; an invoice
-    rounds over the items it bills.
+    rounds over the items it bills, so each link also shows what the invoices
+    so far credited it (`invoiced_items`, `invoiced_margin`: the ledger's figures).
     """
     if actor.is_platform_admin:
         if team_id is None:
@@ -55,7 +58,11 @@ def margin_report(session: Session, actor: Actor, order_id: int, team_id: int | 
             f"No order {order_id} with a contract of team {team}.", code="order_not_found"
         )
     lines = link_lines(contracts, accepted_work(session, order_id=order_id))
-    links = [_link(lines[contract.id], lines) for contract in mine]
+    invoiced = _invoiced_margins(session, [contract.id for contract in mine])
+    links = [
+        _link(lines[contract.id], lines) | invoiced.get(contract.id, NOTHING_INVOICED)
+        for contract in mine
+    ]
     currency = mine[0].currency
     return {
         "order_id": order_id,
@@ -68,9 +75,36 @@ def margin_report(session: Session, actor: Actor, order_id: int, team_id: int | 
             "currency": currency,
             **{
                 key: sum(link[key] for link in links)
-                for key in ("items", "upstream_line", "downstream_lines", "margin")
+                for key in (
+                    "items",
+                    "upstream_line",
+                    "downstream_lines",
+                    "margin",
+                    "invoiced_items",
+                    "invoiced_margin",
+                )
             },
         },
+    }
+
+
+NOTHING_INVOICED = {"invoiced_items": 0, "invoiced_margin": 0}
+
+
+def _invoiced_margins(session: Session, contract_ids: list[int]) -> dict[int, dict[str, int]]:
+    """What the invoices so far credited each link as its margin: the ledger's figures."""
+    rows = session.execute(
+        select(
+            InvoiceShare.contract_id,
+            func.sum(InvoiceShare.items),
+            func.sum(InvoiceShare.amount_minor),
+        )
+        .where(InvoiceShare.contract_id.in_(contract_ids), InvoiceShare.role == ShareRole.MARGIN)
+        .group_by(InvoiceShare.contract_id)
+    )
+    return {
+        contract_id: {"invoiced_items": items, "invoiced_margin": amount}
+        for contract_id, items, amount in rows
     }
 
 

@@ -172,6 +172,10 @@ class MarginLinkOut(Schema):
     annotators = fields.Nested(AnnotatorLinesOut)
     downstream_lines = Amount()
     margin = Amount(metadata={"description": "upstream_line - downstream_lines"})
+    invoiced_items = fields.Integer(metadata={"description": "Items invoiced so far."})
+    invoiced_margin = Amount(
+        metadata={"description": "The margin the invoices so far credited (the ledger's)."}
+    )
 
 
 class MarginTotalsOut(Schema):
@@ -179,6 +183,8 @@ class MarginTotalsOut(Schema):
     upstream_line = Amount()
     downstream_lines = Amount()
     margin = Amount()
+    invoiced_items = fields.Integer()
+    invoiced_margin = Amount()
 
 
 class MarginReportOut(Schema):

@@ -44,10 +44,9 @@ def test_a_chain_of_any_depth_adds_up_to_the_clients_line(app, api, cast, depth)
     lines = [line_minor(BOXES, int(Decimal(p) * 1_000_000), "CNY") for p in PRICES[:depth]]
     annotators = line_minor(BOXES, 33_300, "CNY")  # 11.0889 -> 11.09
     expected = [upper - lower for upper, lower in zip(lines, [*lines[1:], annotators], strict=True)]
-    margins = [
-        minor(api.get(f"/orders/{order_id}/margins", team.owner).body["totals"]["margin"])
-        for team in chain
-    ]
+    reports = [api.get(f"/orders/{order_id}/margins", team.owner).body for team in chain]
+    margins = [minor(report["totals"]["margin"]) for report in reports]
+    assert [minor(report["totals"]["invoiced_margin"]) for report in reports] == margins
     pending = [minor(holding(api, team.owner, "team")["pending"]) for team in chain]
     earned = minor(holding(api, performer.annotator, "annotator")["pending"])
     assert margins == pending == expected
@@ -69,3 +68,25 @@ def test_a_chain_of_any_depth_adds_up_to_the_clients_line(app, api, cast, depth)
     assert Decimal(view["pass_through"]) == (
         Decimal(PRICES[depth - 1]) / Decimal(PRICES[0])
     ).quantize(Decimal("0.0001"))
+
+
+def test_each_invoice_rounds_its_own_lines_and_the_report_shows_both(app, api, cast):
+    teams = seed_teams(app, ("apex", "bridge"))
+    apex, bridge = teams["apex"], teams["bridge"]
+    order_id = post_order(api, cast.client, items=2, price="0.10", batch_size=2, sourcing="bids")
+    a = award(api, cast.client, order_id, apex, "0.10", 2)
+    pass_down(api, apex, a, bridge, "0.055", 2)
+    for _ in range(2):  # a box a night, invoiced each night
+        work(api, bridge, order_id, "0.04", 1)
+        assert api.post(f"/orders/{order_id}/invoices", cast.admin).status == 201
+    # Each invoice: Bridge's line 1 x 0.055 -> 0.06, so Apex keeps 0.04 and Bridge 0.02.
+    # Over both boxes at once: 2 x 0.055 = 0.11, so 0.09 and 0.03.
+    totals = {
+        name: api.get(f"/orders/{order_id}/margins", team.owner).body["totals"]
+        for name, team in teams.items()
+    }
+    assert {n: (t["margin"], t["invoiced_margin"]) for n, t in totals.items()} == {
+        "apex": ("0.09", "0.08"),
+        "bridge": ("0.03", "0.04"),
+    }
+    assert holding(api, apex.owner, "team")["pending"] == "0.08"  # the ledger's, invoiced
