@@ -94,7 +94,7 @@ def seed_demo_command() -> None:
     click.echo("Loaded the demo data." if created else "Demo data already loaded; kept as it is.")
     click.echo("Demo tokens (send as 'Authorization: Bearer <token>'):")
     for role, (email, token) in DEMO_TOKENS.items():
-        click.echo(f"  {role:<15} {token:<22} {email}")
+        click.echo(f"  {role:<21} {token:<18} {email}")
 
 
 @click.command("payout-run")
