@@ -2,7 +2,8 @@
 
 A read model beside the write model: balances come from the ledger, what is
 pending is explained by the open invoices it waits on, and accepted work not
-yet invoiced is shown as unbilled.
+yet invoiced is shown as unbilled (an annotator's pay; a team's margins on every
+link of a chain it holds).
 """
 
 from typing import Any
@@ -15,8 +16,11 @@ from marketplace.identity.actor import Actor
 from marketplace.identity.models import Party, Role
 from marketplace.money import line_minor
 from marketplace.orders.models import Order
-from marketplace.payments.invoices import unbilled
 from marketplace.payments.models import Invoice, InvoiceShare, InvoiceStatus
+from marketplace.payments.work import accepted_work, unbilled
+from marketplace.subcontract.chains import link_lines
+from marketplace.subcontract.models import Contract
+from marketplace.subcontract.service import order_contracts
 from marketplace.workers.models import Submission
 
 EARNING_ROLES = {
@@ -37,7 +41,10 @@ def earnings_of(session: Session, actor: Actor) -> list[dict[str, Any]]:
         user_id = actor.user_id if role == Role.ANNOTATOR else None
         party = session.get(Party, party_id)
         waiting = _waiting_invoices(session, party_id, user_id)
-        extra = _unbilled(session, party_id, user_id) if user_id else {}
+        if user_id:
+            extra = _unbilled(session, party_id, user_id)
+        else:
+            extra = _unbilled_margins(session, party_id) if role == Role.TEAM_OWNER else {}
         currencies = {
             e.currency: e for e in ledger.earnings(session, party_id=party_id, user_id=user_id)
         }
@@ -102,7 +109,29 @@ def _unbilled(session: Session, party_id: int, user_id: int) -> dict[str, dict]:
     )
     totals: dict[str, dict] = {}
     for currency, rate, count in rows:
-        total = totals.setdefault(currency, {"currency": currency, "items": 0, "amount_minor": 0})
-        total["items"] += count
-        total["amount_minor"] += line_minor(count, rate, currency)
+        _add(totals, currency, count, line_minor(count, rate, currency))
     return totals
+
+
+def _unbilled_margins(session: Session, team_id: int) -> dict[str, dict]:
+    """The team's margins on accepted items not invoiced yet, on every link it holds:
+    what invoicing will credit it, rounded as invoicing rounds (over those items)."""
+    order_ids = session.scalars(
+        select(Contract.order_id).where(Contract.downstream_party_id == team_id).distinct()
+    ).all()
+    totals: dict[str, dict] = {}
+    for order_id in order_ids:
+        work = accepted_work(session, order_id=order_id, unbilled_only=True)
+        if not work:
+            continue
+        for link in link_lines(order_contracts(session, order_id), work).values():
+            if link.contract.downstream_party_id != team_id or not link.items:
+                continue
+            _add(totals, link.contract.currency, link.items, link.margin_minor)
+    return totals
+
+
+def _add(totals: dict[str, dict], currency: str, items: int, amount_minor: int) -> None:
+    total = totals.setdefault(currency, {"currency": currency, "items": 0, "amount_minor": 0})
+    total["items"] += items
+    total["amount_minor"] += amount_minor

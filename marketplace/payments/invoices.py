@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, insert, literal, select, update
+from sqlalchemy import insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -28,10 +28,10 @@ from marketplace.payments.models import (
     LineKind,
     ShareRole,
 )
-from marketplace.payments.work import accepted_work
+from marketplace.payments.work import accepted_work, unbilled
 from marketplace.subcontract.chains import LinkLines, link_lines
 from marketplace.subcontract.service import order_contracts
-from marketplace.workers.models import Submission, SubmissionStatus
+from marketplace.workers.models import Submission
 
 
 @dataclass(frozen=True)
@@ -44,12 +44,6 @@ class Terms:
     @classmethod
     def from_config(cls, config: Mapping) -> "Terms":
         return cls(fee_bps=config["PLATFORM_FEE_BPS"], timezone=config["BUSINESS_TIMEZONE"])
-
-
-def unbilled():
-    """The condition of an accepted submission that no invoice bills yet."""
-    billed = select(InvoiceItem.submission_id).where(InvoiceItem.submission_id == Submission.id)
-    return and_(Submission.status == SubmissionStatus.ACCEPTED, ~billed.exists())
 
 
 def invoice_accepted_items(session: Session, actor: Actor, order_id: int, terms: Terms) -> Invoice:

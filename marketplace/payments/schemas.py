@@ -120,7 +120,12 @@ class HoldingOut(Schema):
     paid = Amount(attribute="paid_minor")
     waiting_on = fields.List(fields.Nested(WaitingOn))
     unbilled = fields.Nested(
-        Unbilled, allow_none=True, metadata={"description": "Accepted work not invoiced yet."}
+        Unbilled,
+        allow_none=True,
+        metadata={
+            "description": "Accepted work not invoiced yet: an annotator's pay, or a team's "
+            "margins on every link it holds."
+        },
     )
 
 

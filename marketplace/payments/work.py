@@ -2,7 +2,7 @@
 
 from collections import defaultdict
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from marketplace.orders.models import Batch
@@ -11,11 +11,22 @@ from marketplace.subcontract.chains import OwnWork
 from marketplace.workers.models import Submission, SubmissionStatus, Task
 
 
+def unbilled():
+    """The condition of an accepted submission that no invoice bills yet."""
+    billed = select(InvoiceItem.submission_id).where(InvoiceItem.submission_id == Submission.id)
+    return and_(Submission.status == SubmissionStatus.ACCEPTED, ~billed.exists())
+
+
 def accepted_work(
-    session: Session, *, invoice: Invoice | None = None, order_id: int | None = None
+    session: Session,
+    *,
+    invoice: Invoice | None = None,
+    order_id: int | None = None,
+    unbilled_only: bool = False,
 ) -> dict[int, OwnWork]:
     """The accepted items each contract's holder worked itself, by annotator and piece rate:
-    those the invoice bills, or every accepted item of the order."""
+    those the invoice bills, or every accepted item of the order (not billed yet, with
+    `unbilled_only`)."""
     group = (Batch.contract_id, Submission.annotator_user_id, Submission.rate_micros)
     query = (
         select(*group, func.count())
@@ -28,9 +39,8 @@ def accepted_work(
             InvoiceItem.invoice_id == invoice.id
         )
     else:
-        query = query.where(
-            Submission.order_id == order_id, Submission.status == SubmissionStatus.ACCEPTED
-        )
+        accepted = unbilled() if unbilled_only else Submission.status == SubmissionStatus.ACCEPTED
+        query = query.where(Submission.order_id == order_id, accepted)
     work: dict[int, OwnWork] = defaultdict(lambda: defaultdict(dict))
     for contract_id, annotator, rate, count in session.execute(query):
         work[contract_id][annotator][rate] = count

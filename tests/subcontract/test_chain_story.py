@@ -46,6 +46,14 @@ def test_a_three_link_chain_is_paid_exactly_and_at_once(app, api, cast, frozen_c
 
     work(api, crane, order_id, "0.04", BOXES)
 
+    # Accepted, not invoiced yet: every link sees what its margin will be.
+    unbilled = {name: holding(api, team.owner, "team")["unbilled"] for name, team in t.items()}
+    assert unbilled == {
+        "apex": {"items": BOXES, "amount": "39.20"},
+        "bridge": {"items": BOXES, "amount": "49.00"},
+        "crane": {"items": BOXES, "amount": "29.40"},
+    }
+
     invoice = api.post(f"/orders/{order_id}/invoices", cast.admin).body
     assert [(line["kind"], line["quantity"], line["amount"]) for line in invoice["lines"]] == [
         ("items", BOXES, "196.00"),
