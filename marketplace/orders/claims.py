@@ -151,12 +151,19 @@ def enroll(session: Session, order_id: int, team: int) -> None:
 def lock_claimant(session: Session, order_id: int, team: int) -> Claimant:
     """The team's standing on the order, created on first use and locked (FOR UPDATE)."""
     enroll(session, order_id, team)
-    return session.scalars(
+    return standing_of(session, order_id, team)
+
+
+def standing_of(session: Session, order_id: int, team: int) -> Claimant:
+    """The team's standing on the order, locked, if it has one; else a blank one, not
+    stored (asking about a trial or a lottery gives no standing, and no right to read)."""
+    found = session.scalars(
         select(Claimant)
         .where(Claimant.order_id == order_id, Claimant.team_party_id == team)
         .with_for_update()
         .execution_options(populate_existing=True)
-    ).one()
+    ).one_or_none()
+    return found or Claimant(order_id=order_id, team_party_id=team)
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,9 @@ from marketplace.orders.claims import (
     check_trial_passed,
     has_rules,
     limits_of,
-    lock_claimant,
     lock_order,
     over_limit,
+    standing_of,
 )
 from marketplace.orders.drops import upcoming
 from marketplace.orders.models import ClaimMode, Interest, Order
@@ -35,7 +35,7 @@ def register_interest(
     _lock_lottery(session, order)
     moment = _next_drop(session, order)
     if has_rules(order):
-        check_trial_passed(order, lock_claimant(session, order.id, team))
+        check_trial_passed(order, standing_of(session, order.id, team))
         refusal = over_limit(limits_of(session, order, team, None, coming=True), wanted=batches)
         if refusal is not None:
             raise refusal

@@ -28,8 +28,8 @@ from marketplace.orders.claims import (
     give,
     has_rules,
     limits_of,
-    lock_claimant,
     lock_order,
+    standing_of,
 )
 from marketplace.orders.models import (
     Allotment,
@@ -108,7 +108,7 @@ def _allowed(
     if not has_rules(order):
         return wanted, None
     try:
-        check_trial_passed(order, lock_claimant(session, order.id, team))
+        check_trial_passed(order, standing_of(session, order.id, team))
     except Conflict as refusal:
         return 0, refusal.message
     lefts = [limit.left for limit in limits_of(session, order, team, drop.id)]

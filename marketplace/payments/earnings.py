@@ -116,8 +116,11 @@ def _unbilled(session: Session, party_id: int, user_id: int) -> dict[str, dict]:
 def _unbilled_margins(session: Session, team_id: int) -> dict[str, dict]:
     """The team's margins on accepted items not invoiced yet, on every link it holds:
     what invoicing will credit it, rounded as invoicing rounds (over those items)."""
+    waiting = select(Submission.order_id).where(unbilled())
     order_ids = session.scalars(
-        select(Contract.order_id).where(Contract.downstream_party_id == team_id).distinct()
+        select(Contract.order_id)
+        .where(Contract.downstream_party_id == team_id, Contract.order_id.in_(waiting))
+        .distinct()
     ).all()
     totals: dict[str, dict] = {}
     for order_id in order_ids:

@@ -31,6 +31,8 @@ CSV_COLUMNS = (
     "annotator_lines",
     "downstream_lines",
     "margin",
+    "invoiced_items",
+    "invoiced_margin",
 )
 
 
@@ -164,6 +166,8 @@ def margin_csv(report: dict) -> str:
                 money(link["annotators"]["line"]),
                 money(link["downstream_lines"]),
                 money(link["margin"]),
+                link["invoiced_items"],
+                money(link["invoiced_margin"]),
             ]
         )
     totals = report["totals"]
@@ -181,6 +185,8 @@ def margin_csv(report: dict) -> str:
             "",
             money(totals["downstream_lines"]),
             money(totals["margin"]),
+            totals["invoiced_items"],
+            money(totals["invoiced_margin"]),
         ]
     )
     return out.getvalue()

@@ -230,4 +230,6 @@ def hand_down_batches(session: Session, batch_ids: list[int], contract: Contract
         .where(Batch.id.in_(batch_ids))
         .values(contract_id=contract.id, claimed_by_party_id=contract.downstream_party_id)
     )
+    # The holder keeps reading its order after its last batch went down.
+    enroll(session, contract.order_id, contract.upstream_party_id)
     batches_handed_down.send(session, batch_ids=batch_ids, team_id=contract.downstream_party_id)

@@ -133,10 +133,13 @@ def shrink_for_returned_items(session: Session, *, batch: Batch, items: int) -> 
     path = chain_path(session, session.get(Contract, batch.contract_id))
     if path[0].source != ContractSource.CLAIM:
         return
+    ids = [link.id for link in path]
+    # Top down, by id, as deals lock a parent before its subcontract: no deadlock with them.
+    session.scalars(
+        select(Contract.id).where(Contract.id.in_(ids)).order_by(Contract.id).with_for_update()
+    ).all()
     session.execute(
-        update(Contract)
-        .where(Contract.id.in_([link.id for link in path]))
-        .values(quantity=Contract.quantity - items)
+        update(Contract).where(Contract.id.in_(ids)).values(quantity=Contract.quantity - items)
     )
 
 

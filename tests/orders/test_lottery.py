@@ -139,6 +139,8 @@ def test_a_team_whose_trial_did_not_pass_gets_nothing_from_the_lottery(
     assert (line["allowed"], line["batch_ids"]) == (0, [])
     assert "trial" in line["note"]
     assert len(api.get("/batches", cast.owner).body) == 7  # the trial and 6 regular ones
+    # Taking part gave the team no standing: it still holds nothing of the order to read.
+    assert api.get(f"/orders/{order}", cast.owner).error_code == "order_not_found"
 
 
 def test_interest_needs_a_lottery_order_with_a_plan(api, cast):

@@ -86,9 +86,10 @@ def test_a_three_link_chain_is_paid_exactly_and_at_once(app, api, cast, frozen_c
     sheet = api.get(f"/orders/{order_id}/margins?format=csv", bridge.owner).text.splitlines()
     assert sheet == [
         "order_id,contract_id,depth,upstream,unit_price,currency,items,upstream_line,"
-        "subcontract_lines,annotator_lines,downstream_lines,margin",
-        f"{order_id},{b_contract['id']},2,Apex,0.08,CNY,1960,156.80,107.80,0.00,107.80,49.00",
-        f"{order_id},total,,,,CNY,1960,156.80,,,107.80,49.00",
+        "subcontract_lines,annotator_lines,downstream_lines,margin,invoiced_items,invoiced_margin",
+        f"{order_id},{b_contract['id']},2,Apex,0.08,CNY,1960,156.80,107.80,0.00,107.80,49.00,"
+        "1960,49.00",
+        f"{order_id},total,,,,CNY,1960,156.80,,,107.80,49.00,1960,49.00",
     ]
 
     chain = api.get(f"/contracts/{c_contract_id}/chain", cast.client).body

@@ -95,6 +95,8 @@ def test_an_expired_lease_shrinks_every_link_that_grew_by_the_claim(app, api, ca
     assert api.post(f"/offers/{offer['id']}/accept", bridge.owner, {}).status == 201
     set_rate(api, bridge.owner, order_id, "0.04")
     review(api, bridge.reviewer, accept=submit(api, bridge.annotator, 4))
+    # Apex passed its only batch down and still reads its order.
+    assert api.get(f"/orders/{order_id}", apex.owner).status == 200
 
     frozen_clock.step(hours=24)
     with app.app_context(), unit_of_work() as session:
