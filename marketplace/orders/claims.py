@@ -134,8 +134,15 @@ def check_trial_passed(order: Order, claimant: Claimant) -> None:
 
 def lock_order(session: Session, order_id: int) -> None:
     """Lock the order's row for the rest of the unit of work. Lottery registrations and
-    the drop's allotment queue on it, as do batches cut from an expired lease."""
-    session.scalars(select(Order.id).where(Order.id == order_id).with_for_update()).one()
+    the drop's allotment queue on it, as do batches cut from an expired lease and awards.
+
+    FOR NO KEY UPDATE: it queues on itself, but not on the key-share locks that
+    inserting a row referencing the order takes (a standing, a batch), which two
+    units of work may each hold before they ask for this one.
+    """
+    session.scalars(
+        select(Order.id).where(Order.id == order_id).with_for_update(key_share=True)
+    ).one()
 
 
 def enroll(session: Session, order_id: int, team: int) -> None:
@@ -149,7 +156,11 @@ def enroll(session: Session, order_id: int, team: int) -> None:
 
 
 def lock_claimant(session: Session, order_id: int, team: int) -> Claimant:
-    """The team's standing on the order, created on first use and locked (FOR UPDATE)."""
+    """The team's standing on the order, created on first use and locked (FOR UPDATE).
+
+    One team's claims, deals and piece rate on an order queue on this row. It is
+    locked before any batch, order or contract, so those locks keep one order.
+    """
     enroll(session, order_id, team)
     return standing_of(session, order_id, team)
 

@@ -10,6 +10,7 @@ from marketplace.db import find
 from marketplace.errors import Conflict, Invalid, NotFound
 from marketplace.identity.actor import Actor
 from marketplace.identity.models import Role
+from marketplace.orders.claims import lock_claimant
 from marketplace.orders.models import Order, OrderStatus, Sourcing
 from marketplace.orders.service import open_order
 from marketplace.subcontract.links import award_top, awarded_of, subcontract
@@ -158,6 +159,8 @@ def award_bid(session: Session, actor: Actor, bid_id: int, quantity: int | None)
     _lock(session, bid)
     if bid.status != DealStatus.OPEN:
         raise Conflict("The bid was withdrawn or awarded before.", code="bid_closed")
+    # The winner's standing before any batch, order or contract: see `lock_claimant`.
+    lock_claimant(session, bid.order_id, bid.team_party_id)
     quantity = bid.quantity if quantity is None else quantity
     _within(quantity, bid.quantity, "the bid's quantity")
     if offer is None:

@@ -9,6 +9,7 @@ from marketplace.db import MAX_ID, find
 from marketplace.errors import Conflict, Invalid, NotFound
 from marketplace.identity.actor import Actor
 from marketplace.identity.models import Party, PartyKind, Role
+from marketplace.orders.claims import lock_claimant
 from marketplace.subcontract.floors import Flagged, flag_for
 from marketplace.subcontract.links import (
     check_link,
@@ -157,6 +158,7 @@ def accept_offer(
         team = actor.acting_for(Role.TEAM_OWNER, team_id, "team")
     if offer.to_party_id not in (None, team) or offer.from_party_id == team:
         raise Conflict("This offer is not made to your team.", code="offer_not_for_you")
+    lock_claimant(session, offer.order_id, team)  # first: see `lock_claimant`
     lock_open_offer(session, offer)
     contract = subcontract(session, offer, team, offer.unit_price_micros, offer.open_quantity)
     take_from(offer, offer.open_quantity)

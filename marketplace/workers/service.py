@@ -11,6 +11,7 @@ from marketplace.errors import Conflict, Forbidden, NotFound
 from marketplace.identity.actor import Actor
 from marketplace.identity.models import Role
 from marketplace.money import format_micros
+from marketplace.orders.claims import lock_claimant
 from marketplace.orders.leases import finish_batch, lock_batch
 from marketplace.orders.models import Batch, BatchStatus, Item
 from marketplace.orders.service import get_order
@@ -57,15 +58,18 @@ def set_piece_rate(
     Items already accepted keep the rate they got.
     """
     working = [
-        (team, contracts)
+        team
         for team in sorted(actor.party_ids(Role.TEAM_OWNER))
-        if 0 < order_id <= MAX_ID
-        and (contracts := performing_contracts(session, order_id=order_id, team_id=team))
+        if 0 < order_id <= MAX_ID and performing_contracts(session, order_id=order_id, team_id=team)
     ]
     if not working:
         get_order(session, actor, order_id)  # 404 for an order the caller may not see
         raise Forbidden("Only the owner of a team working this order sets its piece rate.")
-    team, contracts = working[0]
+    team = working[0]
+    # Deals that give the team a new contract hold this lock too: the rate and the
+    # prices it must stay within are read one after the other, never interleaved.
+    lock_claimant(session, order_id, team)
+    contracts = performing_contracts(session, order_id=order_id, team_id=team)
     order = contracts[0].order
     cheapest = min(contracts, key=lambda contract: contract.unit_price_micros)
     if unit_price_micros > cheapest.unit_price_micros:
@@ -89,7 +93,8 @@ def set_piece_rate(
 
 def check_piece_rate_within(session: Session, *, contract: Contract) -> None:
     """React to a new contract: refuse it (409 `rate_above_contract_price`) if its team
-    already pays its annotators more per item of the order than it pays."""
+    already pays its annotators more per item of the order than it pays. The deal holds
+    the team's standing on the order locked, as `set_piece_rate` does."""
     rate = session.scalar(
         select(PieceRate.unit_price_micros).where(
             PieceRate.team_party_id == contract.downstream_party_id,

@@ -13,7 +13,7 @@ from marketplace.workers.leases import return_expired_batches
 from marketplace.workers.models import Task
 from tests.flows import post_order, set_rate
 from tests.subcontract.chain_kit import award, seed_teams
-from tests.support import all_at_once
+from tests.support import ApiClient, all_at_once
 
 # SQLite serializes writers; the races are real only on PostgreSQL.
 pytestmark = [pytest.mark.slow, pytest.mark.only_engine("postgresql")]
@@ -145,3 +145,44 @@ def test_the_lease_pass_and_a_deal_on_the_same_batch_never_deadlock(app, api, ca
     assert outcome == {"pass finished while the deal held its locks": True, "closed": []}
     with app.app_context(), unit_of_work() as session:
         assert [b.id for b in return_expired_batches(session)] == [batch]
+
+
+def test_a_piece_rate_raised_while_a_cheaper_contract_is_taken_never_lands_above_it(
+    app, api, cast, monkeypatch
+):
+    t = seed_teams(app, ("apex", "bridge"))
+    apex, bridge = t["apex"], t["bridge"]
+    order_id = bids_order(api, cast.client, items=100, batch_size=10)
+    award(api, cast.client, order_id, bridge, "0.10", 50)
+    a = award(api, cast.client, order_id, apex, "0.10", 50)
+    set_rate(api, bridge.owner, order_id, "0.05")
+    cheap = api.post(
+        f"/contracts/{a['id']}/offers",
+        apex.owner,
+        {"to_team_id": bridge.id, "unit_price": "0.06", "quantity": 10},
+    ).body
+    # The owner raises the rate to 0.09 after the accept checked the old rate and made
+    # the 0.06 contract, before it commits.
+    raised = {}
+    deal_made = offers.take_from
+
+    def owner_raises_the_rate_meanwhile(offer, quantity):
+        def raise_rate():
+            client = ApiClient(app.test_client())
+            raised["answer"] = client.put(
+                f"/orders/{order_id}/piece-rate", bridge.owner, {"unit_price": "0.09"}
+            )
+
+        raised["thread"] = threading.Thread(target=raise_rate)
+        raised["thread"].start()
+        raised["thread"].join(timeout=2)  # it waits on the deal's lock, or lands at once
+        deal_made(offer, quantity)
+
+    monkeypatch.setattr(offers, "take_from", owner_raises_the_rate_meanwhile)
+    accepted = api.post(f"/offers/{cheap['id']}/accept", bridge.owner, {})
+    raised["thread"].join()
+    assert accepted.status == 201
+    assert (raised["answer"].status, raised["answer"].error_code) == (
+        409,
+        "rate_above_contract_price",
+    )
