@@ -3,22 +3,24 @@ from flask.views import MethodView
 from marketplace.db import db, unit_of_work
 from marketplace.identity.auth import BEARER_AUTH, current_actor
 from marketplace.orders import claims, interest, rules, service, trials
-from marketplace.orders.schemas import (
+from marketplace.orders.drop_schemas import (
     AllotmentOut,
-    BatchOut,
-    ClaimIn,
     ClaimRuleIn,
     ClaimRuleOut,
     InterestIn,
     InterestOut,
     NextDropOut,
     OrderDropsOut,
+    ZoneArgs,
+)
+from marketplace.orders.schemas import (
+    BatchOut,
+    ClaimIn,
     OrderIn,
     OrderOut,
     TeamArgs,
     TrialOut,
     TrialScoreIn,
-    ZoneArgs,
 )
 from marketplace.web import Blueprint, PageArgs
 
