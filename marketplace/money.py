@@ -105,6 +105,11 @@ def line_minor(quantity: int, unit_price_micros: int, currency: str) -> int:
     return divide_half_up(quantity * unit_price_micros, 10**shift)
 
 
+def format_share_bps(bps: int) -> str:
+    """A share given in basis points as a decimal string of four places: 5000 -> "0.5000"."""
+    return f"{Decimal(bps).scaleb(-4):.4f}"
+
+
 def fee_minor(base_minor: int, rate_bps: int) -> int:
     """A fee of `rate_bps` basis points on `base_minor`, rounded once, half-up."""
     return divide_half_up(base_minor * rate_bps, 10_000)

@@ -14,6 +14,7 @@ from marketplace.money import (
     fee_minor,
     format_micros,
     format_minor,
+    format_share_bps,
     line_minor,
     to_micros,
     to_minor,
@@ -105,3 +106,13 @@ def test_allocation_refuses_what_cannot_be_split():
     with pytest.raises(ValueError):
         allocate(-1, [1])
     assert allocate(0, [0, 0]) == [0, 0]
+
+
+def test_a_share_in_basis_points_reads_as_four_exact_places():
+    assert [format_share_bps(bps) for bps in (1, 5000, 5500, 6667, 10_000)] == [
+        "0.0001",
+        "0.5000",
+        "0.5500",
+        "0.6667",
+        "1.0000",
+    ]

@@ -114,7 +114,9 @@ class ClaimBatch(MethodView):
 
         Also 409 when the order's trial or per-team limits forbid the claim
         (`trial_required`, `trial_failed`, `trial_already_taken`,
-        `claim_limit_reached` with the limit in the details).
+        `claim_limit_reached` with the limit in the details), and on a bids
+        order when none of your team's contracts has room for the batch
+        (`no_contract_room`).
         """
         with unit_of_work() as session:
             return claims.claim_batch(session, current_actor(), batch_id, data["team_id"])

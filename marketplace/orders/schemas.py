@@ -2,6 +2,7 @@ from decimal import Decimal
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
+from marketplace.money import format_share_bps
 from marketplace.orders.models import ClaimMode, Sourcing
 from marketplace.web import Currency, DecimalString, FreeJSON, Price, not_blank
 
@@ -191,7 +192,7 @@ def chain_caps(order) -> dict:
     share = order.min_pass_through_bps
     return {
         "max_depth": order.max_chain_depth,
-        "min_pass_through": None if share is None else f"{share / 10_000:.4f}",
+        "min_pass_through": None if share is None else format_share_bps(share),
     }
 
 

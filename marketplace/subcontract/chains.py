@@ -22,7 +22,6 @@ from marketplace.subcontract.models import Contract
 from marketplace.subcontract.service import (
     CONTRACT_ROLES,
     chain_path,
-    get_contract,
     order_contracts,
 )
 
@@ -130,18 +129,22 @@ def pass_through(tree: list[Contract]) -> Decimal | None:
 
 
 def chain_view(session: Session, actor: Actor, contract_id: int) -> dict[str, Any]:
-    """The whole chain `contract_id` belongs to, as the caller may see it.
+    """The whole chain `contract_id` belongs to, as the caller may see it; 404 unless the
+    caller's party is a link of it (or an admin asks).
 
     Every party of the chain sees its links, their parties and quantities, and
     the prices of its own links only: the one it works under (upstream) and the
     ones it passed down. The client also sees the chain's depth and its
     pass-through share, never a middleman's price. Admins see everything.
     """
-    contract = find_in_chain(session, actor, contract_id)
-    tree = chain_tree(session, chain_path(session, contract)[0])
+    contract = find(session, Contract, contract_id)
+    tree = chain_tree(session, chain_path(session, contract)[0]) if contract else []
     mine = actor.party_ids(*CONTRACT_ROLES)
     sees_all = actor.is_platform_admin
-    is_client = sees_all or tree[0].upstream_party_id in mine
+    is_client = sees_all or bool(tree and tree[0].upstream_party_id in mine)
+    parties = {p for link in tree for p in (link.upstream_party_id, link.downstream_party_id)}
+    if not tree or not (sees_all or parties & mine):
+        raise NotFound(f"No contract {contract_id}.", code="contract_not_found")
     links = [
         {
             "contract": link,
@@ -158,18 +161,3 @@ def chain_view(session: Session, actor: Actor, contract_id: int) -> dict[str, An
         "pass_through": pass_through(tree) if is_client else None,
         "links": links,
     }
-
-
-def find_in_chain(session: Session, actor: Actor, contract_id: int) -> Contract:
-    """A contract of a chain the actor's party belongs to (any link of it); 404 otherwise."""
-    try:
-        return get_contract(session, actor, contract_id)
-    except NotFound:
-        pass
-    contract = find(session, Contract, contract_id) if actor.party_ids(*CONTRACT_ROLES) else None
-    if contract is not None:
-        tree = chain_tree(session, chain_path(session, contract)[0])
-        parties = {p for link in tree for p in (link.upstream_party_id, link.downstream_party_id)}
-        if parties & actor.party_ids(*CONTRACT_ROLES):
-            return contract
-    raise NotFound(f"No contract {contract_id}.", code="contract_not_found")

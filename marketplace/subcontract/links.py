@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.db import MAX_ID
 from marketplace.errors import Conflict
-from marketplace.money import format_micros
+from marketplace.money import format_micros, format_share_bps
 from marketplace.orders.claims import enroll, lock_order
 from marketplace.orders.models import Batch, BatchStatus, Order
 from marketplace.subcontract.events import batches_handed_down, contract_made
@@ -47,9 +47,10 @@ def check_link(
     floor_bps = order.min_pass_through_bps
     if floor_bps is not None and unit_price_micros * 10_000 < floor_bps * path[0].unit_price_micros:
         raise Conflict(
-            f"The client wants at least {floor_bps / 100:g} % of its price to reach each link.",
+            f"The client wants at least {format_share_bps(floor_bps)} of its price to reach "
+            "each link.",
             code="pass_through_too_low",
-            min_pass_through=f"{floor_bps / 10_000:.4f}",
+            min_pass_through=format_share_bps(floor_bps),
         )
 
 
@@ -170,11 +171,18 @@ def lock_batches(session: Session, batch_ids: list[int]) -> None:
     them (batch, then order, then contract), so no two units of work wait on
     each other in a circle.
     """
-    valid = [batch_id for batch_id in batch_ids if 0 < batch_id <= MAX_ID]
-    if valid:
+    if batch_ids:
         session.scalars(
-            select(Batch.id).where(Batch.id.in_(valid)).order_by(Batch.id).with_for_update()
+            select(Batch.id)
+            .where(Batch.id.in_(_storable(batch_ids)))
+            .order_by(Batch.id)
+            .with_for_update()
         ).all()
+
+
+def _storable(ids: list[int]) -> list[int]:
+    """The ids a 64-bit key can hold: the others name no row, and the driver refuses them."""
+    return [i for i in ids if 0 < i <= MAX_ID]
 
 
 def passable_batches(
@@ -197,9 +205,7 @@ def passable_batches(
     }
     batches = {
         batch.id: batch
-        for batch in session.scalars(
-            select(Batch).where(Batch.id.in_([i for i in batch_ids if 0 < i <= MAX_ID]))
-        )
+        for batch in session.scalars(select(Batch).where(Batch.id.in_(_storable(batch_ids))))
     }
     for batch_id in batch_ids:
         batch = batches.get(batch_id)

@@ -51,8 +51,7 @@ def hold_claimed_batch(session: Session, *, batch: Batch) -> None:
         )
     else:
         contract_id = _contract_with_room(session, order.id, team, batch.item_count).id
-    session.execute(update(Batch).where(Batch.id == batch.id).values(contract_id=contract_id))
-    batch.contract_id = contract_id
+    batch.contract_id = contract_id  # written with the next flush
 
 
 def _contract_with_room(session: Session, order_id: int, team: int, items: int) -> Contract:
