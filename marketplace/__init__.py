@@ -43,9 +43,18 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from marketplace.subcontract.events import batches_handed_down, contract_made
     from marketplace.subcontract.service import hold_claimed_batch
     from marketplace.workers.api import blp as workers_blp
+    from marketplace.workers.levels_api import blp as levels_blp
     from marketplace.workers.service import check_piece_rate_within, hand_over_tasks, open_tasks
 
-    blueprints = (identity_blp, orders_blp, subcontract_blp, bids_blp, workers_blp, payments_blp)
+    blueprints = (
+        identity_blp,
+        orders_blp,
+        subcontract_blp,
+        bids_blp,
+        workers_blp,
+        levels_blp,
+        payments_blp,
+    )
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
 

@@ -25,6 +25,7 @@ from marketplace.money import (
     check_currency,
     format_micros,
     format_minor,
+    format_share_bps,
     to_micros,
 )
 
@@ -223,6 +224,28 @@ class Price(DecimalString):
         if micros > MAX_PRICE_MICROS:
             raise ValidationError("A price may not exceed 1,000,000 per item.")
         return micros
+
+
+class Share(DecimalString):
+    """A share of a whole, such as "0.95": a decimal string of at most four places in JSON,
+    integer basis points inside (9500). `minimum` is the least share allowed."""
+
+    def __init__(self, *, minimum: Decimal = Decimal(0), **kwargs: Any) -> None:
+        kwargs.setdefault("metadata", {})
+        kwargs["metadata"].setdefault("type", "string")
+        self.minimum = minimum
+        super().__init__(**kwargs)
+
+    def _serialize(self, value: int | None, attr: Any, obj: Any, **kwargs: Any) -> str | None:
+        return None if value is None else format_share_bps(value)
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> int:
+        number = super()._deserialize(value, attr, data, **kwargs)
+        if not self.minimum <= number <= 1:
+            raise ValidationError(f"A share from {self.minimum} to 1.")
+        if number.as_tuple().exponent < -4:
+            raise ValidationError("At most four decimal places.")
+        return int(number.scaleb(4))
 
 
 class Amount(fields.Field):

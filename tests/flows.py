@@ -12,6 +12,12 @@ def release_drops(app) -> list[Drop]:
         return release_due_batches(session)
 
 
+# An image's size: a box's rules check it ends inside.
+IMAGE = {"width": 1920, "height": 1080}
+# A box result that keeps every rule of bbox_2d.
+BOXES = {"boxes": [{"label": "car", "x": 1, "y": 2, "w": 30, "h": 40}]}
+
+
 def order_body(
     *,
     items: int = 1,
@@ -30,7 +36,7 @@ def order_body(
         "currency": currency,
         "payment_terms_days": 30,
         "batch_size": batch_size,
-        "items": [{"ref": f"s3://set/{n:06d}.jpg"} for n in range(items)],
+        "items": [{"ref": f"s3://set/{n:06d}.jpg", "payload": IMAGE} for n in range(items)],
     }
     if release_plan is not None:
         body["release_plan"] = release_plan
@@ -71,7 +77,7 @@ def submit(api: ApiClient, annotator_token: str, count: int) -> list[int]:
     ids = []
     for task in taken:
         answer = api.post(
-            f"/tasks/{task['id']}/submit", annotator_token, {"result": {"boxes": [[1, 2, 30, 40]]}}
+            f"/tasks/{task['id']}/submit", annotator_token, {"result": BOXES}
         )
         assert answer.status == 201, answer.body
         ids.append(answer.body["id"])
@@ -80,7 +86,13 @@ def submit(api: ApiClient, annotator_token: str, count: int) -> list[int]:
 
 def review(api: ApiClient, reviewer_token: str, accept: list[int], reject: list[int] = ()) -> None:
     decisions = [{"submission_id": i, "decision": "accept"} for i in accept] + [
-        {"submission_id": i, "decision": "reject", "reason": "box misses the wheel"} for i in reject
+        {
+            "submission_id": i,
+            "decision": "reject",
+            "reason_code": "box_off_target",
+            "reason": "box misses the wheel",
+        }
+        for i in reject
     ]
     for start in range(0, len(decisions), 1000):
         answer = api.post(

@@ -23,7 +23,7 @@ import pytest
 from sqlalchemy import select
 
 from marketplace.db import Base, db
-from tests.flows import claim, post_order, review, set_rate, submit
+from tests.flows import BOXES, claim, post_order, review, set_rate, submit
 from tests.subcontract.chain_kit import seed_teams
 from tests.support import Response, dec, row_counts
 
@@ -172,7 +172,7 @@ def story(api, cast, frozen_clock) -> dict[str, int]:
     tasks = [task["id"] for task in api.post("/tasks/next", cast.li, {"count": 4}).body]
     submissions = []
     for task in tasks[:3]:
-        answer = api.post(f"/tasks/{task}/submit", cast.li, {"result": {"boxes": [[1, 2, 3, 4]]}})
+        answer = api.post(f"/tasks/{task}/submit", cast.li, {"result": BOXES})
         assert answer.status == 201, answer.text[:500]
         submissions.append(answer.body["id"])
     review(api, cast.reviewer, accept=submissions[:1])
@@ -939,7 +939,7 @@ REVIEW_CASES = [
         "reviewer POST /submissions/{accepted}/review",
         409,
         "already_reviewed",
-        {"decision": "reject", "reason": "changed my mind"},
+        {"decision": "reject", "reason_code": "other", "reason": "changed my mind"},
     ),
     case("rival reviews", f"rival_reviewer {REVIEW_WAITING}", 404, "submission_not_found", ACCEPT),
     case("annotator reviews", f"wang {REVIEW_WAITING}", 403, "forbidden", ACCEPT),
@@ -3130,13 +3130,16 @@ def test_a_transfer_is_recorded_once_and_a_paid_invoice_takes_no_more(app, api, 
 
 def test_free_form_json_keeps_its_fractions(api, cast, story):
     """Item payloads and task results are not money: their fractions are plain JSON numbers."""
-    items = '[{"ref": "s3://a.jpg", "payload": {"crop": [0.25, 0.5], "zoom": 1.5, "n": 1e3}}]'
+    items = (
+        '[{"ref": "s3://a.jpg", "payload": '
+        '{"width": 1920, "height": 1080, "crop": [0.25, 0.5], "zoom": 1.5, "n": 1e3}}]'
+    )
     order = api.post("/orders", cast.client, **raw(order_json(items=items)))
     assert order.status == 201, order.text[:500]
-    result = '{"result": {"boxes": [[10.5, 20.25, 30, 40]], "confidence": 0.9, "n": 1e2}}'
+    result = '{"result": {"boxes": [{"x": 10.5, "y": 20.25, "w": 3e1, "h": 40.0}]}}'
     answer = api.post(f"/tasks/{story['held_task']}/submit", cast.li, **raw(result))
     assert answer.status == 201, answer.text[:500]
-    expected = {"boxes": [[dec("10.5"), dec("20.25"), 30, 40]], "confidence": dec("0.9"), "n": 100}
+    expected = {"boxes": [{"x": dec("10.5"), "y": dec("20.25"), "w": 30, "h": 40}]}
     assert answer.body["result"] == expected
     [stored] = [
         s for s in api.get("/submissions", cast.reviewer).body if s["id"] == answer.body["id"]

@@ -2,7 +2,7 @@ from flask.views import MethodView
 
 from marketplace.db import db, unit_of_work
 from marketplace.identity.auth import BEARER_AUTH, current_actor
-from marketplace.orders import claims, interest, rules, service, trials
+from marketplace.orders import claims, interest, rules, service, task_types, trials
 from marketplace.orders.drop_schemas import (
     AllotmentOut,
     ClaimRuleIn,
@@ -18,6 +18,8 @@ from marketplace.orders.schemas import (
     ClaimIn,
     OrderIn,
     OrderOut,
+    TaskTypeIn,
+    TaskTypeOut,
     TeamArgs,
     TrialOut,
     TrialScoreIn,
@@ -208,3 +210,31 @@ class TrialScore(MethodView):
             return trials.score_trial(
                 session, current_actor(), batch_id, data["score"], data["note"]
             )
+
+
+@blp.route("/task-types")
+class TaskTypes(MethodView):
+    @blp.doc(security=BEARER_AUTH)
+    @blp.response(200, TaskTypeOut(many=True))
+    def get(self):
+        """Every task type: its result schema, rules and reason codes (the platform's first)"""
+        current_actor()
+        return task_types.list_task_types(db.session)
+
+    @blp.doc(security=BEARER_AUTH)
+    @blp.arguments(TaskTypeIn)
+    @blp.response(201, TaskTypeOut)
+    def post(self, data):
+        """Add your own task type by posting its result schema and rules"""
+        with unit_of_work() as session:
+            return task_types.create_task_type(session, current_actor(), data)
+
+
+@blp.route("/task-types/<key>")
+class TaskTypeByKey(MethodView):
+    @blp.doc(security=BEARER_AUTH)
+    @blp.response(200, TaskTypeOut)
+    def get(self, key):
+        """One task type"""
+        current_actor()
+        return task_types.get_task_type(db.session, key)

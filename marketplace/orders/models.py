@@ -56,6 +56,30 @@ class DropStatus(enum.StrEnum):
     SKIPPED = "skipped"
 
 
+class TaskType(Entity, Base):
+    """What a task's result looks like and the rules it must keep, held as data.
+
+    `result_schema` (JSON Schema) gives the result's shape; `rules` are checks
+    across the result, the item (`item_schema`: what each item's payload holds)
+    and the order (`options_schema`: what the client sets per order), written in
+    the expression language of `orders/result_rules.py`. `reason_codes` are the
+    reasons a reviewer may reject a result for. Built-in types belong to no
+    client; a client's own type is for its own orders.
+    """
+
+    __tablename__ = "task_types"
+
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    result_schema: Mapped[dict[str, Any]] = mapped_column(JSON)
+    item_schema: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    options_schema: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    rules: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    reason_codes: Mapped[list[str]] = mapped_column(JSON)
+    client_party_id: Mapped[int | None] = mapped_column(ForeignKey("parties.id"), index=True)
+
+
 class Order(Entity, Base):
     """A client's posting: what to label, at what price per item, on what terms."""
 
@@ -64,11 +88,17 @@ class Order(Entity, Base):
         CheckConstraint("unit_price_micros > 0", name="positive_price"),
         CheckConstraint("quantity > 0", name="positive_quantity"),
         CheckConstraint("batch_size > 0", name="positive_batch_size"),
+        CheckConstraint("review_sample_bps BETWEEN 1 AND 10000", name="review_sample_in_range"),
+        CheckConstraint(
+            "accuracy_threshold_bps BETWEEN 0 AND 10000", name="accuracy_threshold_in_range"
+        ),
+        CheckConstraint("review_window_days BETWEEN 1 AND 21", name="review_window_in_range"),
+        CheckConstraint("task_lease_minutes > 0", name="positive_task_lease"),
     )
 
     client_party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"), index=True)
     title: Mapped[str] = mapped_column(String(200))
-    task_type: Mapped[str] = mapped_column(String(64))
+    task_type: Mapped[str] = mapped_column(ForeignKey("task_types.key"))
     instructions: Mapped[str] = mapped_column(Text, default="")
     unit_price_micros: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
@@ -92,6 +122,16 @@ class Order(Entity, Base):
     trial_batches: Mapped[int] = mapped_column(Integer, default=0)
     trial_batch_size: Mapped[int | None] = mapped_column(Integer)
     trial_pass_score: Mapped[int | None] = mapped_column(Integer)
+    # What the task type lets the client set per order (a rating's error types).
+    task_options: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Review: the share of each finished batch a reviewer checks, the sample's accuracy
+    # below which the batch goes back for rework, and the days an item may wait for a
+    # review (then it is accepted) or a rejection may be disputed.
+    review_sample_bps: Mapped[int] = mapped_column(Integer, default=10_000)
+    accuracy_threshold_bps: Mapped[int] = mapped_column(Integer, default=0)
+    review_window_days: Mapped[int] = mapped_column(Integer, default=3)
+    # An annotator holds a task this long; then it goes back to her team's open tasks.
+    task_lease_minutes: Mapped[int] = mapped_column(Integer, default=120)
     client: Mapped[Party] = relationship(lazy="joined")
     # Loaded when asked for (or by selectinload where orders are listed), not on every
     # join from a batch: a claim never needs it.

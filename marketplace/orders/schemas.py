@@ -1,10 +1,11 @@
 from decimal import Decimal
 
-from marshmallow import Schema, ValidationError, fields, validate, validates
+from marshmallow import Schema, fields, validate
 
 from marketplace.money import format_share_bps
 from marketplace.orders.models import ClaimMode, Sourcing
-from marketplace.web import Currency, DecimalString, FreeJSON, Price, not_blank
+from marketplace.orders.result_rules import NAME_PATTERN
+from marketplace.web import Currency, FreeJSON, Price, Share, not_blank
 
 MAX_ITEMS = 100_000
 
@@ -97,9 +98,9 @@ class ChainCapsIn(Schema):
         validate=validate.Range(min=1, max=20),
         metadata={"description": "Links from you to the team doing the work; 1: no middlemen."},
     )
-    min_pass_through = DecimalString(
+    min_pass_through = Share(
+        minimum=Decimal("0.0001"),
         load_default=None,
-        validate=validate.Range(min=Decimal("0.0001"), max=1),
         metadata={
             "description": "Each subcontract must pay at least this share of your price, "
             'e.g. "0.5"; four decimal places at most.',
@@ -107,10 +108,34 @@ class ChainCapsIn(Schema):
         },
     )
 
-    @validates("min_pass_through")
-    def _in_basis_points(self, value: Decimal | None, **_: object) -> None:
-        if value is not None and value.as_tuple().exponent < -4:
-            raise ValidationError("At most four decimal places.")
+
+class ReviewTermsIn(Schema):
+    sample_rate = Share(
+        minimum=Decimal("0.0001"),
+        load_default=10_000,
+        metadata={
+            "description": "The share of each finished batch a reviewer checks (default: all).",
+            "example": "0.1",
+        },
+    )
+    accuracy_threshold = Share(
+        load_default=0,
+        metadata={
+            "description": "A batch whose sample is less accurate than this goes back for "
+            "rework (default 0: never).",
+            "example": "0.95",
+        },
+    )
+    window_days = fields.Integer(
+        strict=True,
+        load_default=3,
+        validate=validate.Range(min=1, max=21),
+        metadata={
+            "description": "Items nobody reviewed this many days after submission are "
+            "accepted; a rejection may be disputed for as long.",
+            "example": 3,
+        },
+    )
 
 
 class OrderIn(Schema):
@@ -185,6 +210,18 @@ class OrderIn(Schema):
         },
     )
     chain_caps = fields.Nested(ChainCapsIn, load_default=None)
+    task_options = FreeJSON(
+        keys=fields.String(),
+        load_default=None,
+        metadata={"description": "What the task type lets you set, e.g. a rating's error types."},
+    )
+    review = fields.Nested(ReviewTermsIn, load_default=lambda: ReviewTermsIn().load({}))
+    task_lease_minutes = fields.Integer(
+        strict=True,
+        load_default=120,
+        validate=validate.Range(min=1, max=7 * 24 * 60),
+        metadata={"description": "An annotator holds a task this long before it goes back."},
+    )
 
 
 def chain_caps(order) -> dict:
@@ -226,6 +263,15 @@ class OrderOut(Schema):
     lease_hours = fields.Integer(allow_none=True)
     sourcing = fields.String()
     chain_caps = fields.Function(chain_caps)
+    task_options = fields.Dict(allow_none=True)
+    review = fields.Function(
+        lambda order: {
+            "sample_rate": format_share_bps(order.review_sample_bps),
+            "accuracy_threshold": format_share_bps(order.accuracy_threshold_bps),
+            "window_days": order.review_window_days,
+        }
+    )
+    task_lease_minutes = fields.Integer()
     trial = fields.Function(
         lambda order: (
             {
@@ -300,3 +346,56 @@ class TrialOut(Schema):
     passed = fields.Boolean(attribute="trial_passed", allow_none=True)
     note = fields.String(attribute="trial_note", allow_none=True)
     scored_at = fields.DateTime(attribute="trial_scored_at", allow_none=True)
+
+
+class TaskTypeIn(Schema):
+    client_id = fields.Integer(
+        strict=True,
+        load_default=None,
+        metadata={"description": "Needed only if you administer several clients."},
+    )
+    key = fields.String(
+        required=True,
+        validate=validate.Regexp(NAME_PATTERN, error="Lowercase letters, digits and _."),
+        metadata={"example": "polygon_2d"},
+    )
+    name = fields.String(required=True, validate=[validate.Length(min=1, max=200), not_blank])
+    description = fields.String(load_default="", validate=validate.Length(max=5000))
+    result_schema = FreeJSON(
+        keys=fields.String(),
+        required=True,
+        metadata={"description": "A JSON Schema (2020-12) of a result."},
+    )
+    item_schema = FreeJSON(
+        keys=fields.String(),
+        load_default=None,
+        metadata={"description": "A JSON Schema of each item's payload, checked at posting."},
+    )
+    options_schema = FreeJSON(
+        keys=fields.String(),
+        load_default=None,
+        metadata={"description": "A JSON Schema of the task options an order sets."},
+    )
+    rules = fields.List(
+        FreeJSON(keys=fields.String()),
+        load_default=list,
+        metadata={"description": "Checks across result, item and order: see the README."},
+    )
+    reason_codes = fields.List(
+        fields.String(validate=validate.Regexp(NAME_PATTERN)),
+        required=True,
+        validate=validate.Length(min=1, max=50),
+        metadata={"example": ["wrong_shape", "other"]},
+    )
+
+
+class TaskTypeOut(Schema):
+    key = fields.String()
+    name = fields.String()
+    description = fields.String()
+    client_id = fields.Integer(attribute="client_party_id", allow_none=True)
+    result_schema = fields.Dict()
+    item_schema = fields.Dict(allow_none=True)
+    options_schema = fields.Dict(allow_none=True)
+    rules = fields.List(fields.Dict())
+    reason_codes = fields.List(fields.String())

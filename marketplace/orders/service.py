@@ -26,6 +26,7 @@ from marketplace.orders.models import (
     ReleasePlan,
     Sourcing,
 )
+from marketplace.orders.task_types import check_order_terms, task_type_for_order
 
 
 def visible_orders(actor: Actor) -> Select:
@@ -59,14 +60,19 @@ def create_order(session: Session, actor: Actor, data: dict[str, Any]) -> Order:
     limits = data.pop("limits", None) or {}
     trial = data.pop("trial", None)
     caps = data.pop("chain_caps", None) or {}
-    share = caps.get("min_pass_through")
+    review = data.pop("review")
+    task_type = task_type_for_order(session, data["task_type"], client_id)
+    check_order_terms(task_type, data.get("task_options"), items)
     order = Order(
         client_party_id=client_id,
         quantity=len(items),
         max_batches_held=limits.get("batches_held"),
         max_batches_per_drop=limits.get("batches_per_drop"),
         max_chain_depth=caps.get("max_depth"),
-        min_pass_through_bps=None if share is None else int(share * 10_000),
+        min_pass_through_bps=caps.get("min_pass_through"),
+        review_sample_bps=review["sample_rate"],
+        accuracy_threshold_bps=review["accuracy_threshold"],
+        review_window_days=review["window_days"],
         **data,
     )
     if order.sourcing == Sourcing.BIDS and (order.claim_mode == ClaimMode.LOTTERY or trial):

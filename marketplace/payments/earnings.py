@@ -6,6 +6,7 @@ yet invoiced is shown as unbilled (an annotator's pay; a team's margins on every
 link of a chain it holds).
 """
 
+from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
@@ -18,6 +19,7 @@ from marketplace.money import line_minor
 from marketplace.orders.models import Order
 from marketplace.payments.models import Invoice, InvoiceShare, InvoiceStatus
 from marketplace.payments.work import accepted_work, unbilled
+from marketplace.payments.work_days import WORK, team_today, work_totals
 from marketplace.subcontract.chains import link_lines
 from marketplace.subcontract.models import Contract
 from marketplace.subcontract.service import order_contracts
@@ -40,9 +42,15 @@ def earnings_of(session: Session, actor: Actor) -> list[dict[str, Any]]:
             continue
         user_id = actor.user_id if role == Role.ANNOTATOR else None
         party = session.get(Party, party_id)
-        waiting = _waiting_invoices(session, party_id, user_id)
+        today = team_today(party)
+        waiting = _waiting_invoices(session, party_id, user_id, today)
+        work: dict = {}
         if user_id:
             extra = _unbilled(session, party_id, user_id)
+            work = {
+                "today": work_totals(session, party_id, [user_id], today, today),
+                "this_month": work_totals(session, party_id, [user_id], today.replace(day=1), today),
+            }
         else:
             extra = _unbilled_margins(session, party_id) if role == Role.TEAM_OWNER else {}
         currencies = {
@@ -61,13 +69,19 @@ def earnings_of(session: Session, actor: Actor) -> list[dict[str, Any]]:
                     "paid_minor": balance.paid,
                     "waiting_on": [w for w in waiting if w["currency"] == currency],
                     "unbilled": extra.get(currency),
+                    **{
+                        period: totals.get((user_id, currency), dict.fromkeys(WORK, 0))
+                        for period, totals in work.items()
+                    },
                 }
             )
     return holdings
 
 
-def _waiting_invoices(session: Session, party_id: int, user_id: int | None) -> list[dict]:
-    """The holder's shares of invoices the client has not paid yet."""
+def _waiting_invoices(
+    session: Session, party_id: int, user_id: int | None, today: date
+) -> list[dict]:
+    """The holder's shares of invoices the client has not paid yet, and how late each is."""
     rows = session.execute(
         select(Invoice, InvoiceShare.items, InvoiceShare.amount_minor)
         .join(InvoiceShare, InvoiceShare.invoice_id == Invoice.id)
@@ -86,6 +100,7 @@ def _waiting_invoices(session: Session, party_id: int, user_id: int | None) -> l
             "currency": invoice.currency,
             "items": items,
             "amount_minor": amount,
+            "days_late": max((today - invoice.due_on).days, 0),
         }
         for invoice, items, amount in rows
     ]

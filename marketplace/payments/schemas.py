@@ -97,11 +97,22 @@ class WaitingOn(Schema):
     due_on = fields.Date()
     items = fields.Integer()
     amount = Amount(attribute="amount_minor")
+    days_late = fields.Integer(metadata={"description": "Days past its due date; 0 if not due."})
 
 
 class Unbilled(Schema):
     items = fields.Integer()
     amount = Amount(attribute="amount_minor")
+
+
+class WorkOut(Schema):
+    submitted = fields.Integer()
+    accepted = fields.Integer()
+    rejected = fields.Integer()
+    earned = Price(
+        attribute="earned_micros",
+        metadata={"description": "Accepted items x their rates, exact (rounded once, on the invoice)."},
+    )
 
 
 class HoldingOut(Schema):
@@ -129,8 +140,80 @@ class HoldingOut(Schema):
     )
 
 
+    today = fields.Nested(
+        WorkOut,
+        metadata={"description": "Your items and exact pay today, in your team's day."},
+    )
+    this_month = fields.Nested(WorkOut)
+
+
 class EarningsOut(Schema):
     holdings = fields.List(fields.Nested(HoldingOut))
+
+
+class PeriodArgs(Schema):
+    team_id = fields.Integer(
+        load_default=None, metadata={"description": "Needed if you annotate for several teams."}
+    )
+    from_ = fields.Date(data_key="from", load_default=None, metadata={"description": "Default: the 1st of this month."})
+    to = fields.Date(load_default=None, metadata={"description": "Default: today."})
+
+
+class StatementArgs(PeriodArgs):
+    format = fields.String(
+        load_default="json",
+        validate=validate.OneOf(["json", "csv"]),
+        metadata={"description": "`csv` answers text/csv, numbers written for your locale."},
+    )
+    locale = fields.String(
+        load_default=None,
+        validate=validate.Length(min=2, max=35),
+        metadata={"description": "A CLDR locale such as de_DE; default: your own."},
+    )
+
+
+class DayOut(WorkOut):
+    day = fields.Date()
+    currency = fields.String()
+
+
+class WorkDaysOut(Schema):
+    team_id = fields.Integer()
+    from_ = fields.Date(data_key="from", attribute="from")
+    to = fields.Date()
+    days = fields.List(fields.Nested(DayOut))
+
+
+class StatementRowOut(DayOut):
+    accrued = Amount(metadata={"description": "Invoiced to the client: pending from now."})
+    settled = Amount(metadata={"description": "The client's money arrived: available."})
+    paid_out = Amount()
+
+
+class BalanceOut(Schema):
+    currency = fields.String()
+    pending = Amount()
+    available = Amount()
+    paid = Amount()
+
+
+class StatementOut(Schema):
+    team_id = fields.Integer()
+    from_ = fields.Date(data_key="from", attribute="from")
+    to = fields.Date()
+    rows = fields.List(fields.Nested(StatementRowOut))
+    balances = fields.List(fields.Nested(BalanceOut))
+
+
+class MemberEarningsOut(Schema):
+    user_id = fields.Integer()
+    name = fields.String()
+    currency = fields.String()
+    today = fields.Nested(WorkOut)
+    this_month = fields.Nested(WorkOut)
+    pending = Amount(attribute="pending_minor")
+    available = Amount(attribute="available_minor")
+    paid = Amount(attribute="paid_minor")
 
 
 class LedgerTotalsOut(Schema):

@@ -8,7 +8,7 @@ from marketplace.orders.leases import expired_leases, return_to_board
 from marketplace.orders.models import Batch
 from marketplace.subcontract.service import shrink_for_returned_items
 from marketplace.workers.models import Task
-from marketplace.workers.service import UNFINISHED
+from marketplace.workers.tasks import UNFINISHED
 
 
 def return_expired_batches(session: Session) -> list[Batch]:

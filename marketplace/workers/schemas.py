@@ -1,7 +1,7 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from marketplace.web import FreeJSON, PageArgs, Price, not_blank
-from marketplace.workers.models import Decision, SubmissionStatus, TaskStatus
+from marketplace.web import FreeJSON, PageArgs, Price, Share, not_blank
+from marketplace.workers.models import Decision, DisputeStatus, SubmissionStatus, TaskStatus
 
 
 class PieceRateIn(Schema):
@@ -31,6 +31,52 @@ class TaskOut(Schema):
     item_ref = fields.String(attribute="item.ref")
     item_payload = fields.Dict(attribute="item.payload", allow_none=True)
     assigned_at = fields.DateTime(allow_none=True)
+    lease_expires_at = fields.DateTime(allow_none=True)
+    reworks = fields.Integer()
+
+
+class SkipIn(Schema):
+    reason = fields.String(required=True, validate=[validate.Length(min=1, max=500), not_blank])
+
+
+class DisputeIn(Schema):
+    reason = fields.String(required=True, validate=[validate.Length(min=1, max=1000), not_blank])
+
+
+class DisputeDecisionIn(Schema):
+    decision = fields.String(required=True, validate=validate.OneOf(["uphold", "dismiss"]))
+    note = fields.String(required=True, validate=[validate.Length(min=1, max=1000), not_blank])
+
+
+class DisputeListArgs(PageArgs):
+    status = fields.Enum(DisputeStatus, by_value=True, load_default=None)
+
+
+class DisputeOut(Schema):
+    id = fields.Integer()
+    submission_id = fields.Integer()
+    team_id = fields.Integer(attribute="team_party_id")
+    annotator_id = fields.Integer(attribute="annotator_user_id")
+    reviewer_id = fields.Integer(attribute="reviewer_user_id", allow_none=True)
+    reason = fields.String()
+    status = fields.String(metadata={"description": "open, upheld or dismissed"})
+    created_at = fields.DateTime()
+    decided_by = fields.Integer(attribute="decided_by_user_id", allow_none=True)
+    decided_at = fields.DateTime(allow_none=True)
+    note = fields.String(allow_none=True)
+    reason_code = fields.String(attribute="submission.reason_code", allow_none=True)
+
+
+class BatchReviewOut(Schema):
+    batch_id = fields.Integer()
+    round = fields.Integer()
+    sample_size = fields.Integer()
+    accepted = fields.Integer()
+    accuracy = Share(attribute="accuracy_bps")
+    threshold = Share(attribute="threshold_bps")
+    outcome = fields.String(metadata={"description": "passed (the rest accepted) or rework"})
+    reviewer_id = fields.Integer(attribute="reviewer_user_id")
+    created_at = fields.DateTime()
 
 
 class SubmitIn(Schema):
@@ -39,6 +85,10 @@ class SubmitIn(Schema):
 
 class SubmissionListArgs(PageArgs):
     status = fields.Enum(SubmissionStatus, by_value=True, load_default=SubmissionStatus.SUBMITTED)
+    sampled = fields.Boolean(
+        load_default=None,
+        metadata={"description": "true: only items in a review sample; false: only the rest."},
+    )
 
 
 class SubmissionOut(Schema):
@@ -49,7 +99,10 @@ class SubmissionOut(Schema):
     item_ref = fields.String(attribute="task.item.ref")
     result = fields.Dict()
     submitted_at = fields.DateTime()
+    batch_id = fields.Integer()
+    sample_round = fields.Integer(allow_none=True)
     status = fields.String()
+    reason_code = fields.String(allow_none=True)
     reason = fields.String(allow_none=True)
     reviewer_id = fields.Integer(attribute="reviewer_user_id", allow_none=True)
     reviewed_at = fields.DateTime(allow_none=True)
@@ -58,12 +111,21 @@ class SubmissionOut(Schema):
 
 class DecisionIn(Schema):
     decision = fields.Enum(Decision, by_value=True, required=True)
-    reason = fields.String(load_default=None, validate=[validate.Length(min=1, max=500), not_blank])
+    reason_code = fields.String(
+        load_default=None,
+        validate=validate.Length(min=1, max=64),
+        metadata={"description": "Why it was rejected: one of the task type's reason codes."},
+    )
+    reason = fields.String(
+        load_default=None,
+        validate=[validate.Length(min=1, max=500), not_blank],
+        metadata={"description": "A note for the annotator."},
+    )
 
     @validates_schema
     def _reason_for_rejection(self, data, **kwargs):
-        if data["decision"] == Decision.REJECT and not data.get("reason"):
-            raise ValidationError("A rejection needs a reason.", "reason")
+        if data["decision"] == Decision.REJECT and not data.get("reason_code"):
+            raise ValidationError("A rejection needs a reason code.", "reason_code")
 
 
 class BulkDecisionIn(DecisionIn):

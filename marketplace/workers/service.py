@@ -1,27 +1,22 @@
-"""Use cases of the team's work: piece rates, taking and submitting tasks, review."""
+"""Use cases of the team's work on an order: its tasks, piece rates, and hand-overs."""
 
-from typing import Any
-
-from sqlalchemy import exists, func, insert, literal, select, update
+from sqlalchemy import func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from marketplace import clock
-from marketplace.db import MAX_ID, find, keyset_page
-from marketplace.errors import Conflict, Forbidden, NotFound
+from marketplace.db import MAX_ID
+from marketplace.errors import Conflict, Forbidden
 from marketplace.identity.actor import Actor
 from marketplace.identity.models import Role
 from marketplace.money import format_micros
 from marketplace.orders.claims import lock_claimant
-from marketplace.orders.leases import finish_batch, lock_batch
-from marketplace.orders.models import Batch, BatchStatus, Item
+from marketplace.orders.models import Batch, Item
 from marketplace.orders.service import get_order
 from marketplace.subcontract.models import Contract
 from marketplace.subcontract.service import performing_contracts
+from marketplace.workers.levels import highest_level_rate
 from marketplace.workers.models import (
-    Decision,
     PieceRate,
-    Submission,
-    SubmissionStatus,
     Task,
     TaskStatus,
 )
@@ -93,14 +88,18 @@ def set_piece_rate(
 
 def check_piece_rate_within(session: Session, *, contract: Contract) -> None:
     """React to a new contract: refuse it (409 `rate_above_contract_price`) if its team
-    already pays its annotators more per item of the order than it pays. The deal holds
-    the team's standing on the order locked, as `set_piece_rate` does."""
-    rate = session.scalar(
+    already pays its annotators more per item of the order than it pays (its piece rate
+    of the order, or a level's rate for the order's task type). The deal holds the
+    team's standing on the order locked, as `set_piece_rate` does."""
+    order = contract.order
+    team = contract.downstream_party_id
+    piece_rate = session.scalar(
         select(PieceRate.unit_price_micros).where(
-            PieceRate.team_party_id == contract.downstream_party_id,
-            PieceRate.order_id == contract.order_id,
+            PieceRate.team_party_id == team, PieceRate.order_id == contract.order_id
         )
     )
+    level_rate = highest_level_rate(session, team, order.task_type, order.currency)
+    rate = max((r for r in (piece_rate, level_rate) if r is not None), default=None)
     if rate is not None and rate > contract.unit_price_micros:
         raise Conflict(
             "The team pays its annotators more per item of this order than this contract "
@@ -133,157 +132,3 @@ def hand_over_tasks(session: Session, *, batch_ids: list[int], team_id: int) -> 
             code="batch_not_passable",
             batch_id=started,
         )
-
-
-def take_tasks(session: Session, actor: Actor, *, count: int) -> list[Task]:
-    """Hand the annotator up to `count` open tasks of her team's claimed batches.
-
-    Only orders whose piece rate is set are handed out, so nobody works without
-    knowing the pay. On PostgreSQL concurrent takers skip each other's rows
-    (SKIP LOCKED) and never get the same task.
-    """
-    actor.require(Role.ANNOTATOR)
-    teams = actor.party_ids(Role.ANNOTATOR)
-    rated = exists().where(
-        PieceRate.team_party_id == Task.team_party_id, PieceRate.order_id == Task.order_id
-    )
-    candidates = (
-        select(Task.id)
-        .where(Task.team_party_id.in_(teams), Task.status == TaskStatus.OPEN, rated)
-        .order_by(Task.id)
-        .limit(count)
-        .with_for_update(skip_locked=True)
-    )
-    taken = session.scalars(
-        update(Task)
-        .where(Task.id.in_(candidates), Task.status == TaskStatus.OPEN)
-        .values(
-            status=TaskStatus.ASSIGNED, annotator_user_id=actor.user_id, assigned_at=clock.now()
-        )
-        .returning(Task.id)
-    ).all()
-    if not taken:
-        unrated = session.scalar(
-            select(Task.order_id).where(
-                Task.team_party_id.in_(teams), Task.status == TaskStatus.OPEN, ~rated
-            )
-        )
-        if unrated is not None:
-            raise Conflict(
-                "Your team has work whose piece rate is not set yet; ask your team owner.",
-                code="piece_rate_missing",
-                order_id=unrated,
-            )
-    return list(session.scalars(select(Task).where(Task.id.in_(taken)).order_by(Task.id)))
-
-
-def my_tasks(session: Session, actor: Actor, *, status: TaskStatus, limit: int, after: int):
-    mine = select(Task).where(Task.annotator_user_id == actor.user_id, Task.status == status)
-    return keyset_page(session, mine, limit=limit, after=after)
-
-
-def submit(session: Session, actor: Actor, task_id: int, result: dict[str, Any]) -> Submission:
-    """Record the annotator's result for a task she holds; a task is submitted once.
-
-    The batch's last submission finishes the batch, so its team holds one fewer.
-    A task whose batch's lease expired is refused (409 `lease_expired`).
-    """
-    task = find(session, Task, task_id)
-    if task is not None and task.annotator_user_id == actor.user_id:
-        # Submits of one batch, and the lease pass, queue on the batch row (always batch,
-        # then task): the last submit sees every other, and no item is both submitted
-        # and returned to the board.
-        if lock_batch(session, task.batch_id) == BatchStatus.EXPIRED:
-            raise Conflict("The batch's lease expired; the task went back.", code="lease_expired")
-        task = session.get(Task, task_id, populate_existing=True)
-    if task is None or task.annotator_user_id != actor.user_id:
-        raise NotFound(f"No task {task_id} in your hands.", code="task_not_found")
-    if task.status != TaskStatus.ASSIGNED:
-        raise Conflict("This task was already submitted.", code="task_not_open", status=task.status)
-    task.status = TaskStatus.SUBMITTED
-    submission = Submission(
-        task_id=task.id,
-        order_id=task.order_id,
-        team_party_id=task.team_party_id,
-        annotator_user_id=actor.user_id,
-        result=result,
-        submitted_at=clock.now(),
-    )
-    session.add(submission)
-    session.flush()
-    if not session.scalar(select(exists().where(Task.batch_id == task.batch_id, UNFINISHED))):
-        finish_batch(session, task.batch_id)
-    return submission
-
-
-def list_submissions(
-    session: Session, actor: Actor, *, status: SubmissionStatus, limit: int, after: int
-) -> list[Submission]:
-    """Submissions of the reviewer's teams, oldest first."""
-    actor.require(*REVIEWER_ROLES)
-    teams = select(Submission).where(
-        Submission.team_party_id.in_(actor.party_ids(*REVIEWER_ROLES)), Submission.status == status
-    )
-    return keyset_page(session, teams, limit=limit, after=after)
-
-
-def review(session: Session, actor: Actor, decisions: list[dict[str, Any]]) -> list[Submission]:
-    """Accept or reject submitted items, all or none.
-
-    A reviewer or owner of the submitting team decides; nobody reviews her own
-    work. An accepted item becomes billable at the team's current piece rate; a
-    rejected one carries its reason.
-    """
-    # A submission is visible to the members of its team (and admins): others get 404
-    # before any role is checked, as everywhere else.
-    visible_teams = actor.party_ids(Role.TEAM_OWNER, Role.REVIEWER, Role.ANNOTATOR)
-    ids = [d["submission_id"] for d in decisions]
-    if len(set(ids)) != len(ids):
-        raise Conflict("A submission appears twice in one review.", code="duplicate_decision")
-    found = {
-        s.id: s
-        for s in session.scalars(
-            select(Submission)
-            .where(Submission.id.in_([i for i in ids if 0 < i <= MAX_ID]))
-            .with_for_update(of=Submission)
-        )
-    }
-    now = clock.now()
-    reviewed = []
-    for decision in decisions:
-        submission = found.get(decision["submission_id"])
-        if submission is None or not (
-            actor.is_platform_admin or submission.team_party_id in visible_teams
-        ):
-            raise NotFound(
-                f"No submission {decision['submission_id']}.", code="submission_not_found"
-            )
-        actor.require(*REVIEWER_ROLES, party_id=submission.team_party_id)
-        if submission.annotator_user_id == actor.user_id:
-            raise Forbidden("Nobody reviews her own work.", code="own_submission")
-        if submission.status != SubmissionStatus.SUBMITTED:
-            raise Conflict(
-                "This submission was already reviewed.",
-                code="already_reviewed",
-                submission_id=submission.id,
-            )
-        accepted = decision["decision"] == Decision.ACCEPT
-        submission.status = SubmissionStatus.ACCEPTED if accepted else SubmissionStatus.REJECTED
-        submission.reason = decision.get("reason")
-        submission.reviewer_user_id = actor.user_id
-        submission.reviewed_at = now
-        submission.task.status = TaskStatus.ACCEPTED if accepted else TaskStatus.REJECTED
-        if accepted:
-            submission.rate_micros = _rate(session, submission)
-        reviewed.append(submission)
-    session.flush()
-    return reviewed
-
-
-def _rate(session: Session, submission: Submission) -> int:
-    return session.scalars(
-        select(PieceRate.unit_price_micros).where(
-            PieceRate.team_party_id == submission.team_party_id,
-            PieceRate.order_id == submission.order_id,
-        )
-    ).one()

@@ -37,7 +37,7 @@ from marketplace.orders.drops import release_due_batches
 from marketplace.subcontract.models import Contract
 from marketplace.workers.models import Task, TaskStatus
 from tests.cast import PASSWORD, Cast
-from tests.flows import claim, order_body, post_order, review, set_rate
+from tests.flows import BOXES, claim, order_body, post_order, review, set_rate
 from tests.subcontract.chain_kit import seed_teams
 from tests.support import ApiClient, Response
 
@@ -348,7 +348,7 @@ def build_world(app, api: ApiClient, cast: Cast) -> World:
     assert len(taken) == 3
     accepted, waiting = (
         expect_status(
-            api.post(f"/tasks/{task['id']}/submit", cast.li, {"result": {"boxes": [[1, 2, 3, 4]]}}),
+            api.post(f"/tasks/{task['id']}/submit", cast.li, {"result": BOXES}),
             201,
         )["id"]
         for task in taken[:2]
@@ -739,7 +739,7 @@ BID: dict = {"unit_price": "0.07", "quantity": 1}
 FLOOR: dict = {"task_type": "rating", "currency": "CNY", "unit_price": "0.30"}
 TEAM_REQUIRED: Want = (422, "team_required")
 SUBMISSION_ROLES = dict(owner=OK, reviewer=OK, rival_owner=OK, rival_reviewer=OK)
-RESULT = {"result": {"boxes": [[5, 6, 70, 80]]}}
+RESULT = {"result": BOXES}
 
 READS = [
     Row("GET", "/me", table(OK), check=field_is("id", lambda w, c: w.user(c))),
@@ -1394,7 +1394,7 @@ WRITES = [
             tiger=missing("submission"),
             stranger=missing("submission"),
         ),
-        body={"decision": "reject", "reason": "box misses the wheel"},
+        body={"decision": "reject", "reason_code": "box_off_target"},
     ),
     Row(
         "POST",
@@ -1410,7 +1410,7 @@ WRITES = [
         ),
         body=lambda w, c: {
             "decisions": [
-                {"submission_id": w.waiting, "decision": "reject", "reason": "box misses the wheel"}
+                {"submission_id": w.waiting, "decision": "reject", "reason_code": "box_off_target"}
             ]
         },
         check=lambda m, c, a: (
