@@ -146,6 +146,17 @@ def release_drops_command() -> None:
     click.echo(f"{len(drops)} drops taken, {len(expired)} leases closed")
 
 
+@click.command("accept-unreviewed")
+@with_appcontext
+def accept_unreviewed_command() -> None:
+    """Accept the items nobody reviewed within their order's review window, now."""
+    from marketplace.workers.review import accept_overdue_work
+
+    with unit_of_work() as session:
+        accepted = accept_overdue_work(session)
+    click.echo(f"{accepted} items accepted past their review window")
+
+
 @click.command("verify-lottery")
 @with_appcontext
 @click.argument("drop_id", type=int)
@@ -215,6 +226,7 @@ def register_commands(app: Flask) -> None:
         seed_demo_command,
         payout_run_command,
         release_drops_command,
+        accept_unreviewed_command,
         verify_lottery_command,
         serve_command,
         scheduler_command,

@@ -4,8 +4,6 @@ Demo tokens are fixed strings so that `make run` can print them every time;
 they exist only in a database that `seed-demo` filled. Never seed production.
 """
 
-from decimal import Decimal
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -15,6 +13,7 @@ from marketplace.identity.models import PartyKind, Role, User
 from marketplace.orders import service as orders
 from marketplace.orders.models import Sourcing
 from marketplace.subcontract import bids, offers
+from marketplace.workers import levels
 
 DEMO_PASSWORD = "demo-password"
 
@@ -92,9 +91,14 @@ def seed_demo(session: Session) -> bool:
             "payment_terms_days": 30,
             "batch_size": 500,
             "items": [
-                {"ref": f"https://data.horizon-ai.example/drive/frame-{n:05d}.jpg"}
+                {
+                    "ref": f"https://data.horizon-ai.example/drive/frame-{n:05d}.jpg",
+                    "payload": {"width": 1920, "height": 1080},
+                }
                 for n in range(1, 2001)
             ],
+            # A reviewer checks one box in five; under 95 % right, the batch is reworked.
+            "review": {"sample_rate": 2000, "accuracy_threshold": 9500, "window_days": 3},
         },
     )
     orders.publish_order(session, buyer, order.id)
@@ -104,7 +108,11 @@ def seed_demo(session: Session) -> bool:
         {
             "title": "Chatbot answers: rate each 1-5",
             "task_type": "rating_1_5",
-            "instructions": "Rate how helpful and correct the answer is.",
+            "instructions": "Rate how helpful and correct the answer is; at 2 or lower, "
+            "say what is wrong with it.",
+            "task_options": {
+                "error_types": ["factually_wrong", "unhelpful", "unsafe", "off_topic"]
+            },
             "unit_price_micros": 300_000,  # 0.30 CNY per answer
             "currency": "CNY",
             "payment_terms_days": 30,
@@ -122,7 +130,9 @@ def seed_demo(session: Session) -> bool:
         },
     )
     orders.publish_order(session, buyer, ratings.id)
-    _seed_chain(session, buyer, {label: _actor(users[label]) for label in users})
+    actors = {label: _actor(users[label]) for label in users}
+    _seed_chain(session, buyer, actors)
+    _seed_levels(session, actors["team_owner"], team.id, users)
     return True
 
 
@@ -145,8 +155,11 @@ def _seed_chain(session: Session, buyer: Actor, actors: dict[str, Actor]) -> Non
             "payment_terms_days": 30,
             "batch_size": 490,
             "sourcing": Sourcing.BIDS,
-            "chain_caps": {"max_depth": 3, "min_pass_through": Decimal("0.5")},
-            "items": [{"ref": f"parking-{n:04d}.jpg"} for n in range(1, 1961)],
+            "chain_caps": {"max_depth": 3, "min_pass_through": 5000},  # basis points
+            "items": [
+                {"ref": f"parking-{n:04d}.jpg", "payload": {"width": 1280, "height": 720}}
+                for n in range(1, 1961)
+            ],
         },
     )
     orders.publish_order(session, buyer, order.id)
@@ -170,3 +183,34 @@ def _pass_down(session: Session, holder: Actor, contract_id: int, taker: Actor, 
     )
     contract, _ = offers.accept_offer(session, taker, offer.id, None)
     return contract.id
+
+
+# Lotus's ladder: name, rank, daily quota, reviews, promotion rule (accuracy in basis
+# points over the last N reviewed items), rates per item (micros) for boxes and ratings.
+LEVELS = [
+    ("trainee", 0, 300, False, None, (30_000, 150_000)),
+    ("annotator", 1, 600, False, (9000, 200), (40_000, 200_000)),
+    ("senior", 2, 800, False, (9500, 500), (45_000, 220_000)),
+    ("quality inspector", 3, 400, True, (9800, 1000), (50_000, 250_000)),
+]
+# Where the demo's annotators stand (their first level is the owner's to set).
+STANDING = {"annotator": "senior", "annotator 2": "annotator", "annotator 3": "trainee"}
+
+
+def _seed_levels(session: Session, owner: Actor, team_id: int, users: dict[str, User]) -> None:
+    """Lotus's levels with their quotas and rate cards, and its annotators on them."""
+    by_name = {}
+    for name, rank, quota, reviews, rule, (boxes, ratings) in LEVELS:
+        data = {"name": name, "rank": rank, "daily_quota": quota, "reviews": reviews}
+        if rule:
+            data["promotion"] = {"min_accuracy": rule[0], "over_items": rule[1]}
+        level = levels.save_level(session, owner, data, team_id=team_id)
+        for task_type, micros in (("bbox_2d", boxes), ("rating_1_5", ratings)):
+            levels.set_level_rate(
+                session, owner, level.id, task_type=task_type, currency="CNY", micros=micros
+            )
+        by_name[name] = level
+    for label, name in STANDING.items():
+        levels.change_level(
+            session, owner, team_id, users[label].id, by_name[name].id, "demo: where she starts"
+        )

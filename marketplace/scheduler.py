@@ -30,6 +30,8 @@ from marketplace.orders.drops import release_due_batches
 from marketplace.orders.models import Batch, Drop
 from marketplace.payments.invoices import Terms, invoice_all_accepted_work
 from marketplace.workers.leases import return_expired_batches
+from marketplace.workers.review import accept_overdue_work
+from marketplace.workers.tasks import return_expired_tasks
 
 log = logging.getLogger(__name__)
 JOB_TABLE = "apscheduler_jobs"
@@ -37,10 +39,14 @@ _app: Flask | None = None
 
 
 def release_pass() -> tuple[list[Batch], list[Drop]]:
-    """Close expired leases, then take every drop that is due, so returned items go out
-    in it; each step in its own unit of work. Needs an application context."""
+    """Close expired batch leases and return tasks held past their own lease, then take
+    every drop that is due, so returned items go out in it; each step in its own unit of
+    work. Needs an application context."""
     with unit_of_work() as session:
         expired = return_expired_batches(session)
+        tasks = return_expired_tasks(session)
+    if tasks:
+        log.info("returned %d tasks whose lease expired", tasks)
     with unit_of_work() as session:
         drops = release_due_batches(session)
     return expired, drops
@@ -64,6 +70,14 @@ def invoice_accepted_work() -> None:
     with _app.app_context(), unit_of_work() as session:
         invoices = invoice_all_accepted_work(session, Terms.from_config(current_app.config))
         log.info("invoiced %d orders", len(invoices))
+
+
+def accept_unreviewed_work() -> None:
+    """Hourly: accept the items nobody reviewed within their order's review window."""
+    with _app.app_context(), unit_of_work() as session:
+        accepted = accept_overdue_work(session)
+    if accepted:
+        log.info("accepted %d items past their review window", accepted)
 
 
 def configure(scheduler: BaseScheduler, app: Flask) -> BaseScheduler:
@@ -104,6 +118,12 @@ def declare_jobs(
         invoice_accepted_work,
         CronTrigger(hour=0, minute=30, timezone=zone),
         id="invoice-accepted-work",
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        accept_unreviewed_work,
+        CronTrigger(minute=15, timezone=zone),
+        id="accept-unreviewed-work",
         replace_existing=True,
     )
 

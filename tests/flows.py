@@ -76,9 +76,7 @@ def submit(api: ApiClient, annotator_token: str, count: int) -> list[int]:
         taken += answer.body
     ids = []
     for task in taken:
-        answer = api.post(
-            f"/tasks/{task['id']}/submit", annotator_token, {"result": BOXES}
-        )
+        answer = api.post(f"/tasks/{task['id']}/submit", annotator_token, {"result": BOXES})
         assert answer.status == 201, answer.body
         ids.append(answer.body["id"])
     return ids

@@ -267,7 +267,10 @@ ORDER = {
     "currency": "CNY",
     "payment_terms_days": 30,
     "batch_size": 5,
-    "items": [{"ref": "s3://a.jpg"}, {"ref": "s3://b.jpg", "payload": {"lane": "left"}}],
+    "items": [
+        {"ref": "s3://a.jpg", "payload": {"width": 640, "height": 480}},
+        {"ref": "s3://b.jpg", "payload": {"width": 640, "height": 480, "lane": "left"}},
+    ],
 }
 POST_ORDER = "client POST /orders"
 
@@ -892,7 +895,7 @@ def decisions(*rows):
         return {
             "decisions": [
                 {"submission_id": ids.get(submission, submission), "decision": decision}
-                | ({"reason": reason[0]} if reason else {})
+                | ({"reason_code": "box_off_target", "reason": reason[0]} if reason else {})
                 for submission, decision, *reason in rows
             ]
         }
@@ -908,9 +911,9 @@ REVIEW_CASES = [
             REVIEW,
             422,
             "validation_failed",
-            {"decision": "reject", "reason": reason},
+            {"decision": "reject", "reason_code": "box_off_target", "reason": reason},
         )
-        for reason in ("", None, "x" * 501)
+        for reason in ("", "x" * 501)
     ),
     *(
         case(
@@ -918,9 +921,35 @@ REVIEW_CASES = [
             REVIEW,
             422,
             "validation_failed",
-            {"decision": "reject", "reason": reason},
+            {"decision": "reject", "reason_code": "box_off_target", "reason": reason},
         )
         for reason in ("   ", "box\x00")
+    ),
+    case(
+        "reject, reason without a code",
+        REVIEW,
+        422,
+        "validation_failed",
+        {"decision": "reject", "reason": "blurry"},
+        field="reason_code",
+    ),
+    *(
+        case(
+            f"reject, reason code {code!r}",
+            REVIEW,
+            422,
+            "validation_failed",
+            {"decision": "reject", "reason_code": code},
+            field="reason_code",
+        )
+        for code in ("", "   ", "x" * 65, 5, None, "a\x00")
+    ),
+    case(
+        "reject, reason code of another task type",
+        REVIEW,
+        422,
+        "unknown_reason_code",
+        {"decision": "reject", "reason_code": "wrong_rating"},
     ),
     *(
         case(f"decision {d!r}", REVIEW, 422, "validation_failed", {"decision": d})

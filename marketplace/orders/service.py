@@ -47,6 +47,14 @@ def visible_orders(actor: Actor) -> Select:
     )
 
 
+# The order's review terms as the API names them -> its columns.
+REVIEW_TERMS = {
+    "sample_rate": "review_sample_bps",
+    "accuracy_threshold": "accuracy_threshold_bps",
+    "window_days": "review_window_days",
+}
+
+
 def create_order(session: Session, actor: Actor, data: dict[str, Any]) -> Order:
     """Post a draft order with all its items in one unit of work.
 
@@ -60,7 +68,11 @@ def create_order(session: Session, actor: Actor, data: dict[str, Any]) -> Order:
     limits = data.pop("limits", None) or {}
     trial = data.pop("trial", None)
     caps = data.pop("chain_caps", None) or {}
-    review = data.pop("review")
+    # Terms left out keep the model's defaults (a whole-batch review, a 3-day window).
+    terms = data.pop("review", None) or {}
+    review = {
+        column: terms[term] for term, column in REVIEW_TERMS.items() if terms.get(term) is not None
+    }
     task_type = task_type_for_order(session, data["task_type"], client_id)
     check_order_terms(task_type, data.get("task_options"), items)
     order = Order(
@@ -70,9 +82,7 @@ def create_order(session: Session, actor: Actor, data: dict[str, Any]) -> Order:
         max_batches_per_drop=limits.get("batches_per_drop"),
         max_chain_depth=caps.get("max_depth"),
         min_pass_through_bps=caps.get("min_pass_through"),
-        review_sample_bps=review["sample_rate"],
-        accuracy_threshold_bps=review["accuracy_threshold"],
-        review_window_days=review["window_days"],
+        **review,
         **data,
     )
     if order.sourcing == Sourcing.BIDS and (order.claim_mode == ClaimMode.LOTTERY or trial):

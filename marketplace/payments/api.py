@@ -5,7 +5,7 @@ from marketplace import ledger
 from marketplace.db import db, unit_of_work
 from marketplace.identity.auth import BEARER_AUTH, current_actor
 from marketplace.identity.models import Role
-from marketplace.payments import earnings, invoices, margins, payouts, settlement
+from marketplace.payments import earnings, invoices, margins, payouts, settlement, work_days
 from marketplace.payments.schemas import (
     BankTransferIn,
     EarningsOut,
@@ -13,9 +13,14 @@ from marketplace.payments.schemas import (
     LedgerTotalsOut,
     MarginArgs,
     MarginReportOut,
+    MemberEarningsOut,
     PaymentOut,
     PayoutRunIn,
     PayoutRunOut,
+    PeriodArgs,
+    StatementArgs,
+    StatementOut,
+    WorkDaysOut,
 )
 from marketplace.web import Blueprint, PageArgs
 
@@ -149,6 +154,48 @@ class MyEarnings(MethodView):
     def get(self):
         """What you earned: pending (with the invoices it waits on), available, paid"""
         return {"holdings": earnings.earnings_of(db.session, current_actor())}
+
+
+@blp.route("/me/earnings/days")
+class MyEarningsDays(MethodView):
+    @blp.doc(security=BEARER_AUTH)
+    @blp.arguments(PeriodArgs, location="query")
+    @blp.response(200, WorkDaysOut)
+    def get(self, args):
+        """Your items and exact pay per day of a period in your team's time zone, for a chart"""
+        return work_days.annotator_days(
+            db.session, current_actor(), args["team_id"], args["from"], args["to"]
+        )
+
+
+@blp.route("/me/earnings/statement")
+class MyStatement(MethodView):
+    @blp.doc(security=BEARER_AUTH)
+    @blp.arguments(StatementArgs, location="query")
+    @blp.response(200, StatementOut)
+    @blp.alt_response(200, content_type="text/csv", description="With `format=csv`.")
+    def get(self, args):
+        """Your statement of a period: work and money in, settled and paid out, per day"""
+        actor = current_actor()
+        report = work_days.statement(db.session, actor, args["team_id"], args["from"], args["to"])
+        if args["format"] == "csv":
+            locale = work_days.statement_locale(db.session, actor, args["locale"])
+            name = f"statement-{report['from']}-{report['to']}.csv"
+            return current_app.response_class(
+                work_days.statement_csv(report, locale),
+                mimetype="text/csv",
+                headers={"Content-Disposition": f"attachment; filename={name}"},
+            )
+        return report
+
+
+@blp.route("/teams/<int:team_id>/earnings")
+class TeamEarnings(MethodView):
+    @blp.doc(security=BEARER_AUTH)
+    @blp.response(200, MemberEarningsOut(many=True))
+    def get(self, team_id):
+        """Per member of your team: today's and this month's work, pending, available, paid"""
+        return work_days.team_members_earnings(db.session, current_actor(), team_id)
 
 
 @blp.route("/ledger/totals")

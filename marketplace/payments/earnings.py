@@ -49,7 +49,9 @@ def earnings_of(session: Session, actor: Actor) -> list[dict[str, Any]]:
             extra = _unbilled(session, party_id, user_id)
             work = {
                 "today": work_totals(session, party_id, [user_id], today, today),
-                "this_month": work_totals(session, party_id, [user_id], today.replace(day=1), today),
+                "this_month": work_totals(
+                    session, party_id, [user_id], today.replace(day=1), today
+                ),
             }
         else:
             extra = _unbilled_margins(session, party_id) if role == Role.TEAM_OWNER else {}

@@ -111,7 +111,9 @@ class WorkOut(Schema):
     rejected = fields.Integer()
     earned = Price(
         attribute="earned_micros",
-        metadata={"description": "Accepted items x their rates, exact (rounded once, on the invoice)."},
+        metadata={
+            "description": "Accepted items x their rates, exact (rounded once, on the invoice)."
+        },
     )
 
 
@@ -139,7 +141,6 @@ class HoldingOut(Schema):
         },
     )
 
-
     today = fields.Nested(
         WorkOut,
         metadata={"description": "Your items and exact pay today, in your team's day."},
@@ -155,7 +156,12 @@ class PeriodArgs(Schema):
     team_id = fields.Integer(
         load_default=None, metadata={"description": "Needed if you annotate for several teams."}
     )
-    from_ = fields.Date(data_key="from", load_default=None, metadata={"description": "Default: the 1st of this month."})
+    from_ = fields.Date(
+        data_key="from",
+        attribute="from",
+        load_default=None,
+        metadata={"description": "Default: the 1st of this month."},
+    )
     to = fields.Date(load_default=None, metadata={"description": "Default: today."})
 
 

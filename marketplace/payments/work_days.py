@@ -2,11 +2,16 @@
 from the ledger, and the per-member view of a team owner. Read-only; amounts of work
 are exact (unrounded micros), ledger amounts are minor units."""
 
+import csv
+import io
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel import Locale, UnknownLocaleError
+from babel.numbers import format_decimal, get_decimal_symbol
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -15,11 +20,16 @@ from marketplace.errors import Invalid
 from marketplace.identity.actor import Actor
 from marketplace.identity.models import Membership, Party, Role, User
 from marketplace.ledger import Account, AccountKind, Entry, LedgerTransaction
+from marketplace.money import exponent, from_minor
 from marketplace.workers.levels import team_of
 from marketplace.workers.models import DailyTally
 
 WORK = ("submitted", "accepted", "rejected", "earned_micros")
-MOVES = {AccountKind.PENDING: "accrued", AccountKind.AVAILABLE: "settled", AccountKind.PAID: "paid_out"}
+MOVES = {
+    AccountKind.PENDING: "accrued",
+    AccountKind.AVAILABLE: "settled",
+    AccountKind.PAID: "paid_out",
+}
 MAX_DAYS = 366
 
 
@@ -42,7 +52,10 @@ def work_totals(session: Session, team_id: int, user_ids, since: date, until: da
         )
         .group_by(DailyTally.user_id, DailyTally.currency)
     )
-    return {(user, currency): dict(zip(WORK, map(int, sums), strict=True)) for user, currency, *sums in rows}
+    return {
+        (user, currency): dict(zip(WORK, map(int, sums), strict=True))
+        for user, currency, *sums in rows
+    }
 
 
 def work_days(session: Session, team_id: int, user_id: int, since: date, until: date) -> list:
@@ -92,7 +105,9 @@ def statement(session: Session, actor: Actor, team_id, since, until) -> dict[str
     team = session.get(Party, actor.acting_for(Role.ANNOTATOR, team_id, "team"))
     since, until = check_period(since, until, team_today(team))
     zone = ZoneInfo(team.timezone)
-    rows: dict[tuple[date, str], dict[str, int]] = defaultdict(lambda: dict.fromkeys((*WORK, *MOVES.values()), 0))
+    rows: dict[tuple[date, str], dict[str, int]] = defaultdict(
+        lambda: dict.fromkeys((*WORK, *MOVES.values()), 0)
+    )
     for tally in work_days(session, team.id, actor.user_id, since, until):
         rows[(tally.day, tally.currency)].update({c: getattr(tally, c) for c in WORK})
     start = datetime.combine(since, time.min, zone)
@@ -115,7 +130,10 @@ def statement(session: Session, actor: Actor, team_id, since, until) -> dict[str
         "team_id": team.id,
         "from": since,
         "to": until,
-        "rows": [{"day": day, "currency": currency, **rows[(day, currency)]} for day, currency in sorted(rows)],
+        "rows": [
+            {"day": day, "currency": currency, **rows[(day, currency)]}
+            for day, currency in sorted(rows)
+        ],
         "balances": ledger.earnings(session, party_id=team.id, user_id=actor.user_id),
     }
 
@@ -157,3 +175,46 @@ def team_members_earnings(session: Session, actor: Actor, team_id: int) -> list[
         for user_id, name in members
         for currency in sorted({c for (u, c) in (*day, *month, *money) if u == user_id})
     ]
+
+
+STATEMENT_COLUMNS = ("day", "currency", *WORK[:3], "earned", *MOVES.values())
+
+
+def statement_locale(session: Session, actor: Actor, asked: str | None) -> Locale:
+    """The locale a CSV statement is written in: the one asked for, else the user's own
+    (422 `invalid_locale` for a name CLDR does not know)."""
+    name = asked or session.get(User, actor.user_id).locale
+    try:
+        return Locale.parse(name.replace("-", "_"))
+    except (UnknownLocaleError, ValueError) as exc:
+        raise Invalid(f"No locale {name!r}.", code="invalid_locale", locale=name) from exc
+
+
+def statement_csv(report: dict[str, Any], locale: Locale) -> str:
+    """The statement as a spreadsheet reads it in that locale: numbers with its decimal
+    sign and no grouping, and `;` between fields where the decimal sign is a comma (as
+    spreadsheets there expect). Pay per item stays exact; money has its currency's digits."""
+
+    def money(minor: int, currency: str) -> str:
+        digits = exponent(currency)
+        pattern = "0." + "0" * digits if digits else "0"
+        return format_decimal(from_minor(minor, currency), format=pattern, locale=locale)
+
+    out = io.StringIO()
+    delimiter = ";" if get_decimal_symbol(locale) == "," else ","
+    writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
+    writer.writerow(STATEMENT_COLUMNS)
+    for row in report["rows"]:
+        currency = row["currency"]
+        writer.writerow(
+            [
+                row["day"].isoformat(),
+                currency,
+                *(row[c] for c in WORK[:3]),
+                format_decimal(
+                    Decimal(row["earned_micros"]).scaleb(-6), format="0.######", locale=locale
+                ),
+                *(money(row[c], currency) for c in MOVES.values()),
+            ]
+        )
+    return out.getvalue()

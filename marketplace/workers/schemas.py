@@ -1,5 +1,6 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from marketplace.orders.result_rules import NAME_PATTERN
 from marketplace.web import FreeJSON, PageArgs, Price, Share, not_blank
 from marketplace.workers.models import Decision, DisputeStatus, SubmissionStatus, TaskStatus
 
@@ -113,7 +114,10 @@ class DecisionIn(Schema):
     decision = fields.Enum(Decision, by_value=True, required=True)
     reason_code = fields.String(
         load_default=None,
-        validate=validate.Length(min=1, max=64),
+        validate=[
+            validate.Length(min=1, max=64),
+            validate.Regexp(NAME_PATTERN, error="Lowercase letters, digits and _."),
+        ],
         metadata={"description": "Why it was rejected: one of the task type's reason codes."},
     )
     reason = fields.String(

@@ -154,7 +154,7 @@ def test_interest_needs_a_lottery_order_with_a_plan(api, cast):
             "currency": "CNY",
             "payment_terms_days": 30,
             "batch_size": 5,
-            "items": [{"ref": "s3://a"}],
+            "items": [{"ref": "s3://a", "payload": {"width": 640, "height": 480}}],
             "claim_mode": "lottery",
         },
     )

@@ -8,7 +8,7 @@ from marketplace.orders.models import Batch, Item
 
 def test_ten_thousand_items_post_in_one_request_and_publish_into_batches(app, api, cast):
     items = [
-        {"ref": f"https://cdn.example/{n}.jpg", "payload": {"w": 1920, "h": 1080}}
+        {"ref": f"https://cdn.example/{n}.jpg", "payload": {"width": 1920, "height": 1080}}
         for n in range(10_000)
     ]
     posted = api.post(
@@ -46,7 +46,10 @@ def test_ten_thousand_items_post_in_one_request_and_publish_into_batches(app, ap
         assert len(rows) == 10_000
         assert all(batch == (item - 1) // 300 + 1 for item, batch in rows)
         first = db.session.scalars(select(Item).where(Item.seq == 1)).one()
-        assert (first.ref, first.payload) == ("https://cdn.example/0.jpg", {"w": 1920, "h": 1080})
+        assert (first.ref, first.payload) == (
+            "https://cdn.example/0.jpg",
+            {"width": 1920, "height": 1080},
+        )
         assert db.session.scalar(select(func.count()).where(Item.batch_id.is_(None))) == 0
 
 
@@ -57,6 +60,7 @@ def test_a_published_order_cannot_be_published_again(api, cast):
         {
             "title": "Ratings",
             "task_type": "rating_1_5",
+            "task_options": {"error_types": ["factual_error", "unsafe"]},
             "unit_price": 0.3,
             "currency": "JPY",
             "payment_terms_days": 0,
