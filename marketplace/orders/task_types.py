@@ -28,6 +28,9 @@ def _within(edge: tuple[str, str], limit: str) -> dict:
 
 
 _PIXELS = {"type": "integer", "minimum": 1}
+# Items of orders posted before the image size was asked for carry none: their boxes can
+# only be checked against the schema (every newer item has a size: item_schema).
+_KNOWN_SIZE = {"!=": [{"var": "item.width"}, None]}
 _POSITIVE = {"type": "number", "exclusiveMinimum": 0}
 _FROM_ZERO = {"type": "number", "minimum": 0}
 _ERROR_TYPES = {"type": "array", "items": {"type": "string", "maxLength": 64}, "maxItems": 20}
@@ -41,8 +44,8 @@ BUILT_IN: dict[str, dict[str, Any]] = {
             "type": "object",
             "required": ["width", "height"],
             "properties": {
-                "width": {"type": "integer", "minimum": 1},
-                "height": {"type": "integer", "minimum": 1},
+                "width": _PIXELS,
+                "height": _PIXELS,
             },
         },
         "result_schema": {
@@ -75,12 +78,14 @@ BUILT_IN: dict[str, dict[str, Any]] = {
                 "A box must end inside the image: x + w <= the image's width.",
                 _within(("x", "w"), "item.width"),
                 each="result.boxes",
+                when=_KNOWN_SIZE,
             ),
             _rule(
                 "box_inside_image_height",
                 "A box must end inside the image: y + h <= the image's height.",
                 _within(("y", "h"), "item.height"),
                 each="result.boxes",
+                when=_KNOWN_SIZE,
             ),
         ],
         "reason_codes": ["box_off_target", "object_missed", "wrong_label", "other"],

@@ -43,14 +43,14 @@ class Verdict:
 def item_rate() -> ColumnElement[int]:
     """The rate an accepted submission earns: its annotator's level's rate for the order's
     task type and currency when the level has one, else the team's piece rate of the order."""
-    order = select(Order.task_type, Order.currency).where(Order.id == Submission.order_id)
     level_rate = (
         select(LevelRate.unit_price_micros)
-        .where(
-            LevelRate.level_id == Submission.level_id,
-            LevelRate.task_type == order.with_only_columns(Order.task_type).scalar_subquery(),
-            LevelRate.currency == order.with_only_columns(Order.currency).scalar_subquery(),
+        .join(
+            Order,
+            (Order.task_type == LevelRate.task_type) & (Order.currency == LevelRate.currency),
         )
+        .where(LevelRate.level_id == Submission.level_id, Order.id == Submission.order_id)
+        .correlate(Submission)
         .scalar_subquery()
     )
     piece_rate = (
@@ -59,6 +59,7 @@ def item_rate() -> ColumnElement[int]:
             PieceRate.team_party_id == Submission.team_party_id,
             PieceRate.order_id == Submission.order_id,
         )
+        .correlate(Submission)
         .scalar_subquery()
     )
     return func.coalesce(level_rate, piece_rate)

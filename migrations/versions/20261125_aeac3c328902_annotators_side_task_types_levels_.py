@@ -2,7 +2,10 @@
 
 Orders posted before task types were data keep their task type's key: each key
 in use that is not one of the platform's types becomes a type that accepts any
-JSON object as a result (no rules), so nothing posted before is refused now.
+JSON object as a result (no rules), so nothing posted before is refused now; a
+platform type in use is written with its definition (orders of it posted before
+carry no image size in their items, so their remaining box results are held to
+the box rules only where the item gives a size: see README "Task types").
 Submissions learn their batch from their task. The daily tallies are rebuilt
 from existing submissions, counted in each team's zone (Asia/Shanghai, the
 default every existing team gets).
@@ -19,7 +22,9 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from alembic import op
 
-BUILT_IN = ("bbox_2d", "rating_1_5", "audio_score_0_2")
+# The platform's definitions as they stand when this runs: the application writes them
+# the same way (on first use, never overwriting), so both paths give the same row.
+from marketplace.orders.task_types import BUILT_IN
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 revision: str = 'aeac3c328902'
@@ -236,20 +241,23 @@ def _legacy_task_types() -> None:
         'task_types',
         *(sa.column(name) for name in ('key', 'name', 'description')),
         sa.column('created_at', sa.DateTime(timezone=True)),
-        *(sa.column(name, sa.JSON) for name in ('result_schema', 'rules', 'reason_codes')),
+        *(
+            sa.column(name, sa.JSON)
+            for name in ('result_schema', 'item_schema', 'options_schema', 'rules', 'reason_codes')
+        ),
     )
+    legacy = {
+        'description': 'Recorded from orders posted before task types were data.',
+        'result_schema': {'type': 'object'},
+        'item_schema': None,
+        'options_schema': None,
+        'rules': [],
+        'reason_codes': ['other'],
+    }
     rows = [
-        {
-            'key': key,
-            'name': key,
-            'description': 'Recorded from orders posted before task types were data.',
-            'result_schema': {'type': 'object'},
-            'rules': [],
-            'reason_codes': ['other'],
-            'created_at': datetime.now(UTC),
-        }
+        {'key': key, 'name': key, **legacy, 'created_at': datetime.now(UTC)}
+        | BUILT_IN.get(key, {})
         for key in keys
-        if key not in BUILT_IN
     ]
     if rows:
         op.bulk_insert(task_types, rows)
