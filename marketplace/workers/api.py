@@ -7,6 +7,7 @@ from marketplace.workers import disputes, review, service, tasks
 from marketplace.workers.schemas import (
     BatchReviewOut,
     DecisionIn,
+    DecisionRecordOut,
     DisputeDecisionIn,
     DisputeIn,
     DisputeListArgs,
@@ -88,7 +89,7 @@ class Submissions(MethodView):
     @blp.arguments(SubmissionListArgs, location="query")
     @blp.response(200, SubmissionOut(many=True))
     def get(self, args):
-        """Your team's submissions, by status (default: waiting for review)"""
+        """Your team's submissions by status (default: waiting for review); an annotator's own"""
         return review.list_submissions(db.session, current_actor(), **args)
 
 
@@ -104,6 +105,15 @@ class ReviewSubmission(MethodView):
                 session, current_actor(), [{"submission_id": submission_id, **data}]
             )
             return reviewed
+
+
+@blp.route("/submissions/<int:submission_id>/decisions")
+class SubmissionDecisions(MethodView):
+    @blp.doc(security=BEARER_AUTH)
+    @blp.response(200, DecisionRecordOut(many=True))
+    def get(self, submission_id):
+        """Every decision on an item, oldest first: who, when, why and how"""
+        return review.decision_history(db.session, current_actor(), submission_id)
 
 
 @blp.route("/reviews")

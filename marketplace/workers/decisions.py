@@ -80,6 +80,7 @@ def decide(session: Session, ids: Iterable[int], verdict: Verdict, now: datetime
         chunk = ids[start : start + CHUNK]
         mine = Submission.id.in_(chunk)
         accepted = verdict.status == SubmissionStatus.ACCEPTED
+        _untally_revised(session, chunk)
         session.execute(
             update(Submission)
             .where(mine)
@@ -160,6 +161,37 @@ def _tally_decided(session: Session, chunk: list[int], accepted: bool, now: date
         tally(session, rows)
 
 
+def _untally_revised(session: Session, chunk: list[int]) -> None:
+    """Take back, on the day it was made, an earlier decision that this one revises (a
+    rejection an upheld dispute turns into an acceptance): a day never counts an item as
+    both. Only disputes revise, so these are few rows."""
+    revised = session.execute(
+        select(
+            Submission.annotator_user_id,
+            Submission.team_party_id,
+            Order.currency,
+            Submission.status,
+            Submission.reviewed_at,
+            Submission.rate_micros,
+        )
+        .join(Order, Order.id == Submission.order_id)
+        .where(
+            Submission.id.in_(chunk),
+            Submission.status.in_([SubmissionStatus.ACCEPTED, SubmissionStatus.REJECTED]),
+        )
+    )
+    for user_id, team_id, currency, status, reviewed_at, rate in revised:
+        counts = (
+            {"accepted": -1, "earned_micros": -(rate or 0)}
+            if status == SubmissionStatus.ACCEPTED
+            else {"rejected": -1}
+        )
+        day = team_day(session, team_id, reviewed_at)
+        add_to_tally(
+            session, user_id=user_id, team_party_id=team_id, day=day, currency=currency, **counts
+        )
+
+
 TALLY_KEY = ["user_id", "team_party_id", "day", "currency"]
 TALLY_COUNTS = ["submitted", "accepted", "rejected", "earned_micros"]
 
@@ -179,7 +211,8 @@ def tally(session: Session, rows) -> None:
     )
 
 
-def tally_submitted(session: Session, **key) -> None:
-    """Count one submitted item on the member's tally of the day."""
-    values = dict.fromkeys(TALLY_COUNTS, 0) | {"submitted": 1}
+def add_to_tally(session: Session, *, user_id, team_party_id, day, currency, **counts) -> None:
+    """Add `counts` (say submitted=1) to one member's tally of a day."""
+    values = dict.fromkeys(TALLY_COUNTS, 0) | counts
+    key = {"user_id": user_id, "team_party_id": team_party_id, "day": day, "currency": currency}
     session.execute(_adding(upsert(session, DailyTally).values(**key, **values)))

@@ -46,6 +46,7 @@ def open_dispute(session: Session, actor: Actor, submission_id: int, reason: str
         team_party_id=submission.team_party_id,
         annotator_user_id=actor.user_id,
         reviewer_user_id=submission.reviewer_user_id,
+        reason_code=submission.reason_code,
         reason=reason,
     )
     try:
@@ -93,7 +94,8 @@ def decide_dispute(
     dispute. Upheld, the item becomes accepted at its rate in force and its earnings
     accrue like any accepted item's; dismissed, the rejection stands."""
     dispute = get_dispute(session, actor, dispute_id)
-    session.refresh(dispute, with_for_update=True)
+    # Lock the dispute row alone: PostgreSQL cannot lock the outer-joined submission.
+    session.refresh(dispute, with_for_update={"of": Dispute})
     if not may_review(session, actor, dispute.team_party_id):
         raise Forbidden("Reviewers, owners and quality inspectors decide disputes.")
     if actor.user_id == dispute.annotator_user_id:

@@ -7,8 +7,7 @@ from marketplace import clock
 from marketplace.orders.leases import expired_leases, return_to_board
 from marketplace.orders.models import Batch
 from marketplace.subcontract.service import shrink_for_returned_items
-from marketplace.workers.models import Task
-from marketplace.workers.tasks import UNFINISHED
+from marketplace.workers.models import UNFINISHED, Task
 
 
 def return_expired_batches(session: Session) -> list[Batch]:

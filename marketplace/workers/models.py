@@ -98,6 +98,10 @@ class Task(Entity, Base):
     item: Mapped[Item] = relationship(lazy="joined")
 
 
+# A task still to be done: open, or in an annotator's hands.
+UNFINISHED = Task.status.in_([TaskStatus.OPEN, TaskStatus.ASSIGNED])
+
+
 class TaskSkip(Base):
     """An annotator put a task back, and why; she is not handed it again."""
 
@@ -191,6 +195,8 @@ class Dispute(Entity, Base):
     team_party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"), index=True)
     annotator_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     reviewer_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The rejection's reason code, kept: an upheld dispute clears it from the submission.
+    reason_code: Mapped[str | None] = mapped_column(String(64))
     reason: Mapped[str] = mapped_column(String(1000))
     status: Mapped[str] = mapped_column(String(16), default=DisputeStatus.OPEN)
     decided_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -22,14 +22,12 @@ from marketplace.workers.models import (
     BatchReview,
     Decision,
     DecisionSource,
+    ReviewDecision,
     Submission,
     SubmissionStatus,
-    Task,
-    TaskStatus,
 )
 
 REVIEWER_ROLES = (Role.REVIEWER, Role.TEAM_OWNER)
-UNFINISHED = Task.status.in_([TaskStatus.OPEN, TaskStatus.ASSIGNED])
 
 
 def may_review(session: Session, actor: Actor, team_id: int) -> bool:
@@ -102,18 +100,39 @@ def list_submissions(
     after: int,
 ) -> list[Submission]:
     """Submissions of the teams the actor reviews, oldest first (only sampled ones, or only
-    the rest, if asked)."""
+    the rest, if asked); an annotator who does not review sees her own, so she finds what
+    was rejected and why."""
     teams = _reviewing_teams(session, actor)
-    if not teams:
+    if teams:
+        query = select(Submission).where(Submission.team_party_id.in_(teams))
+    elif actor.party_ids(Role.ANNOTATOR):
+        query = select(Submission).where(Submission.annotator_user_id == actor.user_id)
+    else:
         actor.require(*REVIEWER_ROLES)
-    query = select(Submission).where(
-        Submission.team_party_id.in_(teams), Submission.status == status
-    )
+    query = query.where(Submission.status == status)
     if sampled is not None:
         query = query.where(
             Submission.sample_round.is_not(None) if sampled else Submission.sample_round.is_(None)
         )
     return keyset_page(session, query, limit=limit, after=after)
+
+
+def decision_history(session: Session, actor: Actor, submission_id: int) -> list[ReviewDecision]:
+    """Every decision on a submission, oldest first, with who, when, why and how: for its
+    annotator and for those who review her team's work (404 for anyone else)."""
+    submission = find(session, Submission, submission_id)
+    if submission is None or not (
+        submission.annotator_user_id == actor.user_id
+        or may_review(session, actor, submission.team_party_id)
+    ):
+        raise NotFound(f"No submission {submission_id}.", code="submission_not_found")
+    return list(
+        session.scalars(
+            select(ReviewDecision)
+            .where(ReviewDecision.submission_id == submission_id)
+            .order_by(ReviewDecision.id)
+        )
+    )
 
 
 def review(session: Session, actor: Actor, decisions: list[dict[str, Any]]) -> list[Submission]:

@@ -65,7 +65,9 @@ class DisputeOut(Schema):
     decided_by = fields.Integer(attribute="decided_by_user_id", allow_none=True)
     decided_at = fields.DateTime(allow_none=True)
     note = fields.String(allow_none=True)
-    reason_code = fields.String(attribute="submission.reason_code", allow_none=True)
+    reason_code = fields.String(
+        allow_none=True, metadata={"description": "Why the item was rejected."}
+    )
 
 
 class BatchReviewOut(Schema):
@@ -108,6 +110,21 @@ class SubmissionOut(Schema):
     reviewer_id = fields.Integer(attribute="reviewer_user_id", allow_none=True)
     reviewed_at = fields.DateTime(allow_none=True)
     rate = Price(attribute="rate_micros", allow_none=True)
+
+
+class DecisionRecordOut(Schema):
+    status = fields.String(metadata={"description": "What the item became."})
+    source = fields.String(
+        metadata={"description": "review, sample_passed, rework, auto (window passed), dispute"}
+    )
+    reason_code = fields.String(allow_none=True)
+    note = fields.String(allow_none=True)
+    decided_by = fields.Integer(
+        attribute="decided_by_user_id",
+        allow_none=True,
+        metadata={"description": "None: the platform."},
+    )
+    decided_at = fields.DateTime()
 
 
 class DecisionIn(Schema):

@@ -22,7 +22,6 @@ from marketplace.workers.models import (
 )
 
 REVIEWER_ROLES = (Role.REVIEWER, Role.TEAM_OWNER)
-UNFINISHED = Task.status.in_([TaskStatus.OPEN, TaskStatus.ASSIGNED])
 
 
 def open_tasks(session: Session, *, batch: Batch) -> None:

@@ -15,9 +15,10 @@ from marketplace.identity.models import Party, Role
 from marketplace.orders.leases import finish_batch, lock_batch
 from marketplace.orders.models import BatchStatus, Order
 from marketplace.orders.task_types import check_result, get_task_type
-from marketplace.workers.decisions import tally_submitted, team_day
+from marketplace.workers.decisions import add_to_tally, team_day
 from marketplace.workers.levels import current_level, quota_left
 from marketplace.workers.models import (
+    UNFINISHED,
     LevelRate,
     PieceRate,
     Submission,
@@ -26,8 +27,6 @@ from marketplace.workers.models import (
     TaskStatus,
 )
 from marketplace.workers.review import draw_sample
-
-UNFINISHED = Task.status.in_([TaskStatus.OPEN, TaskStatus.ASSIGNED])
 
 
 def take_tasks(session: Session, actor: Actor, *, count: int) -> list[Task]:
@@ -198,12 +197,13 @@ def submit(session: Session, actor: Actor, task_id: int, result: dict[str, Any])
     )
     session.add(submission)
     session.flush()
-    tally_submitted(
+    add_to_tally(
         session,
         user_id=actor.user_id,
         team_party_id=task.team_party_id,
         day=team_day(session, task.team_party_id, now),
         currency=order.currency,
+        submitted=1,
     )
     if not session.scalar(select(exists().where(Task.batch_id == task.batch_id, UNFINISHED))):
         finish_batch(session, task.batch_id)

@@ -152,6 +152,7 @@ def upgrade() -> None:
     sa.Column('team_party_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('annotator_user_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('reviewer_user_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('reason_code', sa.String(length=64), nullable=True),
     sa.Column('reason', sa.String(length=1000), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('decided_by_user_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
