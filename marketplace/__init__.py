@@ -44,7 +44,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from marketplace.subcontract.service import hold_claimed_batch
     from marketplace.workers.api import blp as workers_blp
     from marketplace.workers.levels_api import blp as levels_blp
-    from marketplace.workers.service import check_piece_rate_within, hand_over_tasks, open_tasks
+    from marketplace.workers.service import (
+        check_claimed_pay,
+        check_piece_rate_within,
+        hand_over_tasks,
+        open_tasks,
+    )
 
     blueprints = (
         identity_blp,
@@ -59,9 +64,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         api.register_blueprint(blueprint)
 
     # A claim puts the batch under the team's contract, then opens its tasks; batches
-    # passed down a chain take their tasks along; a new contract never pays less than
-    # its team already pays its annotators. All in the same unit of work.
+    # passed down a chain take their tasks along; a contract, new or claimed under, never
+    # pays less than its team already pays its annotators. All in the same unit of work.
     batch_claimed.connect(hold_claimed_batch)
+    batch_claimed.connect(check_claimed_pay)
     batch_claimed.connect(open_tasks)
     batches_handed_down.connect(hand_over_tasks)
     contract_made.connect(check_piece_rate_within)

@@ -164,16 +164,22 @@ def get_task_type(session: Session, key: str) -> TaskType:
     return found
 
 
-def task_type_for_order(session: Session, key: str, client_id: int) -> TaskType:
-    """The task type a client's new order uses, stored (422 `unknown_task_type` for a type
-    that is neither the platform's nor the client's own)."""
+def stored_task_type(session: Session, key: str) -> TaskType | None:
+    """The task type of that key as a row others may refer to: a platform type is written
+    on its first use (never overwritten); None if there is no such type."""
     if key in BUILT_IN:
         session.execute(
             upsert(session, TaskType)
             .values(key=key, client_party_id=None, **BUILT_IN[key])
             .on_conflict_do_nothing(index_elements=["key"])
         )
-    found = session.scalar(select(TaskType).where(TaskType.key == key))
+    return session.scalar(select(TaskType).where(TaskType.key == key))
+
+
+def task_type_for_order(session: Session, key: str, client_id: int) -> TaskType:
+    """The task type a client's new order uses, stored (422 `unknown_task_type` for a type
+    that is neither the platform's nor the client's own)."""
+    found = stored_task_type(session, key)
     if found is None or found.client_party_id not in (None, client_id):
         raise Invalid(
             f"No task type {key!r} you may use.",

@@ -42,8 +42,8 @@ class LevelIn(Schema):
 
 
 class LevelPatch(LevelIn):
-    class Meta:
-        partial = True
+    """Only the fields sent change: load it with `partial=True` (marshmallow 4 has no
+    `Meta.partial`), which also leaves out the defaults."""
 
 
 class LevelRateIn(Schema):

@@ -10,13 +10,13 @@ from sqlalchemy.orm import Session
 
 from marketplace import clock
 from marketplace.db import MAX_ID, find
-from marketplace.errors import Conflict, NotFound
+from marketplace.errors import Conflict, Invalid, NotFound
 from marketplace.identity.actor import Actor
 from marketplace.identity.models import TEAM_ROLES, Membership, Party, PartyKind, Role, User
 from marketplace.money import format_micros
 from marketplace.orders.drops import zone_named
 from marketplace.orders.models import Order
-from marketplace.orders.task_types import get_task_type
+from marketplace.orders.task_types import stored_task_type
 from marketplace.subcontract.models import Contract
 from marketplace.subcontract.service import performing_contracts
 from marketplace.workers.models import (
@@ -98,7 +98,8 @@ def set_level_rate(
     and currency pays it less: the team would promise money nobody owes it.
     """
     level = get_level(session, actor, level_id, manage=True)
-    get_task_type(session, task_type)
+    if stored_task_type(session, task_type) is None:
+        raise Invalid(f"No task type {task_type!r}.", code="unknown_task_type", field="task_type")
     cheapest = session.scalar(
         select(Contract)
         .join(Order, Order.id == Contract.order_id)

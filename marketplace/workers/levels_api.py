@@ -52,7 +52,7 @@ class Levels(MethodView):
 @blp.route("/levels/<int:level_id>")
 class LevelById(MethodView):
     @blp.doc(security=BEARER_AUTH)
-    @blp.arguments(LevelPatch)
+    @blp.arguments(LevelPatch(partial=True))
     @blp.response(200, LevelOut)
     def patch(self, data, level_id):
         """Change a level's name, rank, quota, reviewing or promotion rule"""

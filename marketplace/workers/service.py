@@ -108,6 +108,14 @@ def check_piece_rate_within(session: Session, *, contract: Contract) -> None:
         )
 
 
+def check_claimed_pay(session: Session, *, batch: Batch) -> None:
+    """React to a claim, once the batch is under the team's contract: refuse it (409
+    `rate_above_contract_price`) if the team pays its annotators more per item than that
+    contract pays, so no team claims work it would lose money on."""
+    contract = session.get(Contract, batch.contract_id)
+    check_piece_rate_within(session, contract=contract)
+
+
 def hand_over_tasks(session: Session, *, batch_ids: list[int], team_id: int) -> None:
     """React to batches passed down a chain: their tasks become the new team's.
 

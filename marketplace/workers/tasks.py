@@ -11,7 +11,7 @@ from marketplace import clock
 from marketplace.db import find, keyset_page
 from marketplace.errors import Conflict, NotFound
 from marketplace.identity.actor import Actor
-from marketplace.identity.models import Party, Role
+from marketplace.identity.models import Membership, Party, Role
 from marketplace.orders.leases import finish_batch, lock_batch
 from marketplace.orders.models import BatchStatus, Order
 from marketplace.orders.task_types import check_result, get_task_type
@@ -44,6 +44,7 @@ def take_tasks(session: Session, actor: Actor, *, count: int) -> list[Task]:
     blocked = None
     for team_id in sorted(actor.party_ids(Role.ANNOTATOR)):
         team = session.get(Party, team_id)
+        _queue_her_takes(session, team_id, actor.user_id)
         left, resets_at = quota_left(session, team, actor.user_id, now)
         wanted = count - len(taken) if left is None else min(count - len(taken), left)
         if wanted <= 0:
@@ -70,6 +71,20 @@ def take_tasks(session: Session, actor: Actor, *, count: int) -> list[Task]:
                     order_id=unrated,
                 )
     return list(session.scalars(select(Task).where(Task.id.in_(taken)).order_by(Task.id)))
+
+
+def _queue_her_takes(session: Session, team_id: int, user_id: int) -> None:
+    """Lock her membership of the team, so her takes from several tabs at once count her
+    quota one after the other (each sees what the one before it took)."""
+    session.execute(
+        select(Membership.id)
+        .where(
+            Membership.party_id == team_id,
+            Membership.user_id == user_id,
+            Membership.role == Role.ANNOTATOR,
+        )
+        .with_for_update()
+    )
 
 
 def _pay_known(level_id: int | None):
