@@ -212,9 +212,12 @@ class Earnings:
     paid: int = 0
 
 
-def earnings(session: Session, *, party_id: int, user_id: int | None = None) -> list[Earnings]:
-    """The holder's pending, available and paid earnings per currency."""
-    rows = session.execute(
+def earnings(
+    session: Session, *, party_id: int, user_id: int | None = None, before: datetime | None = None
+) -> list[Earnings]:
+    """The holder's pending, available and paid earnings per currency: now, or as they
+    stood just before the moment `before`."""
+    query = (
         select(Account.currency, Account.kind, func.coalesce(func.sum(Entry.amount_minor), 0))
         .join(Entry, Entry.account_id == Account.id)
         .where(
@@ -224,6 +227,11 @@ def earnings(session: Session, *, party_id: int, user_id: int | None = None) -> 
         )
         .group_by(Account.currency, Account.kind)
     )
+    if before is not None:
+        query = query.join(LedgerTransaction, LedgerTransaction.id == Entry.transaction_id).where(
+            LedgerTransaction.posted_at < before
+        )
+    rows = session.execute(query)
     by_currency: dict[str, Earnings] = {}
     for currency, kind, total in rows:
         holding = by_currency.setdefault(currency, Earnings(currency))

@@ -58,7 +58,10 @@ def earnings_of(session: Session, actor: Actor) -> list[dict[str, Any]]:
         currencies = {
             e.currency: e for e in ledger.earnings(session, party_id=party_id, user_id=user_id)
         }
-        for currency in sorted(set(currencies) | {w["currency"] for w in waiting} | set(extra)):
+        worked = {c for totals in work.values() for (_, c) in totals}
+        for currency in sorted(
+            set(currencies) | {w["currency"] for w in waiting} | set(extra) | worked
+        ):
             balance = currencies.get(currency) or ledger.Earnings(currency)
             holdings.append(
                 {
