@@ -18,6 +18,7 @@ from swagger_ui_bundle import swagger_ui_path
 from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import HTTPException
 
+from marketplace.db import MAX_ID
 from marketplace.errors import DomainError
 from marketplace.money import (
     MICROS,
@@ -278,6 +279,6 @@ class PageArgs(Schema):
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
     after = fields.Integer(
         load_default=0,
-        validate=validate.Range(min=0),
+        validate=validate.Range(min=0, max=MAX_ID),
         metadata={"description": "Return rows whose id is greater than this one."},
     )

@@ -48,8 +48,14 @@ def check_plan(cron: str, timezone: str) -> None:
         raise Invalid(f"Not a cron expression: {exc}", code="invalid_cron", cron=cron) from exc
 
 
+# Names the tz database holds that are not places: they follow the server's own settings.
+NOT_PLACES = {"localtime", "posixrules", "Factory"}
+
+
 def zone_named(name: str) -> ZoneInfo:
     try:
+        if name in NOT_PLACES:
+            raise ValueError(name)
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise Invalid(f"{name!r} is not an IANA time zone.", code="invalid_timezone") from exc

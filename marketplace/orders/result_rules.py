@@ -30,6 +30,19 @@ MAX_DEPTH = 16
 MAX_RULES = 50
 NAME_PATTERN = "^[a-z][a-z0-9_]{0,63}$"
 
+
+def _numbers(combine: Callable[..., Any]) -> Callable[..., Any]:
+    """Arithmetic on numbers only: `*` of a text and a number would build the text that
+    many times over (a rule must not be able to fill the server's memory)."""
+
+    def checked(*values: Any) -> Any:
+        if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+            raise TypeError("arithmetic on numbers only")
+        return combine(*values)
+
+    return checked
+
+
 OPERATORS: dict[str, Callable[..., Any]] = {
     "==": operator.eq,
     "!=": operator.ne,
@@ -37,9 +50,9 @@ OPERATORS: dict[str, Callable[..., Any]] = {
     "<=": operator.le,
     ">": operator.gt,
     ">=": operator.ge,
-    "+": lambda *values: sum(values),
-    "-": operator.sub,
-    "*": lambda *values: prod(values),
+    "+": _numbers(lambda *values: sum(values)),
+    "-": _numbers(operator.sub),
+    "*": _numbers(lambda *values: prod(values)),
     "!": operator.not_,
     "in": lambda value, container: value in container,
     "count": len,

@@ -4,10 +4,14 @@ The platform's own types are defined here and written to the database the
 first time an order uses one; a client adds its own by posting its schema.
 """
 
+from collections.abc import Iterator
 from typing import Any
 
 from jsonschema import Draft202012Validator, SchemaError
 from jsonschema.exceptions import best_match
+from referencing import Registry
+from referencing.exceptions import Unresolvable
+from referencing.jsonschema import DRAFT202012
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -204,6 +208,7 @@ def create_task_type(session: Session, actor: Actor, data: dict[str, Any]) -> Ta
                     code="invalid_schema",
                     field=field,
                 ) from exc
+            _check_references(data[field], field)
     check_rules_wellformed(data["rules"])
     taken = data["key"] in BUILT_IN or session.scalar(
         select(TaskType.id).where(TaskType.key == data["key"])
@@ -214,6 +219,33 @@ def create_task_type(session: Session, actor: Actor, data: dict[str, Any]) -> Ta
     session.add(task_type)
     session.flush()
     return task_type
+
+
+def _check_references(schema: dict, field: str) -> None:
+    """Every `$ref` of the schema leads somewhere inside it (422 `invalid_schema`): we
+    never fetch a schema from the network, and a dangling one would fail every check."""
+    resolver = Registry().resolver_with_root(DRAFT202012.create_resource(schema))
+    for reference in _references(schema):
+        try:
+            resolver.lookup(reference)
+        except Unresolvable as exc:
+            raise Invalid(
+                f"{field}: $ref {reference!r} leads nowhere inside the schema.",
+                code="invalid_schema",
+                field=field,
+            ) from exc
+
+
+def _references(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("$ref", "$dynamicRef") and isinstance(value, str):
+                yield value
+            else:
+                yield from _references(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _references(value)
 
 
 def check_payload(schema: dict | None, value: Any, *, code: str, what: str, **details: Any) -> None:
@@ -233,6 +265,10 @@ def check_payload(schema: dict | None, value: Any, *, code: str, what: str, **de
 
 def check_order_terms(task_type: TaskType, options: dict | None, items: list[dict]) -> None:
     """The order's task options and every item's payload fit the task type (422)."""
+    if task_type.options_schema is None and options:
+        raise Invalid(
+            f"Task type {task_type.key!r} takes no task options.", code="invalid_task_options"
+        )
     check_payload(
         task_type.options_schema, options or {}, code="invalid_task_options", what="Task options:"
     )

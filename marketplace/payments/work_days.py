@@ -31,6 +31,8 @@ MOVES = {
     AccountKind.PAID: "paid_out",
 }
 MAX_DAYS = 366
+# Far enough from the calendar's ends that a period's edges, in any zone, stay dates.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9998, 12, 31)
 
 
 def team_today(team: Party) -> date:
@@ -77,9 +79,14 @@ def check_period(since: date | None, until: date | None, today: date) -> tuple[d
     """The period asked for (by default, this month to today), at most MAX_DAYS long."""
     since = since or today.replace(day=1)
     until = until or today
-    if since > until or (until - since).days >= MAX_DAYS:
+    if (
+        since > until
+        or (until - since).days >= MAX_DAYS
+        or not (FIRST_DAY <= since <= until <= LAST_DAY)
+    ):
         raise Invalid(
-            f"A period runs forward and spans at most {MAX_DAYS} days.",
+            f"A period runs forward, spans at most {MAX_DAYS} days, and lies between "
+            f"{FIRST_DAY} and {LAST_DAY}.",
             code="invalid_period",
             **{"from": since.isoformat(), "to": until.isoformat()},
         )

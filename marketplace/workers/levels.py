@@ -234,6 +234,19 @@ def submitted_on(session: Session, team_id: int, user_id: int, day) -> int:
     )
 
 
+def _check_annotator_of(session: Session, team_id: int, user_id: int) -> None:
+    """404 `member_not_found` unless the user annotates for the team."""
+    is_member = 0 < user_id <= MAX_ID and session.scalar(
+        select(Membership.id).where(
+            Membership.party_id == team_id,
+            Membership.user_id == user_id,
+            Membership.role == Role.ANNOTATOR,
+        )
+    )
+    if not is_member:
+        raise NotFound(f"No annotator {user_id} in your team.", code="member_not_found")
+
+
 def change_level(
     session: Session, actor: Actor, team_id: int, user_id: int, level_id: int, note: str | None
 ) -> LevelChange:
@@ -241,15 +254,7 @@ def change_level(
     make; a move up needs the member eligible under the target level's promotion rule
     (409 `not_eligible` with the figures). The history keeps every move."""
     team_of(session, actor, team_id, manage=True)
-    is_member = session.scalar(
-        select(Membership.id).where(
-            Membership.party_id == team_id,
-            Membership.user_id == user_id,
-            Membership.role == Role.ANNOTATOR,
-        )
-    )
-    if not (0 < user_id <= MAX_ID) or is_member is None:
-        raise NotFound(f"No annotator {user_id} in your team.", code="member_not_found")
+    _check_annotator_of(session, team_id, user_id)
     target = find(session, Level, level_id)
     if target is None or target.team_party_id != team_id:
         raise NotFound(f"No level {level_id} of your team.", code="level_not_found")
@@ -287,6 +292,7 @@ def level_history(session: Session, actor: Actor, team_id: int, user_id: int) ->
     team_of(session, actor, team_id)
     if user_id != actor.user_id:
         actor.require(Role.TEAM_OWNER, Role.REVIEWER, party_id=team_id)
+    _check_annotator_of(session, team_id, user_id)
     return list(
         session.scalars(
             select(LevelChange)

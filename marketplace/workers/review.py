@@ -14,6 +14,7 @@ from marketplace.db import MAX_ID, find, keyset_page
 from marketplace.errors import Conflict, Forbidden, Invalid, NotFound
 from marketplace.identity.actor import Actor
 from marketplace.identity.models import Role
+from marketplace.orders.claims import may_see_batch
 from marketplace.orders.models import Batch, Order
 from marketplace.orders.task_types import get_task_type
 from marketplace.workers.decisions import Verdict, decide
@@ -75,8 +76,10 @@ def draw_sample(session: Session, batch_id: int, order: Order) -> None:
 def batch_sample(session: Session, actor: Actor, batch_id: int) -> list[Submission]:
     """The batch's current review sample, for a reviewer of its team."""
     batch = find(session, Batch, batch_id)
-    if batch is None or not may_review(session, actor, batch.claimed_by_party_id or 0):
-        raise NotFound(f"No batch {batch_id} for you to review.", code="batch_not_found")
+    if batch is None or not may_see_batch(actor, batch):
+        raise NotFound(f"No batch {batch_id}.", code="batch_not_found")
+    if not may_review(session, actor, batch.claimed_by_party_id or 0):
+        raise Forbidden("Only those who review the team holding the batch see its review.")
     current = select(func.max(Submission.sample_round)).where(Submission.batch_id == batch_id)
     return list(
         session.scalars(

@@ -134,7 +134,13 @@ class World:
     And a bids order of Horizon (see `build_subcontracting`): Lotus holds its awarded bid's
     contract and passed part of it down to Tiger; it has offers out (open to all, to
     Tiger, to Crane, a team of none of the callers), which Tiger and Crane bid on; Lotus
-    and Tiger each have a cost floor."""
+    and Tiger each have a cost floor.
+
+    And the annotators' side (see `build_ladders`, `build_review`): Lotus's ladder, with
+    Wang at its junior level and Zhang a quality inspector; Tiger has one level. Wang
+    finished a batch of Horizon's that the reviewer sampled whole and rejected (the batch
+    went back for rework), and disputes one of the two rejections. Acme has posted its
+    own task type."""
 
     cast: Cast
     stranger: int  # the user id of the member of no party
@@ -181,6 +187,17 @@ class World:
     withdrawn_offer: int  # Lotus's, to all, withdrawn
     lotus_floor: int
     tiger_floor: int
+    junior: int  # Lotus's levels: Wang's, paid 0.05 a box, 600 a day
+    senior: int  # above it, for 95 % over the last 100 reviewed boxes
+    inspector: int  # a level that reviews: Zhang's
+    tiger_level: int  # Tiger's only level
+    wang_change: int  # Wang's move to junior, her only level change
+    custom_type: str  # Acme's own task type
+    review_order: int  # Horizon's, whose one batch Wang finished and the reviewer rejected
+    review_batch: int  # its batch: round 1 concluded, sent back for rework
+    rejected: int  # Wang's rejected submission, not disputed
+    disputed: int  # Wang's other rejected submission, which she disputes
+    dispute: int  # hers, open
     contracts: dict[int, set[int]]  # per party, upstream or downstream of them
 
     def user(self, person: str) -> int:
@@ -332,6 +349,66 @@ def build_subcontracting(app, api: ApiClient, cast: Cast) -> dict[str, Any]:
     }
 
 
+def build_ladders(api: ApiClient, cast: Cast) -> dict[str, Any]:
+    """Lotus: junior (0.05 a box, 600 a day), senior (95 % over 100 items) and inspector
+    (reviews); Wang is moved to junior, Zhang to inspector. Tiger: one level, trainee."""
+
+    def level(token: str, team: str, body: dict) -> int:
+        path = f"/teams/{cast.party_ids[team]}/levels"
+        return expect_status(api.post(path, token, body), 201)["id"]
+
+    def move(person: str, level_id: int) -> int:
+        path = f"/teams/{cast.party_ids['lotus']}/members/{cast.user_ids[person]}/levels"
+        return expect_status(api.post(path, cast.owner, {"level_id": level_id}), 201)["id"]
+
+    junior = level(cast.owner, "lotus", {"name": "junior", "rank": 0, "daily_quota": 600})
+    rate = {"task_type": "bbox_2d", "currency": "CNY", "unit_price": "0.05"}
+    expect_status(api.put(f"/levels/{junior}/rates", cast.owner, rate), 200)
+    promotion = {"min_accuracy": "0.95", "over_items": 100}
+    senior = level(cast.owner, "lotus", {"name": "senior", "rank": 1, "promotion": promotion})
+    inspector = level(cast.owner, "lotus", {"name": "inspector", "rank": 2, "reviews": True})
+    move("zhang", inspector)
+    polygon = {**POLYGON, "key": "acme_polygon"}
+    custom_type = expect_status(api.post("/task-types", cast.rival_client, polygon), 201)
+    return {
+        "junior": junior,
+        "senior": senior,
+        "inspector": inspector,
+        "tiger_level": level(cast.rival_owner, "tiger", {"name": "trainee", "rank": 0}),
+        "wang_change": move("wang", junior),
+        "custom_type": custom_type["key"],
+    }
+
+
+def build_review(api: ApiClient, cast: Cast) -> dict[str, Any]:
+    """Horizon's order of 2 boxes, every item sampled, 90 % to pass. Lotus claims it; Wang
+    (paid by her level) does both; the reviewer rejects both, which sends the batch back
+    for rework; Wang disputes the second rejection. Built before Lotus has other work, so
+    Wang's tasks are these."""
+    order = post_order(
+        api, cast.client, items=2, batch_size=2, review={"accuracy_threshold": "0.9"}
+    )
+    claim(api, cast.owner, order)
+    tasks = expect_status(api.post("/tasks/next", cast.wang, {"count": 2}), 200)
+    assert {t["order_id"] for t in tasks} == {order} and len(tasks) == 2, tasks
+    rejected, disputed = (
+        expect_status(api.post(f"/tasks/{t['id']}/submit", cast.wang, RESULT), 201)["id"]
+        for t in tasks
+    )
+    review(api, cast.reviewer, accept=[], reject=[rejected, disputed])
+    [batch] = {t["batch_id"] for t in tasks}
+    [rework] = expect_status(api.get(f"/batches/{batch}/reviews", cast.reviewer), 200)
+    assert (rework["round"], rework["outcome"]) == (1, "rework"), rework
+    dispute = expect_status(api.post(f"/submissions/{disputed}/dispute", cast.wang, APPEAL), 201)
+    return {
+        "review_order": order,
+        "review_batch": batch,
+        "rejected": rejected,
+        "disputed": disputed,
+        "dispute": dispute["id"],
+    }
+
+
 def build_world(app, api: ApiClient, cast: Cast) -> World:
     with app.app_context(), unit_of_work() as session:
         user = identity.create_user(
@@ -339,6 +416,8 @@ def build_world(app, api: ApiClient, cast: Cast) -> World:
         )
         stranger_token = identity.issue_token(session, user, token="token-stranger")
         stranger = user.id
+    ladders = build_ladders(api, cast)
+    reviewed = build_review(api, cast)
     order = post_order(api, cast.client, items=20, batch_size=5)
     draft = post_order(api, cast.client, items=5, batch_size=5, publish=False)
     rival_draft = post_order(api, cast.rival_client, items=5, batch_size=5, publish=False)
@@ -360,7 +439,11 @@ def build_world(app, api: ApiClient, cast: Cast) -> World:
     revoked = expect_status(api.post("/auth/tokens", json=login), 201)["token"]
     expect_status(api.delete("/auth/tokens/current", revoked), 204)
     batches = expect_status(api.get(f"/orders/{order}/batches", cast.client), 200)
-    [contract] = (c["id"] for c in expect_status(api.get("/contracts", cast.owner), 200))
+    [contract] = (
+        c["id"]
+        for c in expect_status(api.get("/contracts", cast.owner), 200)
+        if c["order_id"] == order
+    )
     lottery = build_lottery(app, api, cast)
     trials = build_trials(api, cast)
     subcontracting = build_subcontracting(app, api, cast)
@@ -402,6 +485,8 @@ def build_world(app, api: ApiClient, cast: Cast) -> World:
         **lottery,
         **trials,
         **subcontracting,
+        **ladders,
+        **reviewed,
         contracts=contracts,
     )
 
@@ -510,14 +595,14 @@ def own_party(world: World, caller: str) -> int:
 
 def orders_seen(world: World, caller: str) -> set[int]:
     horizons = {world.order, world.draft, world.lottery, world.trial_order}
-    horizons |= {world.bids_order, world.bids_draft}
+    horizons |= {world.bids_order, world.bids_draft, world.review_order}
     if caller == "admin":
         return {*horizons, world.rival_draft}
     if caller == "client":
         return horizons
     # Batches held, or a standing: Lotus holds the bids order's award, Tiger a subcontract.
     if caller in GROUPS["lotus"]:
-        return {world.order, world.lottery, world.trial_order, world.bids_order}
+        return {world.order, world.lottery, world.trial_order, world.bids_order, world.review_order}
     if caller in GROUPS["tiger"]:
         return {world.trial_order, world.bids_order}
     return {world.rival_draft} if caller == "rival_client" else set()
@@ -610,12 +695,16 @@ def only(*callers: str, of: Callable[[World], set[int]]) -> Callable[[World, str
 
 def earnings_are(matrix: "Matrix", caller: str, answer: Response) -> str | None:
     """Each sees only its own holdings: Li her 0.06, Lotus (its owner) its margin of 0.04,
-    the platform its fee of 0.01; nobody else has earned anything."""
+    the platform its fee of 0.01; nobody else has earned anything. Wang (all rejected) and
+    Tiger's annotator (waiting for review) worked today, so they see a holding of nothing."""
     w = matrix.world
+    nothing = ("CNY", "0.00", "0.00", "0.00")
     expected = {
         "admin": {("platform", w.party("platform"), "CNY", "0.01", "0.00", "0.00")},
         "owner": {("team", w.party("lotus"), "CNY", "0.04", "0.00", "0.00")},
         "li": {("annotator", w.party("lotus"), "CNY", "0.06", "0.00", "0.00")},
+        "wang": {("annotator", w.party("lotus"), *nothing)},
+        "rival_annotator": {("annotator", w.party("tiger"), *nothing)},
     }.get(caller, set())
     got = {
         (h["holder"], h["party_id"], h["currency"], h["pending"], h["available"], h["paid"])
@@ -735,10 +824,177 @@ def accepted_into_subcontract(matrix: "Matrix", caller: str, answer: Response) -
     return None if got == want else f"accepted {got}, expected {want}"
 
 
+# The annotators' side: a team's ladder is read by its members and run by its owner; a
+# team its caller is not in answers 404.
+LOTUS = "{cast.party_ids[lotus]}"
+TIGER = "{cast.party_ids[tiger]}"
+NOT_THE_TEAM = missing("team")
+# A batch is seen by every team, the order's client and admins: only these do not see it.
+BATCH_UNSEEN = dict(rival_client=missing("batch"), stranger=missing("batch"))
+TODAY = "2026-03-02"  # the frozen clock's day in Shanghai, where every team works
+
+
+def ladder_is(matrix: "Matrix", caller: str, answer: Response) -> str | None:
+    """Lotus's levels, lowest first, with junior's rate card and senior's promotion rule."""
+    w = matrix.world
+    got = [
+        (level["id"], level["name"], level["daily_quota"], level["reviews"], level["promotion"])
+        for level in answer.body
+    ]
+    want = [
+        (w.junior, "junior", 600, False, None),
+        (w.senior, "senior", None, False, {"min_accuracy": "0.9500", "over_items": 100}),
+        (w.inspector, "inspector", None, True, None),
+    ]
+    rates = [(r["task_type"], r["currency"], r["unit_price"]) for r in answer.body[0]["rates"]]
+    ok = got == want and rates == [("bbox_2d", "CNY", "0.05")]
+    return None if ok else f"levels {answer.body}"
+
+
+def members_are(matrix: "Matrix", caller: str, answer: Response) -> str | None:
+    """Lotus's annotators: their level, boxes submitted today, and the next level up."""
+    w = matrix.world
+    got = {
+        (
+            m["user_id"],
+            (m["level"] or {}).get("name"),
+            m["submitted_today"],
+            (m["next"] or {}).get("level", {}).get("name"),
+            (m["next"] or {}).get("eligible"),
+        )
+        for m in answer.body
+    }
+    want = {
+        (w.user("li"), None, 2, "junior", False),
+        (w.user("wang"), "junior", 2, "senior", False),
+        (w.user("zhang"), "inspector", 0, None, None),
+    }
+    return None if got == want else f"members {sorted(got)}, expected {sorted(want)}"
+
+
+def work_of(caller: str) -> tuple[str, list[tuple]]:
+    """Each annotator's team and her work today: (submitted, accepted, rejected, earned)."""
+    return {
+        "li": ("lotus", [(TODAY, "CNY", 2, 1, 0, "0.06")]),
+        "wang": ("lotus", [(TODAY, "CNY", 2, 0, 2, "0")]),
+        "zhang": ("lotus", []),
+        "rival_annotator": ("tiger", [(TODAY, "CNY", 1, 0, 0, "0")]),
+    }[caller]
+
+
+def days_are(matrix: "Matrix", caller: str, answer: Response) -> str | None:
+    team, want = work_of(caller)
+    body = answer.body
+    got = [
+        (d["day"], d["currency"], d["submitted"], d["accepted"], d["rejected"], d["earned"])
+        for d in body["days"]
+    ]
+    period = (body["team_id"], body["from"], body["to"])
+    if period != (matrix.world.party(team), "2026-03-01", TODAY) or got != want:
+        return f"days {body}"
+    return None
+
+
+def statement_is(matrix: "Matrix", caller: str, answer: Response) -> str | None:
+    """The same work, and what was invoiced: Li's accepted box accrued 0.06, pending."""
+    team, work = work_of(caller)
+    accrued = {"li": "0.06"}.get(caller, "0.00")
+    want_rows = [(*day, accrued, "0.00", "0.00") for day in work]
+    body = answer.body
+    got_rows = [
+        (
+            r["day"],
+            r["currency"],
+            r["submitted"],
+            r["accepted"],
+            r["rejected"],
+            r["earned"],
+            r["accrued"],
+            r["settled"],
+            r["paid_out"],
+        )
+        for r in body["rows"]
+    ]
+    balances = [(b["currency"], b["pending"], b["available"], b["paid"]) for b in body["balances"]]
+    want_balances = [("CNY", "0.06", "0.00", "0.00")] if caller == "li" else []
+    ok = (body["team_id"], got_rows, balances) == (
+        matrix.world.party(team),
+        want_rows,
+        want_balances,
+    )
+    return None if ok else f"statement {body}"
+
+
+def statement_csv_is(matrix: "Matrix", caller: str, answer: Response) -> str | None:
+    """A header and a line per day worked (zh_CN: a decimal point, commas between)."""
+    header, *lines = answer.text.splitlines()
+    _, work = work_of(caller)
+    ok = header == "day,currency,submitted,accepted,rejected,earned,accrued,settled,paid_out"
+    return None if ok and len(lines) == len(work) else f"csv {answer.text!r}"
+
+
+def team_earnings_are(matrix: "Matrix", caller: str, answer: Response) -> str | None:
+    """Per member and currency: today's work and her money (Zhang has none of either)."""
+    w = matrix.world
+    got = {
+        (
+            m["user_id"],
+            m["currency"],
+            m["today"]["submitted"],
+            m["today"]["accepted"],
+            m["today"]["rejected"],
+            m["pending"],
+        )
+        for m in answer.body
+    }
+    want = {(w.user("li"), "CNY", 2, 1, 0, "0.06"), (w.user("wang"), "CNY", 2, 0, 2, "0.00")}
+    return None if got == want else f"members' earnings {sorted(got)}, expected {sorted(want)}"
+
+
+def batch_review_is(rounds: Callable[[World], list[tuple]]) -> Check:
+    def check(matrix: "Matrix", caller: str, answer: Response) -> str | None:
+        got = [
+            (r["batch_id"], r["round"], r["sample_size"], r["accepted"], r["outcome"])
+            for r in answer.body
+        ]
+        want = rounds(matrix.world)
+        return None if got == want else f"batch reviews {got}, expected {want}"
+
+    return check
+
+
+def dispute_upheld(matrix: "Matrix", caller: str, answer: Response) -> str | None:
+    """Upheld by the caller: Wang's box is accepted at her level's rate, 0.05."""
+    w, body = matrix.world, answer.body
+    if (body["status"], body["decided_by"]) != ("upheld", w.user(caller)):
+        return f"dispute {body}"
+    accepted = matrix.api.get("/submissions?status=accepted", w.tokens["owner"]).body
+    rates = {s["id"]: s["rate"] for s in accepted}
+    return None if rates.get(w.disputed) == "0.05" else f"accepted after the dispute: {rates}"
+
+
+def dispute_opened(matrix: "Matrix", caller: str, answer: Response) -> str | None:
+    body, w = answer.body, matrix.world
+    got = (body["submission_id"], body["status"], body["reviewer_id"], body["reason_code"])
+    want = (w.rejected, "open", w.user("reviewer"), "box_off_target")
+    return None if got == want else f"dispute {got}, expected {want}"
+
+
 BID: dict = {"unit_price": "0.07", "quantity": 1}
 FLOOR: dict = {"task_type": "rating", "currency": "CNY", "unit_price": "0.30"}
 TEAM_REQUIRED: Want = (422, "team_required")
-SUBMISSION_ROLES = dict(owner=OK, reviewer=OK, rival_owner=OK, rival_reviewer=OK)
+POLYGON: dict = {
+    "key": "polygon_2d",
+    "name": "Polygons",
+    "result_schema": {"type": "object", "required": ["points"]},
+    "reason_codes": ["off_edge", "other"],
+}
+SKIP: dict = {"reason": "The image will not load."}
+APPEAL: dict = {"reason": "The box is on the wheel."}
+# Who reviews a team's work: its owner, reviewers and quality inspectors (Zhang, at a level
+# that reviews). Every other team member sees her own submissions.
+REVIEWS_LOTUS = ("owner", "reviewer", "zhang")
+REVIEWS_TIGER = ("rival_owner", "rival_reviewer")
 RESULT = {"result": BOXES}
 
 READS = [
@@ -855,19 +1111,38 @@ READS = [
     Row(
         "GET",
         "/submissions",
-        table(FORBIDDEN, **SUBMISSION_ROLES),
+        table(FORBIDDEN, teams=OK),
         check=ids_are(
-            lambda w, c: (
-                only("owner", "reviewer", of=lambda w: {w.waiting})(w, c)
-                | only("rival_owner", "rival_reviewer", of=lambda w: {w.tiger_submission})(w, c)
+            per_caller(
+                **dict.fromkeys((*REVIEWS_LOTUS, "li"), lambda w: {w.waiting}),
+                **dict.fromkeys(
+                    (*REVIEWS_TIGER, "rival_annotator"), lambda w: {w.tiger_submission}
+                ),
             )
         ),
     ),
     Row(
         "GET",
         "/submissions?status=accepted",
-        table(FORBIDDEN, **SUBMISSION_ROLES),
-        check=ids_are(only("owner", "reviewer", of=lambda w: {w.accepted})),
+        table(FORBIDDEN, teams=OK),
+        check=ids_are(only(*REVIEWS_LOTUS, "li", of=lambda w: {w.accepted})),
+    ),
+    Row(
+        "GET",
+        "/submissions?status=rejected",
+        table(FORBIDDEN, teams=OK),
+        check=ids_are(only(*REVIEWS_LOTUS, "wang", of=lambda w: {w.rejected, w.disputed})),
+    ),
+    Row(
+        "GET",
+        "/submissions/{accepted}/decisions",
+        table(missing("submission"), li=OK, **dict.fromkeys(REVIEWS_LOTUS, OK)),
+        check=lambda m, c, a: (
+            None
+            if [(d["status"], d["source"], d["decided_by"]) for d in a.body]
+            == [("accepted", "review", m.world.user("reviewer"))]
+            else f"decisions {a.body}"
+        ),
     ),
     Row(
         "GET",
@@ -1067,6 +1342,113 @@ READS = [
                 rival_owner=lambda w: {w.tiger_floor},
             )
         ),
+    ),
+    # Task types are public to anyone signed in: a team reads a result's format before it
+    # claims the work, Acme's own type included.
+    Row(
+        "GET",
+        "/task-types",
+        table(OK),
+        check=lambda m, c, a: (
+            None
+            if [t["key"] for t in a.body]
+            == ["bbox_2d", "rating_1_5", "audio_score_0_2", m.world.custom_type]
+            else f"task types {[t['key'] for t in a.body]}"
+        ),
+    ),
+    Row(
+        "GET",
+        "/task-types/{custom_type}",
+        table(OK),
+        check=field_is("client_id", lambda w, c: w.party("acme")),
+    ),
+    # Levels: a team's members read its ladder (and what each level is paid); its owner and
+    # reviewers see the members; a member's history is hers, her owner's and reviewers'.
+    Row("GET", f"/teams/{LOTUS}/levels", table(NOT_THE_TEAM, lotus=OK), check=ladder_is),
+    Row(
+        "GET",
+        f"/teams/{TIGER}/levels",
+        table(NOT_THE_TEAM, tiger=OK),
+        check=ids_are(lambda w, c: {w.tiger_level}),
+    ),
+    Row(
+        "GET",
+        f"/teams/{LOTUS}/members",
+        table(NOT_THE_TEAM, lotus=FORBIDDEN, owner=OK, reviewer=OK),
+        check=members_are,
+    ),
+    Row(
+        "GET",
+        f"/teams/{LOTUS}/members/{{cast.user_ids[wang]}}/levels",
+        table(NOT_THE_TEAM, lotus=FORBIDDEN, owner=OK, reviewer=OK, wang=OK),
+        check=ids_are(lambda w, c: {w.wang_change}),
+    ),
+    # A batch's review sample and rounds: for those who review the team holding it; every
+    # team, the order's client and admins see the batch itself (see the claim rows).
+    Row(
+        "GET",
+        "/batches/{review_batch}/sample",
+        table(FORBIDDEN, **dict.fromkeys(REVIEWS_LOTUS, OK), **BATCH_UNSEEN),
+        check=ids_are(lambda w, c: {w.rejected, w.disputed}),
+    ),
+    Row(
+        "GET",
+        "/batches/{tiger_trial}/sample",
+        table(FORBIDDEN, **dict.fromkeys(REVIEWS_TIGER, OK), **BATCH_UNSEEN),
+        check=ids_are(lambda w, c: {w.tiger_submission}),
+    ),
+    Row(
+        "GET",
+        "/batches/{review_batch}/reviews",
+        table(FORBIDDEN, **dict.fromkeys(REVIEWS_LOTUS, OK), **BATCH_UNSEEN),
+        check=batch_review_is(lambda w: [(w.review_batch, 1, 2, 0, "rework")]),
+    ),
+    Row(
+        "GET",
+        "/batches/{tiger_trial}/reviews",
+        table(FORBIDDEN, **dict.fromkeys(REVIEWS_TIGER, OK), **BATCH_UNSEEN),
+        check=batch_review_is(lambda w: []),
+    ),
+    # Disputes: the annotator's own, and those of the teams one reviews.
+    Row(
+        "GET",
+        "/disputes",
+        table(OK),
+        check=ids_are(only(*REVIEWS_LOTUS, "wang", of=lambda w: {w.dispute})),
+    ),
+    Row(
+        "GET",
+        "/disputes/{dispute}",
+        table(missing("dispute"), **dict.fromkeys((*REVIEWS_LOTUS, "wang"), OK)),
+        check=id_is("dispute"),
+    ),
+    # An annotator's work by day and her statement, in a team she annotates for; her team's
+    # owner sees every member's.
+    Row("GET", "/me/earnings/days", table(FORBIDDEN, annotators=OK), check=days_are),
+    Row(
+        "GET",
+        f"/me/earnings/days?team_id={TIGER}",
+        table(FORBIDDEN, annotators=NOT_THE_TEAM, rival_annotator=OK),
+        check=days_are,
+    ),
+    Row("GET", "/me/earnings/statement", table(FORBIDDEN, annotators=OK), check=statement_is),
+    Row(
+        "GET",
+        f"/me/earnings/statement?team_id={TIGER}",
+        table(FORBIDDEN, annotators=NOT_THE_TEAM, rival_annotator=OK),
+        check=statement_is,
+    ),
+    Row(
+        "GET",
+        "/me/earnings/statement?format=csv",
+        table(FORBIDDEN, annotators=OK),
+        check=statement_csv_is,
+    ),
+    Row(
+        "GET",
+        f"/teams/{LOTUS}/earnings",
+        table(NOT_THE_TEAM, lotus=FORBIDDEN, owner=OK),
+        check=team_earnings_are,
     ),
 ]
 
@@ -1365,8 +1747,9 @@ WRITES = [
         body=RESULT,
     ),
     Row("POST", "/tasks/{open_task}/submit", table(missing("task")), body=RESULT),
-    # Review: reviewers and owners of the submitting team. Li's submission is her own;
-    # she is no reviewer anyway (her own work is refused with own_submission, see below).
+    # Review: reviewers, owners and quality inspectors (Zhang) of the submitting team. Li's
+    # submission is her own; she is no reviewer anyway (her own work is refused with
+    # own_submission, see below).
     Row(
         "POST",
         "/submissions/{waiting}/review",
@@ -1374,6 +1757,7 @@ WRITES = [
             FORBIDDEN,
             owner=OK,
             reviewer=OK,
+            zhang=OK,
             client=missing("submission"),
             rival_client=missing("submission"),
             tiger=missing("submission"),
@@ -1389,6 +1773,7 @@ WRITES = [
             FORBIDDEN,
             owner=conflict("already_reviewed"),
             reviewer=conflict("already_reviewed"),
+            zhang=conflict("already_reviewed"),
             client=missing("submission"),
             rival_client=missing("submission"),
             tiger=missing("submission"),
@@ -1403,6 +1788,7 @@ WRITES = [
             FORBIDDEN,
             owner=OK,
             reviewer=OK,
+            zhang=OK,
             client=missing("submission"),
             rival_client=missing("submission"),
             tiger=missing("submission"),
@@ -1624,6 +2010,149 @@ WRITES = [
         "DELETE",
         "/cost-floors/{tiger_floor}",
         table(missing("cost_floor"), rival_owner=NO_CONTENT),
+    ),
+    # Task types: a client administrator posts one for her client; nobody for another.
+    Row(
+        "POST",
+        "/task-types",
+        table(FORBIDDEN, client=CREATED, rival_client=CREATED),
+        body=POLYGON,
+        check=field_is("client_id", own_party),
+    ),
+    Row(
+        "POST",
+        "/task-types",
+        table(FORBIDDEN, client=CREATED, rival_client=missing("client")),
+        body=lambda w, c: {**POLYGON, "client_id": w.party("horizon")},
+        check=field_is("client_id", lambda w, c: w.party("horizon")),
+        label="for Horizon",
+    ),
+    # A team's day, ladder and rates: its owner's to set; its other members see the team
+    # (403), nobody else does (404), not even a rival team's owner.
+    Row(
+        "PATCH",
+        f"/teams/{LOTUS}",
+        table(NOT_THE_TEAM, lotus=FORBIDDEN, owner=OK),
+        body={"timezone": "Europe/Berlin"},
+        check=field_is("timezone", lambda w, c: "Europe/Berlin"),
+    ),
+    Row(
+        "POST",
+        f"/teams/{LOTUS}/levels",
+        table(NOT_THE_TEAM, lotus=FORBIDDEN, owner=CREATED),
+        body={"name": "expert", "rank": 3, "daily_quota": 800},
+        check=field_is("team_id", lambda w, c: w.party("lotus")),
+    ),
+    Row(
+        "POST",
+        f"/teams/{LOTUS}/levels",
+        table(NOT_THE_TEAM, lotus=FORBIDDEN, owner=conflict("level_exists")),
+        body={"name": "expert", "rank": 1},
+        label="a rank taken",
+    ),
+    Row(
+        "PATCH",
+        "/levels/{junior}",
+        table(missing("level"), lotus=FORBIDDEN, owner=OK),
+        body={"daily_quota": 500},
+        check=field_is("daily_quota", lambda w, c: 500),
+    ),
+    Row(
+        "PATCH",
+        "/levels/{tiger_level}",
+        table(missing("level"), tiger=FORBIDDEN, rival_owner=OK),
+        body={"daily_quota": 500},
+        check=field_is("daily_quota", lambda w, c: 500),
+    ),
+    Row(
+        "PUT",
+        "/levels/{junior}/rates",
+        table(missing("level"), lotus=FORBIDDEN, owner=OK),
+        body={"task_type": "rating_1_5", "currency": "CNY", "unit_price": "0.20"},
+        check=lambda m, c, a: (
+            None
+            if [(r["task_type"], r["unit_price"]) for r in a.body["rates"]]
+            == [("bbox_2d", "0.05"), ("rating_1_5", "0.2")]
+            else f"rates {a.body['rates']}"
+        ),
+    ),
+    Row(
+        "PUT",
+        "/levels/{junior}/rates",
+        table(missing("level"), lotus=FORBIDDEN, owner=conflict("rate_above_contract_price")),
+        body={"task_type": "bbox_2d", "currency": "CNY", "unit_price": "0.12"},
+        label="above what Horizon pays",
+    ),
+    Row(
+        "POST",
+        f"/teams/{LOTUS}/members/{{cast.user_ids[li]}}/levels",
+        table(NOT_THE_TEAM, lotus=FORBIDDEN, owner=CREATED),
+        body=lambda w, c: {"level_id": w.junior, "note": "first month"},
+        check=lambda m, c, a: (
+            None
+            if (a.body["user_id"], a.body["level_id"], a.body["from_level_id"])
+            == (m.world.user("li"), m.world.junior, None)
+            else f"level change {a.body}"
+        ),
+    ),
+    Row(
+        "POST",
+        f"/teams/{LOTUS}/members/{{cast.user_ids[wang]}}/levels",
+        table(NOT_THE_TEAM, lotus=FORBIDDEN, owner=conflict("not_eligible")),
+        body=lambda w, c: {"level_id": w.senior},
+    ),
+    # Skipping: only the annotator holding the task puts it back.
+    Row(
+        "POST",
+        "/tasks/{held_task}/skip",
+        table(missing("task"), li=OK),
+        body=SKIP,
+        check=lambda m, c, a: (
+            None
+            if (a.body["id"], a.body["status"]) == (m.world.held_task, "open")
+            else f"skipped {a.body}"
+        ),
+    ),
+    Row(
+        "POST",
+        "/tasks/{submitted_task}/skip",
+        table(missing("task"), li=conflict("task_not_open")),
+        body=SKIP,
+    ),
+    Row("POST", "/tasks/{open_task}/skip", table(missing("task")), body=SKIP),
+    # Disputes: only the annotator whose item was rejected opens one; a reviewer, owner or
+    # inspector of her team other than the one who rejected it decides.
+    Row(
+        "POST",
+        "/submissions/{rejected}/dispute",
+        table(missing("submission"), wang=CREATED),
+        body=APPEAL,
+        check=dispute_opened,
+    ),
+    Row(
+        "POST",
+        "/submissions/{disputed}/dispute",
+        table(missing("submission"), wang=conflict("already_disputed")),
+        body=APPEAL,
+    ),
+    Row(
+        "POST",
+        "/submissions/{waiting}/dispute",
+        table(missing("submission"), li=conflict("not_rejected")),
+        body=APPEAL,
+    ),
+    Row(
+        "POST",
+        "/disputes/{dispute}/decision",
+        table(
+            missing("dispute"),
+            owner=OK,
+            zhang=OK,
+            reviewer=(403, "original_reviewer"),
+            wang=FORBIDDEN,
+        ),
+        body={"decision": "uphold", "note": "The box is on the wheel indeed."},
+        check=dispute_upheld,
     ),
     # Tokens: anyone logs in with a password (a token, live or not, is not looked at);
     # logging out revokes the caller's own token only.

@@ -220,12 +220,17 @@ def test_a_rejection_names_one_of_the_task_types_reason_codes(
     assert len(submissions(api, cast.reviewer, "submitted")) == 10
 
 
-def test_a_batch_another_team_holds_is_not_there_for_its_reviewers(app, api, cast, batch):
-    """Tiger's reviewer, and Lotus's annotators, neither see Lotus's batch nor review it."""
+def test_a_batch_another_team_holds_is_not_theirs_to_review(app, api, cast, batch):
+    """Tiger's reviewer and owner, and Lotus's annotators, see Lotus's batch on the board
+    but not its review (403); a stranger to the batch sees nothing (404); none reviews it."""
     batch_id, sampled, _ = batch
     before = row_counts(app)
     for token in (cast.rival_reviewer, cast.rival_owner, cast.wang):
         for path in (f"/batches/{batch_id}/sample", f"/batches/{batch_id}/reviews"):
+            answer = api.get(path, token)
+            assert (answer.status, answer.error_code) == (403, "forbidden"), path
+    for token, batch_seen in ((cast.reviewer, 999_999), (cast.rival_client, batch_id)):
+        for path in (f"/batches/{batch_seen}/sample", f"/batches/{batch_seen}/reviews"):
             answer = api.get(path, token)
             assert (answer.status, answer.error_code) == (404, "batch_not_found"), path
     decisions = [{"submission_id": i, "decision": "accept"} for i in sampled]
