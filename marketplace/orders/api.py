@@ -18,12 +18,11 @@ from marketplace.orders.schemas import (
     ClaimIn,
     OrderIn,
     OrderOut,
-    TaskTypeIn,
-    TaskTypeOut,
     TeamArgs,
     TrialOut,
     TrialScoreIn,
 )
+from marketplace.orders.task_type_schemas import TaskTypeIn, TaskTypeOut
 from marketplace.web import Blueprint, PageArgs
 
 blp = Blueprint("orders", __name__, url_prefix="/api/v1", description="Orders, batches and claims")
