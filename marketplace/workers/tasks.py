@@ -1,6 +1,7 @@
 """An annotator's tasks: taking the next ones (within her quota), submitting, skipping, and
 tasks whose lease ran out going back to the team."""
 
+from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -121,39 +122,37 @@ def _open_work(session: Session, team_id: int, user_id: int, *, rated: bool = Tr
 
 
 def _take(session: Session, user_id: int, team_id: int, wanted: int, now: datetime) -> list[int]:
+    """Assign her up to `wanted` of the team's open tasks, each leased for its order's task
+    lease. Every task row is written once: a second write of a row this transaction made
+    would re-check its foreign keys and wait on a batch a deal holds locked."""
     level = current_level(session, team_id, user_id)
     level_id = level.id if level else None
-    candidates = (
-        select(Task.id)
+    candidates = session.execute(
+        select(Task.id, Order.task_lease_minutes)
+        .join(Order, Order.id == Task.order_id)
         .where(_takeable(team_id, user_id), _pay_known(level_id))
         .order_by(Task.id)
         .limit(wanted)
         .with_for_update(skip_locked=True, of=Task)
-    )
-    rows = session.execute(
-        update(Task)
-        .where(Task.id.in_(candidates), Task.status == TaskStatus.OPEN)
-        .values(
-            status=TaskStatus.ASSIGNED,
-            annotator_user_id=user_id,
-            assigned_at=now,
-            level_id=level_id,
-        )
-        .returning(Task.id, Task.order_id)
     ).all()
-    for order_id in {order_id for _, order_id in rows}:
-        renew_leases(session, [i for i, o in rows if o == order_id], order_id, now)
-    return [task_id for task_id, _ in rows]
-
-
-def renew_leases(session: Session, task_ids: list[int], order_id: int, now: datetime) -> None:
-    """The tasks (all of one order) are held for the order's task lease from now."""
-    minutes = session.scalar(select(Order.task_lease_minutes).where(Order.id == order_id))
-    session.execute(
-        update(Task)
-        .where(Task.id.in_(task_ids))
-        .values(lease_expires_at=now + timedelta(minutes=minutes))
-    )
+    by_lease: dict[int, list[int]] = defaultdict(list)
+    for task_id, minutes in candidates:
+        by_lease[minutes].append(task_id)
+    taken: list[int] = []
+    for minutes, task_ids in by_lease.items():
+        taken += session.scalars(
+            update(Task)
+            .where(Task.id.in_(task_ids), Task.status == TaskStatus.OPEN)
+            .values(
+                status=TaskStatus.ASSIGNED,
+                annotator_user_id=user_id,
+                assigned_at=now,
+                level_id=level_id,
+                lease_expires_at=now + timedelta(minutes=minutes),
+            )
+            .returning(Task.id)
+        ).all()
+    return sorted(taken)
 
 
 def my_tasks(session: Session, actor: Actor, *, status: TaskStatus, limit: int, after: int):
