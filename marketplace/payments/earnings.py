@@ -88,7 +88,14 @@ def _waiting_invoices(
 ) -> list[dict]:
     """The holder's shares of invoices the client has not paid yet, and how late each is."""
     rows = session.execute(
-        select(Invoice, InvoiceShare.items, InvoiceShare.amount_minor)
+        select(
+            Invoice.id,
+            Invoice.number,
+            Invoice.due_on,
+            Invoice.currency,
+            InvoiceShare.items,
+            InvoiceShare.amount_minor,
+        )
         .join(InvoiceShare, InvoiceShare.invoice_id == Invoice.id)
         .where(
             InvoiceShare.party_id == party_id,
@@ -99,15 +106,15 @@ def _waiting_invoices(
     )
     return [
         {
-            "invoice_id": invoice.id,
-            "invoice_number": invoice.number,
-            "due_on": invoice.due_on,
-            "currency": invoice.currency,
+            "invoice_id": invoice_id,
+            "invoice_number": number,
+            "due_on": due_on,
+            "currency": currency,
             "items": items,
             "amount_minor": amount,
-            "days_late": max((today - invoice.due_on).days, 0),
+            "days_late": max((today - due_on).days, 0),
         }
-        for invoice, items, amount in rows
+        for invoice_id, number, due_on, currency, items, amount in rows
     ]
 
 

@@ -187,7 +187,13 @@ def _bill_unbilled_items(session: Session, invoice: Invoice) -> None:
             "Another invoice is billing these items right now; retry.", code="invoicing_in_progress"
         ) from exc
     billed = select(InvoiceItem.submission_id).where(InvoiceItem.invoice_id == invoice.id)
-    if session.scalar(select(billed.exists())) is False:
+    marked = session.execute(
+        update(Submission)
+        .where(Submission.id.in_(billed))
+        .values(invoice_id=invoice.id)
+        .execution_options(synchronize_session=False)
+    )
+    if marked.rowcount == 0:
         raise Conflict("No accepted items are waiting to be billed.", code="nothing_to_invoice")
 
 

@@ -13,8 +13,7 @@ from marketplace.workers.models import Submission, SubmissionStatus, Task
 
 def unbilled():
     """The condition of an accepted submission that no invoice bills yet."""
-    billed = select(InvoiceItem.submission_id).where(InvoiceItem.submission_id == Submission.id)
-    return and_(Submission.status == SubmissionStatus.ACCEPTED, ~billed.exists())
+    return and_(Submission.status == SubmissionStatus.ACCEPTED, Submission.invoice_id.is_(None))
 
 
 def accepted_work(

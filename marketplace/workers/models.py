@@ -14,6 +14,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -129,6 +130,24 @@ class Submission(Entity, Base):
         Index("ix_submissions_annotator", "annotator_user_id", "status"),
         Index("ix_submissions_batch_status", "batch_id", "status"),
         Index("ix_submissions_waiting", "status", "submitted_at"),
+        # The earnings view asks for an annotator's accepted, unbilled items, and invoicing
+        # for an order's: both read only the few rows not billed yet.
+        Index(
+            "ix_submissions_unbilled",
+            "annotator_user_id",
+            "team_party_id",
+            "status",
+            postgresql_include=["order_id", "rate_micros"],
+            postgresql_where=text("invoice_id IS NULL"),
+            sqlite_where=text("invoice_id IS NULL"),
+        ),
+        Index(
+            "ix_submissions_unbilled_by_order",
+            "order_id",
+            "status",
+            postgresql_where=text("invoice_id IS NULL"),
+            sqlite_where=text("invoice_id IS NULL"),
+        ),
     )
 
     task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), index=True)
@@ -148,6 +167,8 @@ class Submission(Entity, Base):
     reason_code: Mapped[str | None] = mapped_column(String(64))
     reason: Mapped[str | None] = mapped_column(String(500))
     reviewer_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The invoice that bills it, once billed (set by invoicing beside its invoice item).
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"))
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     rate_micros: Mapped[int | None] = mapped_column(BigInteger)
     task: Mapped[Task] = relationship(lazy="joined")

@@ -215,8 +215,24 @@ def upgrade() -> None:
         batch_op.create_index('ix_submissions_waiting', ['status', 'submitted_at'], unique=False)
         batch_op.create_foreign_key(batch_op.f('fk_submissions_batch_id_batches'), 'batches', ['batch_id'], ['id'])
         batch_op.create_foreign_key(batch_op.f('fk_submissions_level_id_levels'), 'levels', ['level_id'], ['id'])
+        batch_op.add_column(sa.Column('invoice_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True))
+        batch_op.create_foreign_key(batch_op.f('fk_submissions_invoice_id_invoices'), 'invoices', ['invoice_id'], ['id'])
     op.execute(
         "UPDATE submissions SET batch_id = (SELECT batch_id FROM tasks WHERE tasks.id = submissions.task_id)"
+    )
+    op.execute(
+        "UPDATE submissions SET invoice_id = (SELECT invoice_id FROM invoice_items "
+        "WHERE invoice_items.submission_id = submissions.id)"
+    )
+    # Built after the backfill, so they index its result.
+    op.create_index(
+        'ix_submissions_unbilled', 'submissions', ['annotator_user_id', 'team_party_id', 'status'],
+        postgresql_include=['order_id', 'rate_micros'],
+        postgresql_where=sa.text('invoice_id IS NULL'), sqlite_where=sa.text('invoice_id IS NULL'),
+    )
+    op.create_index(
+        'ix_submissions_unbilled_by_order', 'submissions', ['order_id', 'status'],
+        postgresql_where=sa.text('invoice_id IS NULL'), sqlite_where=sa.text('invoice_id IS NULL'),
     )
     with op.batch_alter_table('submissions', schema=None) as batch_op:
         batch_op.alter_column('batch_id', existing_type=sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False)
@@ -317,7 +333,11 @@ def downgrade() -> None:
         batch_op.drop_column('reworks')
         batch_op.drop_column('lease_expires_at')
 
+    op.drop_index('ix_submissions_unbilled_by_order', table_name='submissions')
+    op.drop_index('ix_submissions_unbilled', table_name='submissions')
     with op.batch_alter_table('submissions', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_submissions_invoice_id_invoices'), type_='foreignkey')
+        batch_op.drop_column('invoice_id')
         batch_op.drop_constraint(batch_op.f('fk_submissions_level_id_levels'), type_='foreignkey')
         batch_op.drop_constraint(batch_op.f('fk_submissions_batch_id_batches'), type_='foreignkey')
         batch_op.drop_index('ix_submissions_waiting')
