@@ -24,6 +24,16 @@ from marketplace.payments.schemas import (
 )
 from marketplace.web import Blueprint, PageArgs
 
+
+def csv_download(text: str, filename: str):
+    """A CSV file for the browser to save under `filename`."""
+    return current_app.response_class(
+        text,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename={filename}"},
+    )
+
+
 blp = Blueprint(
     "payments",
     __name__,
@@ -120,11 +130,7 @@ class PayoutRunFile(MethodView):
     def get(self, run_id):
         """The run's bank file (CSV) for the manual gateway"""
         run = payouts.get_run(db.session, current_actor(), run_id)
-        return current_app.response_class(
-            payouts.bank_file(run),
-            mimetype="text/csv",
-            headers={"Content-Disposition": f"attachment; filename=payout-run-{run.id}.csv"},
-        )
+        return csv_download(payouts.bank_file(run), f"payout-run-{run.id}.csv")
 
 
 @blp.route("/orders/<int:order_id>/margins")
@@ -137,13 +143,7 @@ class MarginReport(MethodView):
         """Your team's margin on each of its links of the order, over the accepted items"""
         report = margins.margin_report(db.session, current_actor(), order_id, args["team_id"])
         if args["format"] == "csv":
-            return current_app.response_class(
-                margins.margin_csv(report),
-                mimetype="text/csv",
-                headers={
-                    "Content-Disposition": f"attachment; filename=margins-order-{order_id}.csv"
-                },
-            )
+            return csv_download(margins.margin_csv(report), f"margins-order-{order_id}.csv")
         return report
 
 
@@ -181,11 +181,7 @@ class MyStatement(MethodView):
         if args["format"] == "csv":
             locale = work_days.statement_locale(db.session, actor, args["locale"])
             name = f"statement-{report['from']}-{report['to']}.csv"
-            return current_app.response_class(
-                work_days.statement_csv(report, locale),
-                mimetype="text/csv",
-                headers={"Content-Disposition": f"attachment; filename={name}"},
-            )
+            return csv_download(work_days.statement_csv(report, locale), name)
         return report
 
 

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from marketplace.orders.models import Batch
 from marketplace.payments.models import Invoice, InvoiceItem
 from marketplace.subcontract.chains import OwnWork
-from marketplace.workers.models import Submission, SubmissionStatus, Task
+from marketplace.workers.models import Submission, SubmissionStatus
 
 
 def unbilled():
@@ -28,10 +28,7 @@ def accepted_work(
     `unbilled_only`)."""
     group = (Batch.contract_id, Submission.annotator_user_id, Submission.rate_micros)
     query = (
-        select(*group, func.count())
-        .join(Task, Task.id == Submission.task_id)
-        .join(Batch, Batch.id == Task.batch_id)
-        .group_by(*group)
+        select(*group, func.count()).join(Batch, Batch.id == Submission.batch_id).group_by(*group)
     )
     if invoice is not None:
         query = query.join(InvoiceItem, InvoiceItem.submission_id == Submission.id).where(
