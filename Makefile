@@ -39,9 +39,11 @@ check: lint
 test: lint
 	$(BIN)/pytest -q
 
-# The drop-storm benchmark (benchmarks/README.md) on the PostgreSQL server at
-# BENCH_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432); it makes its own
-# database and drops it. Options through BENCH_ARGS, e.g. BENCH_ARGS="--rev HEAD --profile".
+# A benchmark (benchmarks/README.md) on the PostgreSQL server at BENCH_DATABASE_URL
+# (default postgresql://postgres@127.0.0.1:5432); it makes its own database and drops it.
+# BENCH picks it: drop_storm (the default) or earnings. Options through BENCH_ARGS,
+# e.g. BENCH_ARGS="--rev HEAD --profile", or BENCH=earnings BENCH_ARGS="--items-per-day 2".
+BENCH ?= drop_storm
 BENCH_STAMP := $(VENV)/.bench-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
 $(BENCH_STAMP): $(STAMP)
@@ -50,7 +52,7 @@ $(BENCH_STAMP): $(STAMP)
 	touch $@
 
 bench: $(BENCH_STAMP)
-	$(BIN)/python benchmarks/drop_storm.py $(BENCH_ARGS)
+	$(BIN)/python benchmarks/$(BENCH).py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) instance/check.db .pytest_cache
