@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import sys
 import tempfile
 from datetime import UTC, datetime
@@ -49,7 +48,7 @@ from storm.claimers import storm
 from storm.cpu import CpuMeter
 from storm.profiling import finish_profiler, start_profiler
 from storm.raw import RAW_CLAIM, raw_run
-from storm.report import print_table, write_result
+from storm.report import machine, print_table, write_result
 from storm.server import Gunicorn
 from storm.source import use_source
 from storm.world import (
@@ -172,12 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         "benchmark": "drop_storm",
         "timestamp": stamp,
         "code": code,
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            "postgresql": facts,
-        },
+        "machine": machine(facts),
         "setup": {
             "batches": args.batches,
             "items_per_batch": args.batch_size,

@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 import json
+import os
+import platform
 from pathlib import Path
 from typing import Any
 
 from .source import shown
+
+
+def machine(postgresql: dict[str, str]) -> dict[str, Any]:
+    """The result's "machine": this machine's cores, Python and platform, and the server's facts."""
+    return {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "postgresql": postgresql,
+    }
 
 
 def write_result(result: dict[str, Any], output: Path) -> Path:

@@ -62,6 +62,8 @@ def seed(app, *, teams: int, batches: int, batch_size: int) -> Seed:
     from marketplace.orders import service as orders
     from marketplace.orders.models import Batch
 
+    IMAGE = {"width": 1920, "height": 1080}  # bbox_2d items give the image's size
+
     def order_data(title: str, count: int, size: int) -> dict[str, Any]:
         return {
             "title": title,
@@ -71,7 +73,10 @@ def seed(app, *, teams: int, batches: int, batch_size: int) -> Seed:
             "currency": "CNY",
             "payment_terms_days": 30,
             "batch_size": size,
-            "items": [{"ref": f"s3://storm/{title}/{n:07d}.jpg"} for n in range(1, count + 1)],
+            "items": [
+                {"ref": f"s3://storm/{title}/{n:07d}.jpg", "payload": IMAGE}
+                for n in range(1, count + 1)
+            ],
         }
 
     with app.app_context(), unit_of_work() as session:
