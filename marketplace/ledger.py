@@ -8,6 +8,8 @@ idempotency key, and posting a key again returns the first transaction.
 Chart of accounts, per holder (a party, or an annotator inside a team) and currency:
 
 - `receivable` (client, debit-normal): what the client owes for invoiced items.
+- `credit` (client, credit-normal): money the client sent that no invoice has taken
+  yet; every payment passes through it on its way to the invoices it pays.
 - `bank` (platform, debit-normal): money that arrived from clients.
 - `pending` / `available` / `paid` (earners, credit-normal): earnings waiting on
   the client's money, settled and payable, and sent out. `paid` is the outflow
@@ -40,6 +42,7 @@ from marketplace.money import check_currency
 
 class AccountKind(enum.StrEnum):
     RECEIVABLE = "receivable"
+    CREDIT = "credit"
     BANK = "bank"
     PENDING = "pending"
     AVAILABLE = "available"
@@ -47,7 +50,12 @@ class AccountKind(enum.StrEnum):
 
     @property
     def credit_normal(self) -> bool:
-        return self in (AccountKind.PENDING, AccountKind.AVAILABLE, AccountKind.PAID)
+        return self in (
+            AccountKind.CREDIT,
+            AccountKind.PENDING,
+            AccountKind.AVAILABLE,
+            AccountKind.PAID,
+        )
 
 
 EARNING_KINDS = (AccountKind.PENDING, AccountKind.AVAILABLE, AccountKind.PAID)
@@ -148,6 +156,33 @@ def account(
     except IntegrityError:
         return session.scalars(query).one()
     return opened
+
+
+Holder = tuple[int, int | None]  # (party id, annotator's user id or None)
+
+
+def accounts(
+    session: Session, holders: set[Holder], *, kind: AccountKind, currency: str
+) -> dict[Holder, Account]:
+    """Each holder's account of that kind and currency, the missing ones opened, in a
+    few statements whatever the number of holders (a settlement may touch thousands)."""
+    found: dict[Holder, Account] = {}
+    party_ids = sorted({party_id for party_id, _ in holders})
+    for chunk in range(0, len(party_ids), 1000):
+        for held in session.scalars(
+            select(Account).where(
+                Account.kind == kind,
+                Account.currency == currency,
+                Account.party_id.in_(party_ids[chunk : chunk + 1000]),
+            )
+        ):
+            if (held.party_id, held.user_id) in holders:
+                found[(held.party_id, held.user_id)] = held
+    for party_id, user_id in sorted(holders - found.keys(), key=lambda h: (h[0], h[1] or 0)):
+        found[(party_id, user_id)] = account(
+            session, party_id=party_id, user_id=user_id, kind=kind, currency=currency
+        )
+    return found
 
 
 def post(

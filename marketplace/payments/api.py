@@ -5,9 +5,10 @@ from marketplace import ledger
 from marketplace.db import db, unit_of_work
 from marketplace.identity.auth import BEARER_AUTH, current_actor
 from marketplace.identity.models import Role
-from marketplace.payments import earnings, invoices, margins, payouts, settlement, work_days
+from marketplace.payments import collection, earnings, invoices, margins, payouts, work_days
 from marketplace.payments.schemas import (
     BankTransferIn,
+    ClientTransferIn,
     EarningsOut,
     InvoiceOut,
     LedgerTotalsOut,
@@ -79,7 +80,7 @@ class InvoicePayments(MethodView):
     @blp.response(200, PaymentOut(many=True))
     def get(self, invoice_id):
         """Payments recorded against the invoice"""
-        return settlement.invoice_payments(db.session, current_actor(), invoice_id)
+        return collection.invoice_payments(db.session, current_actor(), invoice_id)
 
     @blp.doc(security=BEARER_AUTH)
     @blp.arguments(BankTransferIn)
@@ -88,11 +89,39 @@ class InvoicePayments(MethodView):
         200, schema=PaymentOut, description="This bank reference was recorded before."
     )
     def post(self, data, invoice_id):
-        """Record a client's bank transfer (platform admins); settles the invoice at once"""
+        """Record a client's bank transfer naming this invoice (platform admins)
+
+        It pays this invoice first, all or part of it, and settles at once; what is
+        left pays the client's oldest due invoices, then stays its credit."""
         with unit_of_work() as session:
-            payment, created = settlement.record_bank_transfer(
-                session, current_actor(), invoice_id, **data
+            payment, created = collection.record_bank_transfer(
+                session, current_actor(), invoice_id=invoice_id, **data
             )
+        return payment, 201 if created else 200
+
+
+@blp.route("/payments")
+class Payments(MethodView):
+    @blp.doc(security=BEARER_AUTH)
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, PaymentOut(many=True))
+    def get(self, page):
+        """Your client's payments (all, for platform admins), with the invoices each paid"""
+        return collection.list_payments(db.session, current_actor(), **page)
+
+    @blp.doc(security=BEARER_AUTH)
+    @blp.arguments(ClientTransferIn)
+    @blp.response(201, PaymentOut)
+    @blp.alt_response(
+        200, schema=PaymentOut, description="This bank reference was recorded before."
+    )
+    def post(self, data):
+        """Record a client's bank transfer (platform admins)
+
+        It pays the invoice it names, if any, then the client's oldest due invoices in
+        its currency, settling each at once; what is left is the client's credit."""
+        with unit_of_work() as session:
+            payment, created = collection.record_bank_transfer(session, current_actor(), **data)
         return payment, 201 if created else 200
 
 

@@ -17,7 +17,7 @@ from marketplace.identity.actor import Actor
 from marketplace.identity.models import Party, Role
 from marketplace.money import line_minor
 from marketplace.orders.models import Order
-from marketplace.payments.models import Invoice, InvoiceShare, InvoiceStatus
+from marketplace.payments.models import Invoice, InvoiceShare, InvoiceStatus, SettlementPart
 from marketplace.payments.work import accepted_work, unbilled
 from marketplace.payments.work_days import WORK, team_today, work_totals
 from marketplace.subcontract.chains import link_lines
@@ -86,7 +86,13 @@ def earnings_of(session: Session, actor: Actor) -> list[dict[str, Any]]:
 def _waiting_invoices(
     session: Session, party_id: int, user_id: int | None, today: date
 ) -> list[dict]:
-    """The holder's shares of invoices the client has not paid yet, and how late each is."""
+    """The holder's shares of invoices the client has not paid in full yet: what each still
+    waits for, and how late the invoice is."""
+    settled = (
+        select(func.coalesce(func.sum(SettlementPart.amount_minor), 0))
+        .where(SettlementPart.share_id == InvoiceShare.id)
+        .scalar_subquery()
+    )
     rows = session.execute(
         select(
             Invoice.id,
@@ -94,7 +100,7 @@ def _waiting_invoices(
             Invoice.due_on,
             Invoice.currency,
             InvoiceShare.items,
-            InvoiceShare.amount_minor,
+            InvoiceShare.amount_minor - settled,
         )
         .join(InvoiceShare, InvoiceShare.invoice_id == Invoice.id)
         .where(

@@ -19,6 +19,7 @@ from marketplace.ledger import AccountKind
 from marketplace.money import fee_minor, format_micros
 from marketplace.orders.models import Order
 from marketplace.orders.service import get_order
+from marketplace.payments.credit import apply_credit
 from marketplace.payments.models import (
     Invoice,
     InvoiceCounter,
@@ -30,6 +31,7 @@ from marketplace.payments.models import (
 )
 from marketplace.payments.work import accepted_work, unbilled
 from marketplace.subcontract.chains import LinkLines, link_lines
+from marketplace.subcontract.models import Contract
 from marketplace.subcontract.service import order_contracts
 from marketplace.workers.models import Submission
 
@@ -76,14 +78,20 @@ def invoice_all_accepted_work(session: Session, terms: Terms) -> list[Invoice]:
 def _invoice_order(session: Session, order: Order, terms: Terms) -> Invoice:
     invoice = _open_invoice(session, order, terms)
     _bill_unbilled_items(session, invoice)
-    links = link_lines(order_contracts(session, order.id), accepted_work(session, invoice=invoice))
-    lines, shares = [], []
+    contracts = order_contracts(session, order.id)
+    links = link_lines(contracts, accepted_work(session, invoice=invoice))
+    roots = _chain_roots(contracts)
+    client_lines = {
+        link.contract.id: _client_line(order, link)
+        for link in links.values()
+        if link.items and link.contract.parent_contract_id is None
+    }
+    shares = []
     for link in links.values():
         if not link.items:
             continue
         contract = link.contract
-        if contract.parent_contract_id is None:
-            lines.append(_client_line(order, link))
+        line = client_lines[roots[contract.id]]
         shares.append(
             InvoiceShare(
                 party_id=contract.downstream_party_id,
@@ -91,6 +99,7 @@ def _invoice_order(session: Session, order: Order, terms: Terms) -> Invoice:
                 role=ShareRole.MARGIN,
                 items=link.items,
                 amount_minor=link.margin_minor,
+                line=line,
             )
         )
         shares += [
@@ -101,26 +110,27 @@ def _invoice_order(session: Session, order: Order, terms: Terms) -> Invoice:
                 role=ShareRole.ANNOTATOR,
                 items=count,
                 amount_minor=amount,
+                line=line,
             )
             for annotator, (count, amount) in link.annotators.items()
         ]
-    lines.sort(key=lambda line: line.contract_id)
+    lines = [client_lines[contract_id] for contract_id in sorted(client_lines)]
     invoice.items_minor = sum(line.amount_minor for line in lines)
     invoice.fee_minor = fee_minor(invoice.items_minor, terms.fee_bps)
     invoice.total_minor = invoice.items_minor + invoice.fee_minor
-    lines.append(
-        InvoiceLine(
-            kind=LineKind.FEE,
-            description=f"Platform fee {terms.fee_bps / 100:g} %",
-            amount_minor=invoice.fee_minor,
-        )
+    fee_line = InvoiceLine(
+        kind=LineKind.FEE,
+        description=f"Platform fee {terms.fee_bps / 100:g} %",
+        amount_minor=invoice.fee_minor,
     )
+    lines.append(fee_line)
     shares.append(
         InvoiceShare(
             party_id=platform_party(session).id,
             role=ShareRole.FEE,
             items=sum(line.quantity for line in lines if line.kind == LineKind.ITEMS),
             amount_minor=invoice.fee_minor,
+            line=fee_line,
         )
     )
     invoice.lines = lines
@@ -128,7 +138,21 @@ def _invoice_order(session: Session, order: Order, terms: Terms) -> Invoice:
         share.invoice = invoice
     session.add_all(shares)
     _post_accrual(session, invoice, shares)
+    # Money the client sent ahead (an overpayment) pays the new invoice at once.
+    apply_credit(session, invoice.client_party_id, invoice.currency)
     return invoice
+
+
+def _chain_roots(contracts: list[Contract]) -> dict[int, int]:
+    """Each contract's chain root: the client's contract it descends from."""
+    parents = {contract.id: contract.parent_contract_id for contract in contracts}
+
+    def root(contract_id: int) -> int:
+        while parents[contract_id] is not None:
+            contract_id = parents[contract_id]
+        return contract_id
+
+    return {contract_id: root(contract_id) for contract_id in parents}
 
 
 def _client_line(order: Order, link: LinkLines) -> InvoiceLine:

@@ -63,12 +63,18 @@ class Invoice(Entity, Base):
     fee_minor: Mapped[int] = mapped_column(BigInteger)
     total_minor: Mapped[int] = mapped_column(BigInteger)
     status: Mapped[str] = mapped_column(String(16), default=InvoiceStatus.OPEN)
+    # What payments have settled of it so far (net of refunds and chargebacks).
+    paid_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     client: Mapped[Party] = relationship(lazy="joined")
     order: Mapped[Order] = relationship()
     lines: Mapped[list["InvoiceLine"]] = relationship(
         back_populates="invoice", order_by="InvoiceLine.id", lazy="selectin"
     )
+
+    @property
+    def outstanding_minor(self) -> int:
+        return self.total_minor - self.paid_minor
 
 
 class InvoiceLine(Base):
@@ -102,6 +108,8 @@ class InvoiceShare(Base):
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
+    # The invoice line the share is paid from: its chain's client line, or the fee line.
+    line_id: Mapped[int] = mapped_column(ForeignKey("invoice_lines.id"), index=True)
     party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     role: Mapped[str] = mapped_column(String(16))
@@ -110,10 +118,14 @@ class InvoiceShare(Base):
     items: Mapped[int] = mapped_column(Integer)
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     invoice: Mapped[Invoice] = relationship(lazy="joined")
+    line: Mapped[InvoiceLine] = relationship()
 
 
 class Payment(Entity, Base):
-    """Money that arrived from a client, as its gateway reported it."""
+    """Money that arrived from a client, as its gateway reported it.
+
+    What is not applied to invoices is the client's credit; refunds and chargebacks
+    take money back out of it (`returned_minor`)."""
 
     __tablename__ = "payments"
     __table_args__ = (
@@ -122,12 +134,75 @@ class Payment(Entity, Base):
     )
 
     client_party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"), index=True)
-    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
+    # The invoice the payer named, if any; it is paid first.
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"), index=True)
     gateway: Mapped[str] = mapped_column(String(16))
     reference: Mapped[str] = mapped_column(String(200))
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     received_on: Mapped[date] = mapped_column(Date)
+    recorded_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    applied_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    returned_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    applications: Mapped[list["Application"]] = relationship(
+        order_by="Application.id", lazy="selectin", viewonly=True
+    )
+
+    @property
+    def unapplied_minor(self) -> int:
+        """The client's credit from this payment: neither applied nor given back."""
+        return self.amount_minor - self.applied_minor - self.returned_minor
+
+
+class ApplicationKind(enum.StrEnum):
+    PAYMENT = "payment"  # money applied to an invoice (when it arrives, or later from credit)
+    REFUND = "refund"
+    CHARGEBACK = "chargeback"
+
+
+class Application(Entity, Base):
+    """Part of a payment applied to one invoice (positive), or taken back from it (negative)."""
+
+    __tablename__ = "payment_applications"
+    __table_args__ = (CheckConstraint("amount_minor <> 0", name="nonzero_amount"),)
+
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), index=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    reversal_id: Mapped[int | None] = mapped_column(ForeignKey("payment_reversals.id"))
+    invoice: Mapped[Invoice] = relationship(lazy="joined")
+
+
+class SettlementPart(Base):
+    """What one application settled of one share (negative when taken back)."""
+
+    __tablename__ = "settlement_parts"
+    __table_args__ = (CheckConstraint("amount_minor <> 0", name="nonzero_amount"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("payment_applications.id"), index=True)
+    share_id: Mapped[int] = mapped_column(ForeignKey("invoice_shares.id"), index=True)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+
+
+class Reversal(Entity, Base):
+    """A refund or chargeback: money that went back to the client from a payment."""
+
+    __tablename__ = "payment_reversals"
+    __table_args__ = (
+        UniqueConstraint("payment_id", "reference"),
+        CheckConstraint("amount_minor > 0", name="positive_amount"),
+    )
+
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    # The gateway's id of the refund or dispute; a second report of it changes nothing.
+    reference: Mapped[str] = mapped_column(String(200))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(String(300), default="")
+    # Of the amount, what annotators had already been paid out and their team absorbed.
+    absorbed_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     recorded_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 

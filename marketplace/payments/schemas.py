@@ -3,6 +3,7 @@ from datetime import date, timedelta
 from marshmallow import Schema, ValidationError, fields, validate
 
 from marketplace import clock
+from marketplace.db import MAX_ID
 from marketplace.web import Amount, Currency, DecimalString, Price, not_blank
 
 
@@ -28,6 +29,8 @@ class InvoiceOut(Schema):
     items_amount = Amount(attribute="items_minor")
     fee = Amount(attribute="fee_minor")
     total = Amount(attribute="total_minor")
+    paid = Amount(attribute="paid_minor", metadata={"description": "Settled so far."})
+    outstanding = Amount(attribute="outstanding_minor")
     paid_at = fields.DateTime(allow_none=True)
     lines = fields.List(fields.Nested(InvoiceLineOut))
 
@@ -39,6 +42,8 @@ def _not_in_the_future(day: date) -> None:
 
 
 class BankTransferIn(Schema):
+    """A transfer naming the invoice of the URL; it pays that invoice first."""
+
     amount = DecimalString(required=True, metadata={"type": "string", "example": "206.12"})
     reference = fields.String(
         required=True,
@@ -48,15 +53,44 @@ class BankTransferIn(Schema):
     received_on = fields.Date(required=True, validate=_not_in_the_future)
 
 
+class ClientTransferIn(BankTransferIn):
+    """A transfer from a client; without `invoice_id` it pays the oldest due invoices first."""
+
+    client_id = fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_ID))
+    currency = Currency(required=True, metadata={"example": "CNY"})
+    invoice_id = fields.Integer(
+        load_default=None,
+        validate=validate.Range(min=1, max=MAX_ID),
+        metadata={"description": "The invoice the client named: paid first."},
+    )
+
+
+class ApplicationOut(Schema):
+    invoice_id = fields.Integer()
+    invoice_number = fields.String(attribute="invoice.number")
+    kind = fields.String(metadata={"description": "payment, refund or chargeback"})
+    amount = Amount(attribute="amount_minor", currency_attribute="invoice.currency")
+    created_at = fields.DateTime()
+
+
 class PaymentOut(Schema):
     id = fields.Integer()
-    invoice_id = fields.Integer()
+    client_id = fields.Integer(attribute="client_party_id")
+    invoice_id = fields.Integer(allow_none=True, metadata={"description": "The invoice named."})
     gateway = fields.String()
     reference = fields.String()
     amount = Amount(attribute="amount_minor")
     currency = fields.String()
     received_on = fields.Date()
     created_at = fields.DateTime()
+    applied = Amount(attribute="applied_minor")
+    returned = Amount(
+        attribute="returned_minor", metadata={"description": "Refunded or charged back."}
+    )
+    unapplied = Amount(
+        attribute="unapplied_minor", metadata={"description": "The client's credit from it."}
+    )
+    applications = fields.List(fields.Nested(ApplicationOut))
 
 
 class PayoutRunIn(Schema):

@@ -1,143 +1,159 @@
-"""Money arriving from clients, and settlement: pending earnings become available."""
+"""Settlement: money applied to an invoice becomes available down every chain at once.
 
-from datetime import date
-from decimal import Decimal
+An invoice's shares (each link's margin, each annotator's pay, the platform's fee)
+hang off its lines: a chain's shares off the client's line for that chain, the fee
+share off the fee line. An application of money to an invoice is split over the
+lines in proportion to what each still has to be paid, and each line's part over
+its shares the same way, by largest remainder: every part is exact and they add up
+to the application to the fen. A part is never more than what its share still
+waits for, and the payment that completes an invoice settles every share exactly,
+so after any sequence of partial payments each holder has received its share.
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+Taking money back (a refund or chargeback) uses the same split, weighted by what
+each share has had settled.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from marketplace import clock, ledger
-from marketplace.errors import Conflict
-from marketplace.identity.actor import Actor
-from marketplace.identity.models import Role
-from marketplace.identity.service import platform_party
-from marketplace.ledger import AccountKind
-from marketplace.money import format_minor
-from marketplace.payments.amounts import minor_units
-from marketplace.payments.invoices import get_invoice, share_account
-from marketplace.payments.models import Invoice, InvoiceShare, InvoiceStatus, Payment
+from marketplace import ledger
+from marketplace.ledger import AccountKind, Holder
+from marketplace.money import allocate
+from marketplace.payments.models import Application, InvoiceShare, SettlementPart
 
-MANUAL_GATEWAY = "manual"
+# share id -> amount in minor units
+Parts = dict[int, int]
 
 
-def record_bank_transfer(
-    session: Session,
-    actor: Actor,
-    invoice_id: int,
-    *,
-    amount: Decimal,
-    reference: str,
-    received_on: date,
-) -> tuple[Payment, bool]:
-    """Record a client's bank transfer against an invoice and settle it.
+def split(amount: int, lines: dict[int, list[tuple[int, int]]]) -> Parts:
+    """Split `amount` over lines, then over each line's shares, by largest remainder.
 
-    The bank reference identifies the transfer: recording it again returns the
-    first payment (and False) and moves no money; the same reference with
-    another amount or invoice is refused. For now a transfer must pay the
-    invoice's total exactly.
+    `lines` maps each line to its shares as (share id, weight), the weight being what
+    the share still waits for (or, to take money back, what it has had). A whole
+    line's weight is settled exactly; weights below zero (a margin a fen under zero
+    on sub-fen prices) only take part when their whole line does. `amount` must not
+    exceed the total weight.
     """
-    invoice = get_invoice(session, actor, invoice_id)
-    actor.require(Role.PLATFORM_ADMIN)
-    amount_minor = minor_units(amount, invoice.currency, "amount")
-    # Lock the invoice: a transfer racing this one waits, then sees it paid, or this
-    # very reference recorded (and gets the first payment back).
-    session.execute(select(Invoice.id).where(Invoice.id == invoice.id).with_for_update())
-    session.refresh(invoice)
-    earlier = session.scalar(
-        select(Payment).where(Payment.gateway == MANUAL_GATEWAY, Payment.reference == reference)
-    )
-    if earlier is not None:
-        if (earlier.invoice_id, earlier.amount_minor) != (invoice.id, amount_minor):
-            raise Conflict(
-                "This bank reference was recorded for another payment.",
-                code="reference_reused",
-                payment_id=earlier.id,
-            )
-        return earlier, False
-    if invoice.status != InvoiceStatus.OPEN:
-        raise Conflict("The invoice is already paid.", code="invoice_paid")
-    if amount_minor != invoice.total_minor:
-        raise Conflict(
-            "A transfer must pay the invoice's total; partial payments are not supported yet.",
-            code="amount_mismatch",
-            amount_due=format_minor(invoice.total_minor, invoice.currency),
+    line_ids = sorted(lines)
+    line_weights = [sum(weight for _, weight in lines[line]) for line in line_ids]
+    if amount > sum(line_weights):
+        raise ValueError("cannot settle more than the invoice waits for")
+    parts: Parts = {}
+    for line, portion in zip(
+        line_ids, allocate(amount, [max(w, 0) for w in line_weights]), strict=True
+    ):
+        shares = sorted(lines[line])
+        if portion == sum(weight for _, weight in shares):
+            amounts = [weight for _, weight in shares]
+        else:
+            amounts = allocate(portion, [max(weight, 0) for _, weight in shares])
+        parts.update(
+            (share_id, part) for (share_id, _), part in zip(shares, amounts, strict=True) if part
         )
-    payment = Payment(
-        client_party_id=invoice.client_party_id,
-        invoice_id=invoice.id,
-        gateway=MANUAL_GATEWAY,
-        reference=reference,
-        amount_minor=amount_minor,
-        currency=invoice.currency,
-        received_on=received_on,
-        recorded_by_user_id=actor.user_id,
+    return parts
+
+
+def shares_by_line(
+    session: Session, invoice_id: int, *, settled: bool
+) -> dict[int, list[tuple[int, int]]]:
+    """The invoice's shares by line, weighted by what each still waits for, or (`settled`)
+    by what it has had settled so far."""
+    had = func.coalesce(
+        select(func.sum(SettlementPart.amount_minor))
+        .where(SettlementPart.share_id == InvoiceShare.id)
+        .scalar_subquery(),
+        0,
     )
-    try:
-        with session.begin_nested():
-            session.add(payment)
-    except IntegrityError as exc:  # the same reference, recorded for another invoice meanwhile
-        raise Conflict(
-            "This bank reference was recorded for another payment.", code="reference_reused"
-        ) from exc
-    bank = ledger.account(
-        session,
-        party_id=platform_party(session).id,
-        kind=AccountKind.BANK,
-        currency=invoice.currency,
+    weight = had if settled else InvoiceShare.amount_minor - had
+    lines: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for share_id, line_id, amount in session.execute(
+        select(InvoiceShare.id, InvoiceShare.line_id, weight).where(
+            InvoiceShare.invoice_id == invoice_id
+        )
+    ):
+        lines[line_id].append((share_id, int(amount)))
+    return lines
+
+
+def holders_of(session: Session, share_ids: Iterable[int]) -> dict[int, Holder]:
+    """Who holds each share: (party, annotator or None)."""
+    ids = list(share_ids)
+    holders: dict[int, Holder] = {}
+    for chunk in range(0, len(ids), 1000):
+        holders.update(
+            (share_id, (party_id, user_id))
+            for share_id, party_id, user_id in session.execute(
+                select(InvoiceShare.id, InvoiceShare.party_id, InvoiceShare.user_id).where(
+                    InvoiceShare.id.in_(ids[chunk : chunk + 1000])
+                )
+            )
+        )
+    return holders
+
+
+def record_parts(session: Session, application: Application, parts: Parts) -> None:
+    """Write what the application settled (or took back) of each share, in bulk."""
+    rows = [
+        {"application_id": application.id, "share_id": share_id, "amount_minor": amount}
+        for share_id, amount in sorted(parts.items())
+    ]
+    for chunk in range(0, len(rows), 5000):
+        session.execute(insert(SettlementPart), rows[chunk : chunk + 5000])
+
+
+def earning_legs(
+    session: Session, by_holder: dict[Holder, int], currency: str, *, source: AccountKind
+) -> list[ledger.Leg]:
+    """Move each holder's amount out of `source` (pending, or available when taking back)
+    into the other of the two: pending -> available, or available -> pending."""
+    target = AccountKind.AVAILABLE if source == AccountKind.PENDING else AccountKind.PENDING
+    holders = {holder for holder, amount in by_holder.items() if amount}
+    sources = ledger.accounts(session, holders, kind=source, currency=currency)
+    targets = ledger.accounts(session, holders, kind=target, currency=currency)
+    legs = []
+    for holder in sorted(holders, key=lambda h: (h[0], h[1] or 0)):
+        legs.append(ledger.debit(sources[holder], by_holder[holder]))
+        legs.append(ledger.credit(targets[holder], by_holder[holder]))
+    return legs
+
+
+def per_holder(holders: dict[int, Holder], parts: Parts) -> dict[Holder, int]:
+    totals: dict[Holder, int] = defaultdict(int)
+    for share_id, amount in parts.items():
+        totals[holders[share_id]] += amount
+    return totals
+
+
+def settle(session: Session, application: Application) -> None:
+    """Make the application's money available to every holder of the invoice's shares.
+
+    One balanced ledger transaction, keyed by the application: the client's credit
+    pays its receivable, and each holder's part moves from pending to available.
+    Posting it again moves nothing twice.
+    """
+    invoice = application.invoice
+    parts = split(application.amount_minor, shares_by_line(session, invoice.id, settled=False))
+    record_parts(session, application, parts)
+    by_holder = per_holder(holders_of(session, parts), parts)
+    client = invoice.client_party_id
+    credit = ledger.account(
+        session, party_id=client, kind=AccountKind.CREDIT, currency=invoice.currency
     )
     receivable = ledger.account(
-        session,
-        party_id=invoice.client_party_id,
-        kind=AccountKind.RECEIVABLE,
-        currency=invoice.currency,
+        session, party_id=client, kind=AccountKind.RECEIVABLE, currency=invoice.currency
     )
     ledger.post(
         session,
-        key=f"payment:{payment.id}:received",
-        kind="payment_received",
-        currency=invoice.currency,
-        legs=[ledger.debit(bank, amount_minor), ledger.credit(receivable, amount_minor)],
-        memo=f"{MANUAL_GATEWAY} {reference} for {invoice.number}",
-    )
-    settle_payment(session, payment)
-    return payment, True
-
-
-def settle_payment(session: Session, payment: Payment) -> None:
-    """Make every share of the paid invoice available, down the whole chain, at once.
-
-    One balanced transaction moves each holder's share from pending to
-    available; its key is the payment's, so settling twice moves nothing twice.
-    """
-    invoice = session.get(Invoice, payment.invoice_id)
-    shares = session.scalars(
-        select(InvoiceShare).where(InvoiceShare.invoice_id == invoice.id).order_by(InvoiceShare.id)
-    ).all()
-    legs = []
-    for share in shares:
-        legs.append(
-            ledger.debit(share_account(session, share, AccountKind.PENDING), share.amount_minor)
-        )
-        legs.append(
-            ledger.credit(share_account(session, share, AccountKind.AVAILABLE), share.amount_minor)
-        )
-    ledger.post(
-        session,
-        key=f"payment:{payment.id}:settled",
+        key=f"application:{application.id}",
         kind="settlement",
         currency=invoice.currency,
-        legs=legs,
+        legs=[
+            ledger.debit(credit, application.amount_minor),
+            ledger.credit(receivable, application.amount_minor),
+            *earning_legs(session, by_holder, invoice.currency, source=AccountKind.PENDING),
+        ],
         memo=f"Settlement of {invoice.number}",
-    )
-    invoice.status = InvoiceStatus.PAID
-    invoice.paid_at = clock.now()
-
-
-def invoice_payments(session: Session, actor: Actor, invoice_id: int) -> list[Payment]:
-    invoice = get_invoice(session, actor, invoice_id)
-    return list(
-        session.scalars(
-            select(Payment).where(Payment.invoice_id == invoice.id).order_by(Payment.id)
-        )
     )

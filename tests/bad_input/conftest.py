@@ -76,7 +76,14 @@ def invoiced(api, cast, story) -> dict[str, int]:
     """The story, with its one accepted box invoiced: 0.10 + a 0.01 fee, open."""
     answer = api.post(f"/orders/{story['order']}/invoices", cast.admin)
     assert (answer.status, answer.body["total"], answer.body["status"]) == (201, "0.11", "open")
-    return {**story, "invoice": answer.body["id"]}
+    parties = cast.party_ids
+    return {
+        **story,
+        "invoice": answer.body["id"],
+        "horizon": parties["horizon"],
+        "acme": parties["acme"],
+        "lotus": parties["lotus"],
+    }
 
 
 # -- the rules world: lotteries, standing rules, trials -----------------------------------

@@ -18,21 +18,26 @@ def invoice(api, cast):
     return api.post(f"/orders/{order_id}/invoices", cast.admin).body  # 1.00 + 0.05 fee
 
 
-def test_two_transfers_racing_to_pay_one_invoice_settle_it_once(app, api, cast, invoice):
+def test_partial_transfers_racing_to_pay_one_invoice_settle_it_exactly_once(
+    app, api, cast, invoice
+):
+    """Six transfers of 0.35 at once: three pay the 1.05 invoice, three become credit."""
     answers = all_at_once(
         app,
         [
             lambda c, n=n: c.post(
                 f"/invoices/{invoice['id']}/payments",
                 cast.admin,
-                {"amount": "1.05", "reference": f"T-{n}", "received_on": "2026-03-03"},
+                {"amount": "0.35", "reference": f"T-{n}", "received_on": "2026-03-03"},
             )
             for n in range(6)
         ],
     )
-    assert sorted(a.status for a in answers) == [201] + [409] * 5
-    assert {a.error_code for a in answers if a.status == 409} == {"invoice_paid"}
-    assert len(api.get(f"/invoices/{invoice['id']}/payments", cast.admin).body) == 1
+    assert [a.status for a in answers] == [201] * 6
+    applied = sorted((a.body["applied"], a.body["unapplied"]) for a in answers)
+    assert applied == [("0.00", "0.35")] * 3 + [("0.35", "0.00")] * 3
+    paid = api.get(f"/invoices/{invoice['id']}", cast.admin).body
+    assert (paid["status"], paid["paid"], paid["outstanding"]) == ("paid", "1.05", "0.00")
     assert holding(api, cast.li, "annotator")["available"] == "0.60"
     assert holding(api, cast.owner, "team")["available"] == "0.40"
     assert ledger_totals(api, cast.admin) == {"CNY": 0}

@@ -120,5 +120,6 @@ def test_a_three_link_chain_is_paid_exactly_and_at_once(app, api, cast, frozen_c
             select(LedgerTransaction).where(LedgerTransaction.kind == "settlement")
         ).all()
         assert len(settlements) == 1
-        # Every earner of the chain moves in it: 4 holders (and the fee), pending -> available.
-        assert len(settlements[0].entries) == 2 * 5
+        # The client's credit pays its receivable, and every earner of the chain moves in
+        # it: 4 holders (and the fee), pending -> available.
+        assert len(settlements[0].entries) == 2 + 2 * 5

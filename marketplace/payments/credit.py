@@ -1,0 +1,96 @@
+"""A client's credit: money that arrived and has not been applied to an invoice yet.
+
+Every payment is first the client's credit, then applied to its open invoices: the
+invoice the payer named first, then the oldest due. What no open invoice takes stays
+credit until the client's next invoice is issued.
+"""
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from marketplace import clock
+from marketplace.identity.models import Party
+from marketplace.payments.models import (
+    Application,
+    ApplicationKind,
+    Invoice,
+    InvoiceStatus,
+    Payment,
+)
+from marketplace.payments.settlement import settle
+
+
+def hold_client(session: Session, client_party_id: int) -> None:
+    """Queue the unit of work behind any other moving this client's money.
+
+    Every use case that records, applies or gives back a client's money takes this
+    lock first, before the rows it writes lock anything (a payment's foreign key
+    share-locks its invoice), so two of them never wait on each other in a circle.
+    """
+    session.execute(
+        select(Party.id).where(Party.id == client_party_id).with_for_update(key_share=True)
+    )
+
+
+def apply_credit(session: Session, client_party_id: int, currency: str) -> list[Application]:
+    """Apply the client's unapplied payments in `currency` to its open invoices.
+
+    Payments are taken oldest first; each pays the invoice it names first, then the
+    open invoices by due date (then number). Each application settles at once. The
+    client's open invoices and payments are locked for the unit of work, so two
+    payments arriving together apply one after the other and never both take the
+    same outstanding amount.
+    """
+    hold_client(session, client_party_id)
+    invoices = session.scalars(
+        select(Invoice)
+        .where(
+            Invoice.client_party_id == client_party_id,
+            Invoice.currency == currency,
+            Invoice.status == InvoiceStatus.OPEN,
+        )
+        .order_by(Invoice.id)
+        .with_for_update(of=Invoice)
+    ).all()
+    payments = session.scalars(
+        select(Payment)
+        .where(
+            Payment.client_party_id == client_party_id,
+            Payment.currency == currency,
+            Payment.amount_minor > Payment.applied_minor + Payment.returned_minor,
+        )
+        .order_by(Payment.id)
+        .with_for_update()
+    ).all()
+    for invoice in invoices:
+        session.refresh(invoice)
+    oldest_due = sorted(invoices, key=lambda invoice: (invoice.due_on, invoice.id))
+    applied = []
+    for payment in payments:
+        session.refresh(payment)
+        named = [i for i in oldest_due if i.id == payment.invoice_id]
+        for invoice in named + [i for i in oldest_due if i.id != payment.invoice_id]:
+            amount = min(payment.unapplied_minor, invoice.outstanding_minor)
+            if amount <= 0:
+                continue
+            applied.append(_apply(session, payment, invoice, amount))
+    return applied
+
+
+def _apply(session: Session, payment: Payment, invoice: Invoice, amount: int) -> Application:
+    application = Application(
+        payment_id=payment.id,
+        invoice_id=invoice.id,
+        kind=ApplicationKind.PAYMENT,
+        amount_minor=amount,
+    )
+    application.invoice = invoice
+    session.add(application)
+    session.flush()
+    settle(session, application)
+    payment.applied_minor += amount
+    invoice.paid_minor += amount
+    if invoice.outstanding_minor == 0:
+        invoice.status = InvoiceStatus.PAID
+        invoice.paid_at = clock.now()
+    return application

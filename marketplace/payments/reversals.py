@@ -1,0 +1,243 @@
+"""Refunds and chargebacks: money that goes back to the client, taken back down the chain.
+
+What the payment left as the client's credit goes back first; the rest is taken
+from the invoices it paid, the latest first. Each invoice is owed that much again,
+and the shares it had settled go back from available to pending, split as
+settlement splits (by largest remainder, weighted by what each share has had).
+
+Money already paid out to an annotator is never clawed back from her: the part of
+her share she no longer holds is taken from her team instead. Its available balance
+may go below zero, and its future earnings net it; its margin share on that link
+waits for the client's money in her place, so when the client pays again the team
+is made whole and she is not paid twice.
+"""
+
+from collections import defaultdict
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from marketplace import ledger
+from marketplace.errors import Conflict
+from marketplace.identity.service import platform_party
+from marketplace.ledger import Account, AccountKind, Entry, Holder
+from marketplace.money import format_minor
+from marketplace.payments.credit import hold_client
+from marketplace.payments.models import (
+    Application,
+    Invoice,
+    InvoiceShare,
+    InvoiceStatus,
+    Payment,
+    Reversal,
+    ShareRole,
+)
+from marketplace.payments.settlement import (
+    Parts,
+    earning_legs,
+    holders_of,
+    per_holder,
+    record_parts,
+    shares_by_line,
+    split,
+)
+
+
+def reverse_payment(
+    session: Session,
+    payment: Payment,
+    *,
+    kind: str,
+    reference: str,
+    amount_minor: int,
+    reason: str = "",
+    recorded_by_user_id: int | None = None,
+) -> tuple[Reversal, bool]:
+    """Give `amount_minor` of a payment back to the client (a refund or chargeback).
+
+    The gateway's reference identifies the reversal: reporting it again returns the
+    first (and False) and moves nothing. One balanced ledger transaction, keyed by
+    the reversal, takes the money out of the bank and back down every chain it
+    settled. More than what is left of the payment is refused (409).
+    """
+    hold_client(session, payment.client_party_id)
+    session.refresh(payment)
+    earlier = session.scalar(
+        select(Reversal).where(Reversal.payment_id == payment.id, Reversal.reference == reference)
+    )
+    if earlier is None:
+        left = payment.amount_minor - payment.returned_minor
+        if amount_minor > left:
+            raise Conflict(
+                "More than what is left of the payment cannot go back.",
+                code="reversal_exceeds_payment",
+                left=format_minor(left, payment.currency),
+            )
+        reversal = Reversal(
+            payment_id=payment.id,
+            kind=kind,
+            reference=reference,
+            amount_minor=amount_minor,
+            reason=reason,
+            absorbed_minor=0,
+            recorded_by_user_id=recorded_by_user_id,
+        )
+        try:
+            with session.begin_nested():
+                session.add(reversal)
+        except IntegrityError:  # reported twice at once: the other report records it
+            earlier = session.scalar(
+                select(Reversal).where(
+                    Reversal.payment_id == payment.id, Reversal.reference == reference
+                )
+            )
+        else:
+            _take_back(session, payment, reversal)
+            return reversal, True
+    if (earlier.kind, earlier.amount_minor) != (kind, amount_minor):
+        raise Conflict(
+            "This reference was recorded for another refund or chargeback.",
+            code="reference_reused",
+            reversal_id=earlier.id,
+        )
+    return earlier, False
+
+
+def _take_back(session: Session, payment: Payment, reversal: Reversal) -> None:
+    currency = payment.currency
+    from_credit = min(reversal.amount_minor, payment.unapplied_minor)
+    rest = reversal.amount_minor - from_credit
+    annotators = _Purses(session, currency)
+    legs = []
+    for invoice_id, had in _applied_latest_first(session, payment):
+        if rest == 0:
+            break
+        amount = min(rest, had)
+        rest -= amount
+        invoice = session.scalar(
+            select(Invoice).where(Invoice.id == invoice_id).with_for_update(of=Invoice)
+        )
+        application = Application(
+            payment_id=payment.id,
+            invoice_id=invoice.id,
+            kind=reversal.kind,
+            amount_minor=-amount,
+            reversal_id=reversal.id,
+        )
+        session.add(application)
+        session.flush()
+        parts = split(amount, shares_by_line(session, invoice.id, settled=True))
+        parts, absorbed = annotators.shift_shortfalls(session, invoice.id, parts)
+        reversal.absorbed_minor += absorbed
+        record_parts(session, application, {share: -part for share, part in parts.items()})
+        by_holder = per_holder(holders_of(session, parts), parts)
+        legs += earning_legs(session, by_holder, currency, source=AccountKind.AVAILABLE)
+        payment.applied_minor -= amount
+        invoice.paid_minor -= amount
+        invoice.status, invoice.paid_at = InvoiceStatus.OPEN, None
+    payment.returned_minor += reversal.amount_minor
+    client = payment.client_party_id
+    bank = ledger.account(
+        session, party_id=platform_party(session).id, kind=AccountKind.BANK, currency=currency
+    )
+    credit = ledger.account(session, party_id=client, kind=AccountKind.CREDIT, currency=currency)
+    receivable = ledger.account(
+        session, party_id=client, kind=AccountKind.RECEIVABLE, currency=currency
+    )
+    ledger.post(
+        session,
+        key=f"reversal:{reversal.id}",
+        kind=reversal.kind,
+        currency=currency,
+        legs=[
+            ledger.credit(bank, reversal.amount_minor),
+            ledger.debit(credit, from_credit),
+            ledger.debit(receivable, reversal.amount_minor - from_credit),
+            *legs,
+        ],
+        memo=f"{reversal.kind} {reversal.reference} of {payment.gateway} {payment.reference}",
+    )
+
+
+def _applied_latest_first(session: Session, payment: Payment) -> list[tuple[int, int]]:
+    """(invoice, what this payment still has applied to it), the latest applied first."""
+    rows = session.execute(
+        select(Application.invoice_id, func.sum(Application.amount_minor), func.max(Application.id))
+        .where(Application.payment_id == payment.id)
+        .group_by(Application.invoice_id)
+    ).all()
+    return [
+        (invoice_id, int(had))
+        for invoice_id, had, _ in sorted(rows, key=lambda row: -row[2])
+        if had > 0
+    ]
+
+
+class _Purses:
+    """What each annotator still holds as available in one reversal, read once under lock."""
+
+    def __init__(self, session: Session, currency: str) -> None:
+        self.session = session
+        self.currency = currency
+        self.left: dict[Holder, int] = {}
+
+    def _hold(self, holders: set[Holder]) -> None:
+        unread = holders - self.left.keys()
+        if not unread:
+            return
+        accounts = ledger.accounts(
+            self.session, unread, kind=AccountKind.AVAILABLE, currency=self.currency
+        )
+        ids = sorted(account.id for account in accounts.values())
+        # Locked like a payout run locks them, so a run cannot pay out what this takes back.
+        self.session.execute(
+            select(Account.id).where(Account.id.in_(ids)).order_by(Account.id).with_for_update()
+        )
+        balances = dict(
+            self.session.execute(
+                select(Entry.account_id, -func.sum(Entry.amount_minor))
+                .where(Entry.account_id.in_(ids))
+                .group_by(Entry.account_id)
+            ).all()
+        )
+        for holder, account in accounts.items():
+            self.left[holder] = max(int(balances.get(account.id, 0)), 0)
+
+    def shift_shortfalls(
+        self, session: Session, invoice_id: int, parts: Parts
+    ) -> tuple[Parts, int]:
+        """Move what annotators can no longer give back onto their team's margin share of
+        the same link. Returns the parts to take back and how much the teams absorbed."""
+        shares = {
+            share.id: share
+            for share in session.scalars(
+                select(InvoiceShare).where(InvoiceShare.invoice_id == invoice_id)
+            )
+        }
+        margins = {
+            share.contract_id: share.id
+            for share in shares.values()
+            if share.role == ShareRole.MARGIN
+        }
+        annotator_parts = {
+            share_id: part
+            for share_id, part in parts.items()
+            if shares[share_id].role == ShareRole.ANNOTATOR
+        }
+        self._hold({(shares[s].party_id, shares[s].user_id) for s in annotator_parts})
+        moved: dict[int, int] = defaultdict(int)
+        absorbed = 0
+        for share_id, part in sorted(annotator_parts.items()):
+            share = shares[share_id]
+            holder = (share.party_id, share.user_id)
+            kept = min(part, self.left[holder])
+            self.left[holder] -= kept
+            if kept < part:
+                moved[share_id] -= part - kept
+                moved[margins[share.contract_id]] += part - kept
+                absorbed += part - kept
+        shifted = dict(parts)
+        for share_id, change in moved.items():
+            shifted[share_id] = shifted.get(share_id, 0) + change
+        return {share: part for share, part in shifted.items() if part}, absorbed
