@@ -38,6 +38,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from marketplace.orders.api import blp as orders_blp
     from marketplace.orders.events import batch_claimed
     from marketplace.payments.api import blp as payments_blp
+    from marketplace.payments.stripe_gateway import StripeGateway
     from marketplace.subcontract.api import blp as subcontract_blp
     from marketplace.subcontract.bids_api import blp as bids_blp
     from marketplace.subcontract.events import batches_handed_down, contract_made
@@ -62,6 +63,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     )
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
+    # None without a key: the manual gateway (recorded transfers, bank files) is the default.
+    app.extensions["stripe_gateway"] = StripeGateway.from_config(app.config)
 
     # A claim puts the batch under the team's contract, then opens its tasks; batches
     # passed down a chain take their tasks along; a contract, new or claimed under, never

@@ -4,7 +4,9 @@ marketplace create-party "Lotus Labeling" --kind team
 marketplace create-user li.na@example.com --name "Li Na" --party 2 --role annotator
 marketplace create-token li.na@example.com
 marketplace seed-demo
-marketplace payout-run --currency CNY
+marketplace payout-run --currency CNY [--gateway stripe] [--minimum 10.00]
+marketplace send-payouts                       (Stripe transfers left pending by an outage)
+marketplace connect-account --party 3          (a Stripe Connect account for a payee)
 marketplace release-drops                      (one scheduler pass: leases, then due drops)
 marketplace verify-lottery 42                  (re-run drop 42's published lottery)
 marketplace serve --host 127.0.0.1 --port 5000   (the API with an embedded scheduler)
@@ -102,29 +104,94 @@ def seed_demo_command() -> None:
 @click.option("--currency", required=True, help="ISO 4217 code, e.g. CNY.")
 @click.option("--minimum", type=Decimal, default=None, help="Pay only balances of at least this.")
 @click.option(
+    "--gateway",
+    type=click.Choice(["manual", "stripe"]),
+    default="manual",
+    show_default=True,
+    help="manual: write a bank file; stripe: Connect transfers to payees with an account.",
+)
+@click.option(
     "--out",
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
     help="Where to write the bank file (default: PAYOUT_FILE_DIR).",
 )
-def payout_run_command(currency: str, minimum: Decimal | None, out_dir: Path | None) -> None:
-    """Pay everyone what is available and write the bank CSV file."""
+def payout_run_command(
+    currency: str, minimum: Decimal | None, gateway: str, out_dir: Path | None
+) -> None:
+    """Pay everyone what is available: a bank CSV file, or Stripe transfers."""
+    from marketplace.payments.models import PayoutRun
     from marketplace.payments.payouts import bank_file, run_payouts
 
     try:
         with unit_of_work() as session:
-            run = run_payouts(session, None, currency=check_currency(currency), minimum=minimum)
+            run = run_payouts(
+                session, None, currency=check_currency(currency), minimum=minimum, gateway=gateway
+            )
+            run_id, count, total = run.id, len(run.payouts), run.total_minor
     except (DomainError, ValueError) as error:
         raise click.ClickException(str(error)) from error
+    click.echo(f"payout run {run_id}: {count} payouts, {format_minor(total, currency)} {currency}")
+    if gateway == "stripe":
+        _send_with_progress(run_id)
+        return
     out_dir = out_dir or Path(current_app.config["PAYOUT_FILE_DIR"])
     out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / f"payout-run-{run.id}.csv"
-    path.write_text(bank_file(run))
-    click.echo(
-        f"payout run {run.id}: {len(run.payouts)} payouts, "
-        f"{format_minor(run.total_minor, currency)} {currency}; bank file {path}"
-    )
+    path = out_dir / f"payout-run-{run_id}.csv"
+    with unit_of_work() as session:
+        path.write_text(bank_file(session.get(PayoutRun, run_id)))
+    click.echo(f"bank file {path}")
+
+
+@click.command("send-payouts")
+@with_appcontext
+@click.option("--run", "run_id", type=int, default=None, help="Only this run's transfers.")
+def send_payouts_command(run_id: int | None) -> None:
+    """Send Stripe transfers still pending (after an outage or a crash), each exactly once."""
+    _send_with_progress(run_id)
+
+
+def _send_with_progress(run_id: int | None) -> None:
+    from marketplace.payments.transfers import pending_count, send_pending_transfers
+
+    stripe = current_app.extensions["stripe_gateway"]
+    if stripe is None:
+        raise click.ClickException("Stripe is not configured: set STRIPE_SECRET_KEY.")
+    with click.progressbar(length=pending_count(run_id), label="Sending transfers") as bar:
+        counts = send_pending_transfers(stripe, run_id=run_id, on_each=lambda _: bar.update(1))
+    click.echo(", ".join(f"{n} {status}" for status, n in counts.items()))
+    if counts["pending"]:
+        raise click.ClickException(
+            "Stripe could not be reached; run `marketplace send-payouts` again later."
+        )
+
+
+@click.command("connect-account")
+@with_appcontext
+@click.option("--party", "party_id", type=int, default=None, help="A team to pay through Stripe.")
+@click.option("--user", "user_id", type=int, default=None, help="An annotator to pay so.")
+@click.option("--account", default=None, help="An existing Connect account (acct_...).")
+@click.option("--country", default=None, help="For a new account, e.g. CN or US.")
+def connect_account_command(party_id, user_id, account, country) -> None:
+    """Give a team or an annotator a Stripe Connect account (a new one, or --account)."""
+    from marketplace.payments.connect import connect_payee
+
+    if (party_id is None) == (user_id is None):
+        raise click.ClickException("name exactly one of --party and --user")
+    try:
+        with unit_of_work() as session:
+            payee = connect_payee(
+                session,
+                current_app.extensions["stripe_gateway"],
+                party_id=party_id,
+                user_id=user_id,
+                account=account,
+                country=country,
+            )
+            click.echo(f"{payee.name}: {payee.stripe_account}")
+    except DomainError as error:
+        _fail_cleanly(error)
 
 
 @click.command("release-drops")
@@ -225,6 +292,8 @@ def register_commands(app: Flask) -> None:
         create_token_command,
         seed_demo_command,
         payout_run_command,
+        send_payouts_command,
+        connect_account_command,
         release_drops_command,
         accept_unreviewed_command,
         verify_lottery_command,

@@ -39,6 +39,11 @@ class Config:
         self.PLATFORM_FEE_BPS = int(os.environ.get("PLATFORM_FEE_BPS", "500"))
         # Due dates and "today" are counted in the platform's business time zone.
         self.BUSINESS_TIMEZONE = os.environ.get("BUSINESS_TIMEZONE", "Asia/Shanghai")
+        # Stripe (README, "Stripe"): unset, only the manual gateway runs. STRIPE_API_BASE
+        # points the SDK at another server (a local test server); unset, Stripe's own.
+        self.STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY") or None
+        self.STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET") or None
+        self.STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE") or None
         self.PAYOUT_FILE_DIR = os.environ.get("PAYOUT_FILE_DIR", str(INSTANCE_DIR / "payouts"))
         # argon2-cffi parameter profile for password hashes.
         self.PASSWORD_HASH_PROFILE = os.environ.get("PASSWORD_HASH_PROFILE", "RFC_9106_LOW_MEMORY")

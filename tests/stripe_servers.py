@@ -1,22 +1,27 @@
-"""Fixtures for the two fake Stripes the payment tests talk to.
+"""Fixtures and helpers for the two fake Stripes the payment tests talk to.
 
-- `localstripe_url`: a real localstripe process (collection: Customers, PaymentIntents, and
-  the signed webhooks it sends about one second after each event).
-- `stripe_standin`: our stand-in (tests/stripe_standin/) for Connect, Idempotency-Key,
-  refunds, chargebacks and test-driven webhook delivery; one server, emptied for each test.
-  `stripe_standin_url` is its URL for session-scoped fixtures.
+- `localstripe_url` (session): a real localstripe process for collection (Customers,
+  PaymentIntents) and the signed webhooks it sends about one second after each event;
+  `configure_localstripe_webhook` points those at a URL, such as a `WebhookReceiver`'s.
+- `stripe_standin` (per test): our stand-in (tests/stripe_standin/) for Connect,
+  Idempotency-Key, refunds, chargebacks and test-driven webhook delivery; one server for
+  the session, emptied for each test. `stripe_standin_url` (session) is its URL, for a
+  session-scoped app's config.
 
-A test module uses them by importing them (`from tests.stripe_servers import stripe_standin`),
-as conftest.py does with `cast`.
+A module uses a fixture by binding it under its own name (`stripe_standin =
+stripe_servers.stripe_standin`), or conftest.py imports them once, as it does `cast`.
 """
 
+import queue
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -62,13 +67,14 @@ def start_localstripe(log_path: Path) -> tuple[subprocess.Popen, str]:
         )
     deadline = time.monotonic() + STARTUP_DEADLINE
     while not _answers(url):
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            process.wait()
-            raise RuntimeError(
-                f"localstripe did not answer at {url} within {STARTUP_DEADLINE:.0f} s"
-                f" (exit code {process.returncode}); its log:\n{log_path.read_text()[-2000:]}"
-            )
+        exited = process.poll() is not None
+        if exited or time.monotonic() > deadline:
+            stop(process)
+            why = f"did not answer within {STARTUP_DEADLINE:.0f} s"
+            if exited:
+                why = f"exited with code {process.returncode}"
+            tail = log_path.read_text()[-2000:]
+            raise RuntimeError(f"localstripe at {url} {why}; its log:\n{tail}")
         time.sleep(0.05)
     return process, url
 
@@ -91,6 +97,37 @@ def configure_localstripe_webhook(base_url: str, webhook_id: str, url: str, secr
     with urllib.request.urlopen(request, timeout=5) as response:
         if response.status != 200:
             raise RuntimeError(f"localstripe refused the webhook config: {response.status}")
+
+
+class WebhookReceiver:
+    """A webhook endpoint at `.url` on 127.0.0.1 that queues (body, Stripe-Signature) pairs in
+    `.received`, for localstripe (which only sends to a URL) or the stand-in's URL delivery."""
+
+    def __init__(self):
+        received = self.received = queue.Queue()
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                received.put((body, self.headers.get("Stripe-Signature")))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_port}/webhook"
+
+    def __enter__(self):
+        serve = self._server.serve_forever
+        threading.Thread(target=serve, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc):
+        self._server.shutdown()
+        self._server.server_close()
 
 
 @pytest.fixture(scope="session")

@@ -3,18 +3,16 @@ rules (idempotency, balances, reversal and refund limits, signed events), and lo
 runs and sends signed webhooks. No database is needed."""
 
 import json
-import queue
-import threading
 import time
 import urllib.error
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import flask
 import pytest
 import stripe
 
 from tests import stripe_servers
-from tests.stripe_servers import configure_localstripe_webhook
+from tests.stripe_servers import WebhookReceiver, configure_localstripe_webhook
 
 # The fixtures, bound here so pytest finds them (imported by name they would trip ruff's F811).
 localstripe_url = stripe_servers.localstripe_url
@@ -93,7 +91,8 @@ def test_same_key_and_parameters_replay_the_first_answer(stripe_standin, client,
         False,
         True,
     ]
-    assert len(stripe_standin.events_of("transfer.created")) == 1
+    (created,) = stripe_standin.events_of("transfer.created")
+    assert created["request"]["idempotency_key"] == "payout-1"
 
 
 def test_same_key_with_other_parameters_is_an_idempotency_error(stripe_standin, client, account):
@@ -384,42 +383,32 @@ def test_delivery_twice_in_reverse_and_again_until_acknowledged(stripe_standin, 
     assert ids[-1] == ids[-2] == stripe_standin.events[1]["id"]
 
 
-class WebhookServer:
-    """A real HTTP endpoint on 127.0.0.1 that queues (body, Stripe-Signature) pairs."""
-
-    def __init__(self):
-        received = self.received = queue.Queue()
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                received.put((body, self.headers.get("Stripe-Signature")))
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self._server.server_port}/webhook"
-
-    def __enter__(self):
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc):
-        self._server.shutdown()
-        self._server.server_close()
-
-
 def test_delivery_to_a_real_url(stripe_standin, client):
     paid_intent(client)
-    with WebhookServer() as server:
+    with WebhookReceiver() as server:
         stripe_standin.webhook_endpoint(server.url, SECRET)
         assert [d.status for d in stripe_standin.deliver_pending()] == [200, 200, 200]
         body, signature = server.received.get(timeout=5)
     assert stripe.Webhook.construct_event(body, signature, SECRET).type == "payment_intent.created"
+
+
+def test_delivery_to_a_flask_test_client(stripe_standin, client):
+    app = flask.Flask(__name__)
+    seen = []
+
+    @app.post("/webhook")
+    def webhook():
+        signature = flask.request.headers["Stripe-Signature"]
+        seen.append(stripe.Webhook.construct_event(flask.request.get_data(), signature, SECRET))
+        return "", 204
+
+    web = app.test_client()
+    stripe_standin.webhook_endpoint(
+        lambda body, headers: web.post("/webhook", data=body, headers=headers).status_code, SECRET
+    )
+    intent = paid_intent(client)
+    assert [d.status for d in stripe_standin.deliver_pending()] == [204, 204, 204]
+    assert [(e.type, e.data.object.id) for e in seen][-1] == ("payment_intent.succeeded", intent.id)
 
 
 # -- localstripe ----------------------------------------------------------------------------
@@ -427,7 +416,7 @@ def test_delivery_to_a_real_url(stripe_standin, client):
 
 def test_localstripe_collects_a_payment_and_sends_a_signed_webhook(localstripe_url):
     client = stripe.StripeClient("sk_test_local", base_addresses={"api": localstripe_url})
-    with WebhookServer() as server:
+    with WebhookReceiver() as server:
         configure_localstripe_webhook(localstripe_url, "piecework", server.url, SECRET)
         customer = client.v1.customers.create(params={"email": "client@example.com"})
         intent = client.v1.payment_intents.create(

@@ -42,6 +42,8 @@ class Party(Entity, Base):
     name: Mapped[str] = mapped_column(String(200))
     # Where the manual gateway's payout file sends this party's money.
     bank_account: Mapped[str | None] = mapped_column(String(100))
+    # Its Stripe Connect account (acct_...), where Stripe payout runs send its money.
+    stripe_account: Mapped[str | None] = mapped_column(String(100))
     # Where a team's day begins and ends: daily quotas and earnings days count in it.
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
 
@@ -54,6 +56,7 @@ class User(Entity, Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     # Where the manual gateway's payout file sends this annotator's money.
     bank_account: Mapped[str | None] = mapped_column(String(100))
+    stripe_account: Mapped[str | None] = mapped_column(String(100))
     # How numbers are written for this user (CSV statements): a CLDR locale such as zh_CN.
     locale: Mapped[str] = mapped_column(String(35), default="zh_CN")
     memberships: Mapped[list["Membership"]] = relationship(

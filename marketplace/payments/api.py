@@ -5,7 +5,16 @@ from marketplace import ledger
 from marketplace.db import db, unit_of_work
 from marketplace.identity.auth import BEARER_AUTH, current_actor
 from marketplace.identity.models import Role
-from marketplace.payments import collection, earnings, invoices, margins, payouts, work_days
+from marketplace.payments import (
+    collection,
+    earnings,
+    invoices,
+    margins,
+    payouts,
+    reversals,
+    transfers,
+    work_days,
+)
 from marketplace.payments.schemas import (
     BankTransferIn,
     ClientTransferIn,
@@ -19,11 +28,18 @@ from marketplace.payments.schemas import (
     PayoutRunIn,
     PayoutRunOut,
     PeriodArgs,
+    ReversalIn,
+    ReversalOut,
     StatementArgs,
     StatementOut,
     WorkDaysOut,
 )
 from marketplace.web import Blueprint, PageArgs
+
+
+def stripe_gateway():
+    """The app's Stripe gateway, or None when no key is configured."""
+    return current_app.extensions["stripe_gateway"]
 
 
 def csv_download(text: str, filename: str):
@@ -125,6 +141,41 @@ class Payments(MethodView):
         return payment, 201 if created else 200
 
 
+@blp.route("/payments/<int:payment_id>")
+class PaymentById(MethodView):
+    @blp.doc(security=BEARER_AUTH)
+    @blp.response(200, PaymentOut)
+    def get(self, payment_id):
+        """One payment, with the invoices it paid and what it left as credit"""
+        return collection.get_payment(db.session, current_actor(), payment_id)
+
+
+@blp.route("/payments/<int:payment_id>/reversals")
+class PaymentReversals(MethodView):
+    @blp.doc(security=BEARER_AUTH)
+    @blp.response(200, ReversalOut(many=True))
+    def get(self, payment_id):
+        """The payment's refunds and chargebacks"""
+        return reversals.payment_reversals(db.session, current_actor(), payment_id)
+
+    @blp.doc(security=BEARER_AUTH)
+    @blp.arguments(ReversalIn)
+    @blp.response(201, ReversalOut)
+    @blp.alt_response(200, schema=ReversalOut, description="This reference was recorded before.")
+    def post(self, data, payment_id):
+        """Record a refund or chargeback of a payment (platform admins)
+
+        The client's credit from the payment goes back first, then what it paid of its
+        invoices, the latest first: they are owed again, and the shares they settled go
+        back from available to pending down every chain. What annotators were already
+        paid out is never clawed back: their team absorbs it."""
+        with unit_of_work() as session:
+            reversal, created = reversals.record_reversal(
+                session, current_actor(), payment_id, **data
+            )
+        return reversal, 201 if created else 200
+
+
 @blp.route("/payout-runs")
 class PayoutRuns(MethodView):
     @blp.doc(security=BEARER_AUTH)
@@ -138,9 +189,15 @@ class PayoutRuns(MethodView):
     @blp.arguments(PayoutRunIn)
     @blp.response(201, PayoutRunOut)
     def post(self, data):
-        """Pay every team and annotator what is available in a currency (platform admins)"""
-        with unit_of_work() as session:
-            return payouts.run_payouts(session, current_actor(), **data)
+        """Pay every team and annotator what is available in a currency (platform admins)
+
+        With `gateway: stripe` its transfers are sent before the answer; a transfer
+        Stripe refuses is `failed` and its money is available again; one that could
+        not be sent yet (Stripe unreachable) stays `pending` for
+        POST /payout-runs/{id}/send."""
+        actor = current_actor()
+        run_id = transfers.pay_out(actor, stripe_gateway(), **data)
+        return payouts.get_run(db.session, actor, run_id)
 
 
 @blp.route("/payout-runs/<int:run_id>")
@@ -150,6 +207,17 @@ class PayoutRunById(MethodView):
     def get(self, run_id):
         """One payout run with its payouts"""
         return payouts.get_run(db.session, current_actor(), run_id)
+
+
+@blp.route("/payout-runs/<int:run_id>/send")
+class PayoutRunSend(MethodView):
+    @blp.doc(security=BEARER_AUTH)
+    @blp.response(200, PayoutRunOut)
+    def post(self, run_id):
+        """Send the run's transfers still pending, each exactly once (platform admins)"""
+        actor = current_actor()
+        transfers.resume_run(actor, stripe_gateway(), run_id)
+        return payouts.get_run(db.session, actor, run_id)
 
 
 @blp.route("/payout-runs/<int:run_id>/bank-file")

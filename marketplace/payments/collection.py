@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from marketplace import ledger
-from marketplace.db import find, keyset_page
+from marketplace.db import MAX_ID, find, keyset_page
 from marketplace.errors import Conflict, Invalid, NotFound
 from marketplace.identity.actor import Actor
 from marketplace.identity.models import Party, PartyKind, Role
@@ -177,6 +177,16 @@ def visible_payments(actor: Actor):
     if actor.is_platform_admin:
         return query
     return query.where(Payment.client_party_id.in_(actor.party_ids(Role.CLIENT_ADMIN)))
+
+
+def get_payment(session: Session, actor: Actor, payment_id: int) -> Payment:
+    """A payment of the actor's client (any, for admins); 404 otherwise."""
+    payment = None
+    if 0 < payment_id <= MAX_ID:
+        payment = session.scalar(visible_payments(actor).where(Payment.id == payment_id))
+    if payment is None:
+        raise NotFound(f"No payment {payment_id}.", code="payment_not_found")
+    return payment
 
 
 def list_payments(session: Session, actor: Actor, *, limit: int, after: int) -> list[Payment]:

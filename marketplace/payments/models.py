@@ -138,6 +138,8 @@ class Payment(Entity, Base):
     invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"), index=True)
     gateway: Mapped[str] = mapped_column(String(16))
     reference: Mapped[str] = mapped_column(String(200))
+    # The gateway's charge behind it (Stripe's ch_...): transfers it funds name it.
+    charge: Mapped[str | None] = mapped_column(String(200))
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     received_on: Mapped[date] = mapped_column(Date)
@@ -204,6 +206,7 @@ class Reversal(Entity, Base):
     # Of the amount, what annotators had already been paid out and their team absorbed.
     absorbed_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     recorded_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    payment: Mapped[Payment] = relationship(lazy="joined")
 
 
 class PayoutRun(Entity, Base):
@@ -219,6 +222,16 @@ class PayoutRun(Entity, Base):
     def total_minor(self) -> int:
         return sum(payout.amount_minor for payout in self.payouts)
 
+    @property
+    def failed_minor(self) -> int:
+        return sum(payout.failed_minor for payout in self.payouts)
+
+
+class TransferStatus(enum.StrEnum):
+    PENDING = "pending"  # to be sent to the gateway (again, after a crash or an outage)
+    SENT = "sent"  # the gateway took it (the bank file, for the manual gateway)
+    FAILED = "failed"  # refused: its money went back to the payee's available balance
+
 
 class Payout(Entity, Base):
     """Money sent to one earner (a team, or an annotator) in a run."""
@@ -233,3 +246,42 @@ class Payout(Entity, Base):
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     payee_name: Mapped[str] = mapped_column(String(200))
     bank_account: Mapped[str | None] = mapped_column(String(100))
+    stripe_account: Mapped[str | None] = mapped_column(String(100))
+    transfers: Mapped[list["PayoutTransfer"]] = relationship(
+        order_by="PayoutTransfer.id", lazy="selectin", back_populates="payout"
+    )
+
+    @property
+    def failed_minor(self) -> int:
+        return sum(t.amount_minor for t in self.transfers if t.status == TransferStatus.FAILED)
+
+    @property
+    def status(self) -> str:
+        statuses = {transfer.status for transfer in self.transfers}
+        if TransferStatus.PENDING in statuses:
+            return TransferStatus.PENDING
+        if statuses == {TransferStatus.FAILED}:
+            return TransferStatus.FAILED
+        return TransferStatus.SENT
+
+
+class PayoutTransfer(Entity, Base):
+    """The part of a payout that one invoice's money pays: one gateway transfer each.
+
+    Stripe groups it with the invoice's charge (`transfer_group`) and, where one
+    charge paid that invoice, draws on that charge (`source_transaction`)."""
+
+    __tablename__ = "payout_transfers"
+    __table_args__ = (CheckConstraint("amount_minor > 0", name="positive_amount"),)
+
+    payout_id: Mapped[int] = mapped_column(ForeignKey("payouts.id"), index=True)
+    # The invoice whose settled money it pays out; none for money settled before
+    # payouts kept this record.
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    transfer_group: Mapped[str | None] = mapped_column(String(64))
+    source_charge: Mapped[str | None] = mapped_column(String(200))
+    gateway_id: Mapped[str | None] = mapped_column(String(200))  # tr_...
+    failure: Mapped[str | None] = mapped_column(String(500))
+    payout: Mapped[Payout] = relationship(back_populates="transfers")

@@ -13,6 +13,7 @@ is made whole and she is not paid twice.
 """
 
 from collections import defaultdict
+from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -20,9 +21,13 @@ from sqlalchemy.orm import Session
 
 from marketplace import ledger
 from marketplace.errors import Conflict
+from marketplace.identity.actor import Actor
+from marketplace.identity.models import Role
 from marketplace.identity.service import platform_party
 from marketplace.ledger import Account, AccountKind, Entry, Holder
 from marketplace.money import format_minor
+from marketplace.payments.amounts import minor_units
+from marketplace.payments.collection import get_payment
 from marketplace.payments.credit import hold_client
 from marketplace.payments.models import (
     Application,
@@ -42,6 +47,40 @@ from marketplace.payments.settlement import (
     shares_by_line,
     split,
 )
+
+
+def record_reversal(
+    session: Session,
+    actor: Actor,
+    payment_id: int,
+    *,
+    kind: str,
+    amount: Decimal,
+    reference: str,
+    reason: str,
+) -> tuple[Reversal, bool]:
+    """Record a refund or chargeback of a payment (platform admins): see `reverse_payment`."""
+    payment = get_payment(session, actor, payment_id)
+    actor.require(Role.PLATFORM_ADMIN)
+    return reverse_payment(
+        session,
+        payment,
+        kind=kind,
+        reference=reference,
+        amount_minor=minor_units(amount, payment.currency, "amount"),
+        reason=reason,
+        recorded_by_user_id=actor.user_id,
+    )
+
+
+def payment_reversals(session: Session, actor: Actor, payment_id: int) -> list[Reversal]:
+    """The refunds and chargebacks of a payment the actor may see."""
+    payment = get_payment(session, actor, payment_id)
+    return list(
+        session.scalars(
+            select(Reversal).where(Reversal.payment_id == payment.id).order_by(Reversal.id)
+        )
+    )
 
 
 def reverse_payment(

@@ -4,6 +4,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from marketplace import clock
 from marketplace.db import MAX_ID
+from marketplace.payments.models import ApplicationKind
 from marketplace.web import Amount, Currency, DecimalString, Price, not_blank
 
 
@@ -93,6 +94,38 @@ class PaymentOut(Schema):
     applications = fields.List(fields.Nested(ApplicationOut))
 
 
+class ReversalIn(Schema):
+    kind = fields.String(
+        required=True,
+        validate=validate.OneOf([ApplicationKind.REFUND, ApplicationKind.CHARGEBACK]),
+    )
+    amount = DecimalString(required=True, metadata={"type": "string", "example": "50.00"})
+    reference = fields.String(
+        required=True,
+        validate=[validate.Length(min=1, max=200), not_blank],
+        metadata={"description": "The bank's or gateway's id of it; recorded once."},
+    )
+    reason = fields.String(load_default="", validate=validate.Length(max=300))
+
+
+class ReversalOut(Schema):
+    id = fields.Integer()
+    payment_id = fields.Integer()
+    kind = fields.String()
+    reference = fields.String()
+    amount = Amount(attribute="amount_minor", currency_attribute="payment.currency")
+    absorbed = Amount(
+        attribute="absorbed_minor",
+        currency_attribute="payment.currency",
+        metadata={
+            "description": "Of it, what annotators had been paid out already: "
+            "taken from their teams instead."
+        },
+    )
+    reason = fields.String()
+    created_at = fields.DateTime()
+
+
 class PayoutRunIn(Schema):
     currency = Currency(required=True, metadata={"example": "CNY"})
     minimum = DecimalString(
@@ -103,6 +136,29 @@ class PayoutRunIn(Schema):
             "description": "Pay only balances of at least this much (default: the minor unit).",
         },
     )
+    gateway = fields.String(
+        load_default="manual",
+        validate=validate.OneOf(["manual", "stripe"]),
+        metadata={
+            "description": "manual: a bank file; stripe: Connect transfers to payees with "
+            "a connected account (the others wait for a manual run)."
+        },
+    )
+
+
+class PayoutTransferOut(Schema):
+    id = fields.Integer()
+    invoice_id = fields.Integer(
+        allow_none=True, metadata={"description": "The invoice whose settled money it pays."}
+    )
+    amount = Amount(attribute="amount_minor", currency_attribute="payout.currency")
+    status = fields.String(metadata={"description": "pending, sent or failed"})
+    transfer_group = fields.String(allow_none=True)
+    source_charge = fields.String(allow_none=True)
+    gateway_id = fields.String(allow_none=True)
+    failure = fields.String(
+        allow_none=True, metadata={"description": "Why it failed; its money is available again."}
+    )
 
 
 class PayoutOut(Schema):
@@ -111,8 +167,12 @@ class PayoutOut(Schema):
     user_id = fields.Integer(allow_none=True)
     payee_name = fields.String()
     bank_account = fields.String(allow_none=True)
+    stripe_account = fields.String(allow_none=True)
     currency = fields.String()
     amount = Amount(attribute="amount_minor")
+    failed = Amount(attribute="failed_minor")
+    status = fields.String(metadata={"description": "pending, sent or failed"})
+    transfers = fields.List(fields.Nested(PayoutTransferOut))
 
 
 class PayoutRunOut(Schema):
@@ -123,6 +183,7 @@ class PayoutRunOut(Schema):
     created_at = fields.DateTime()
     payouts = fields.List(fields.Nested(PayoutOut))
     total = Amount(attribute="total_minor")
+    failed = Amount(attribute="failed_minor")
 
 
 class WaitingOn(Schema):

@@ -11,8 +11,10 @@ import copy
 import json
 import re
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import stripe
 
 from tests.stripe_standin.book import ROUTES, Book
 from tests.stripe_standin.webhooks import Delivery, Outbox, Post, payload, signature_header
@@ -49,7 +51,6 @@ class _Failure:
     error: dict
     drop: bool
     processed: bool
-    used: bool = field(default=False)
 
 
 def _api_key(header: str) -> str | None:
@@ -84,7 +85,10 @@ class StripeStandin:
 
     def start(self) -> "StripeStandin":
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="stripe-standin", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},  # stop() waits up to one poll
+            name="stripe-standin",
+            daemon=True,
         )
         self._thread.start()
         return self
@@ -108,10 +112,8 @@ class StripeStandin:
             self._failures: list[_Failure] = []
             self.requests: list[Request] = []
 
-    def client(self, api_key: str = "sk_test_standin", **options):
+    def client(self, api_key: str = "sk_test_standin", **options) -> stripe.StripeClient:
         """A `stripe.StripeClient` pointed at the stand-in (max_network_retries etc. in options)."""
-        import stripe
-
         return stripe.StripeClient(api_key, base_addresses={"api": self.url}, **options)
 
     # -- money and objects ---------------------------------------------------------------
@@ -236,8 +238,11 @@ class StripeStandin:
         return payload(self.object(event if isinstance(event, str) else event["id"]))
 
     def sign(self, body: bytes, *, secret: str | None = None, timestamp: int) -> str:
-        """A `Stripe-Signature` header for this body."""
-        return signature_header(body, secret or self._outbox.secret or "", timestamp)
+        """A `Stripe-Signature` header for this body (the endpoint's secret by default)."""
+        secret = secret or self._outbox.secret
+        if not secret:
+            raise RuntimeError("no secret: pass one, or call webhook_endpoint(target, secret)")
+        return signature_header(body, secret, timestamp)
 
     # -- answering a request -------------------------------------------------------------
 
@@ -257,18 +262,23 @@ class StripeStandin:
                 return 401, {"error": {"type": "invalid_request_error", "message": message}}, extra
             failure = self._take_failure(method, path)
             if failure and not failure.processed:
-                record.status = None if failure.drop else failure.status
-                return None if failure.drop else (failure.status, {"error": failure.error}, extra)
+                return self._fail(record, failure, extra)
             status, answer, record.replayed = self._answer(
                 method, path, params, api_key, key, extra["Request-Id"]
             )
             if record.replayed:
                 extra["Idempotent-Replayed"] = "true"
             if failure:  # carried out, but the answer is lost on the way back
-                record.status = None if failure.drop else failure.status
-                return None if failure.drop else (failure.status, {"error": failure.error}, extra)
+                return self._fail(record, failure, extra)
             record.status = status
             return status, answer, extra
+
+    @staticmethod
+    def _fail(record: Request, failure: _Failure, extra: dict) -> tuple | None:
+        if failure.drop:
+            return None
+        record.status = failure.status
+        return failure.status, {"error": failure.error}, extra
 
     def _answer(self, method, path, params, api_key, key, request_id) -> tuple[int, dict, bool]:
         saved = self._saved.get((api_key, key)) if key else None

@@ -1,0 +1,148 @@
+"""Stripe, through the official SDK: card payments in, Connect transfers out.
+
+The rest of the application speaks to Stripe only through `StripeGateway`, so
+what Stripe answers is turned into our words here: a refusal (`GatewayRefused`,
+with Stripe's code and message) is final; an outage (`GatewayUnavailable`) is
+worth retrying later with the same idempotency key, which Stripe answers with
+its first answer, so a retried call never moves money twice.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import stripe
+
+from marketplace.errors import Conflict, DomainError
+
+
+class GatewayRefused(Exception):
+    """The gateway answered no, for good (a closed account, a declined card, bad input)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+class GatewayUnavailable(Exception):
+    """The gateway could not be reached or failed on its side; try again later."""
+
+
+class StripeNotConfigured(DomainError):
+    status = 409
+    code = "stripe_not_configured"
+
+
+@dataclass(frozen=True)
+class Transfer:
+    id: str
+    amount_minor: int
+    destination: str
+
+
+class StripeGateway:
+    """The calls we make to Stripe. `api_base` points the SDK elsewhere (a test server)."""
+
+    name = "stripe"
+
+    def __init__(self, secret_key: str, *, api_base: str | None = None) -> None:
+        addresses = {"api": api_base} if api_base else None
+        # The SDK retries network failures itself, with the same idempotency key.
+        self.client = stripe.StripeClient(
+            secret_key, base_addresses=addresses, max_network_retries=2
+        )
+
+    @classmethod
+    def from_config(cls, config: Mapping) -> "StripeGateway | None":
+        """The gateway, if a secret key is configured; None runs without Stripe."""
+        key = config.get("STRIPE_SECRET_KEY")
+        return cls(key, api_base=config.get("STRIPE_API_BASE")) if key else None
+
+    def _call(self, method, params: dict, idempotency_key: str | None = None) -> Any:
+        options = {"idempotency_key": idempotency_key} if idempotency_key else None
+        try:
+            return method(params=params, options=options)
+        except (stripe.APIConnectionError, stripe.RateLimitError) as exc:
+            raise GatewayUnavailable(str(exc)) from exc
+        except stripe.StripeError as exc:
+            if exc.http_status is None or exc.http_status >= 500:
+                raise GatewayUnavailable(str(exc)) from exc
+            error = exc.error
+            code = (error.code if error else None) or type(exc).__name__
+            raise GatewayRefused(code, (error.message if error else None) or str(exc)) from exc
+
+    def create_account(self, *, email: str | None, country: str | None) -> str:
+        """A Connect account for a payee; its id (acct_...)."""
+        params = {"type": "express"}
+        params.update({k: v for k, v in {"email": email, "country": country}.items() if v})
+        return self._call(self.client.v1.accounts.create, params).id
+
+    def transfer(
+        self,
+        *,
+        amount_minor: int,
+        currency: str,
+        destination: str,
+        transfer_group: str | None,
+        source_charge: str | None,
+        idempotency_key: str,
+        metadata: dict[str, str],
+    ) -> Transfer:
+        """Send money to a connected account, once per idempotency key."""
+        params: dict[str, Any] = {
+            "amount": amount_minor,
+            "currency": currency.lower(),
+            "destination": destination,
+            "metadata": metadata,
+        }
+        if transfer_group:
+            params["transfer_group"] = transfer_group
+        if source_charge:
+            params["source_transaction"] = source_charge
+        made = self._call(self.client.v1.transfers.create, params, idempotency_key)
+        return Transfer(id=made.id, amount_minor=made.amount, destination=made.destination)
+
+    def charge_invoice(
+        self,
+        *,
+        amount_minor: int,
+        currency: str,
+        payment_method: str,
+        customer: str | None,
+        idempotency_key: str,
+        metadata: dict[str, str],
+        description: str,
+    ) -> Any:
+        """A PaymentIntent for an invoice, confirmed at once with the client's card."""
+        params: dict[str, Any] = {
+            "amount": amount_minor,
+            "currency": currency.lower(),
+            "payment_method": payment_method,
+            "confirm": True,
+            "metadata": metadata,
+            "description": description,
+        }
+        if customer:
+            params["customer"] = customer
+        try:
+            return self._call(self.client.v1.payment_intents.create, params, idempotency_key)
+        except GatewayRefused as refused:
+            raise Conflict(
+                f"The card payment was refused: {refused.message}",
+                code="card_refused",
+                gateway_code=refused.code,
+            ) from refused
+
+    def payment_intent(self, intent_id: str) -> Any:
+        return self._call(
+            lambda params, options: self.client.v1.payment_intents.retrieve(
+                intent_id, options=options
+            ),
+            {},
+        )
+
+    def charge(self, charge_id: str) -> Any:
+        return self._call(
+            lambda params, options: self.client.v1.charges.retrieve(charge_id, options=options), {}
+        )
