@@ -10,7 +10,8 @@ from marketplace.identity.service import actor_for_token
 BEARER_AUTH = [{"bearerAuth": []}]
 API_PREFIX = "/api/v1/"
 # Endpoints anyone may call: logging in.
-PUBLIC_ENDPOINTS = {"identity.Tokens"}
+# Stripe's webhook proves who sent it by its signature, not a token.
+PUBLIC_ENDPOINTS = {"identity.Tokens", "payments.StripeWebhook"}
 
 
 def bearer_token() -> str:

@@ -1,4 +1,4 @@
-from flask import current_app
+from flask import current_app, request
 from flask.views import MethodView
 
 from marketplace import ledger
@@ -12,13 +12,17 @@ from marketplace.payments import (
     margins,
     payouts,
     reversals,
+    stripe_collection,
     transfers,
     work_days,
 )
 from marketplace.payments.schemas import (
     BankTransferIn,
+    CardPaymentIn,
+    CardPaymentOut,
     ClientTransferIn,
     EarningsOut,
+    GatewayEventOut,
     InvoiceOut,
     LedgerTotalsOut,
     MarginArgs,
@@ -139,6 +143,40 @@ class Payments(MethodView):
         with unit_of_work() as session:
             payment, created = collection.record_bank_transfer(session, current_actor(), **data)
         return payment, 201 if created else 200
+
+
+@blp.route("/invoices/<int:invoice_id>/card-payments")
+class InvoiceCardPayments(MethodView):
+    @blp.doc(security=BEARER_AUTH)
+    @blp.arguments(CardPaymentIn)
+    @blp.response(201, CardPaymentOut)
+    def post(self, data, invoice_id):
+        """Pay what is outstanding on your invoice by card, through Stripe (clients)"""
+        with unit_of_work() as session:
+            return stripe_collection.pay_invoice_by_card(
+                session, current_actor(), stripe_gateway(), invoice_id, **data
+            )
+
+
+@blp.route("/payments/stripe/webhook")
+class StripeWebhook(MethodView):
+    @blp.doc(
+        requestBody={
+            "description": "A Stripe event, signed in the `Stripe-Signature` header.",
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        }
+    )
+    @blp.response(200, GatewayEventOut)
+    def post(self):
+        """Stripe's events: payments, refunds and chargebacks (signed; each acted on once)"""
+        with unit_of_work() as session:
+            return stripe_collection.receive_webhook(
+                session,
+                stripe_gateway(),
+                payload=request.get_data(),
+                signature=request.headers.get("Stripe-Signature"),
+                secret=current_app.config["STRIPE_WEBHOOK_SECRET"],
+            )
 
 
 @blp.route("/payments/<int:payment_id>")

@@ -42,6 +42,7 @@ class Arrival:
     received_on: date
     invoice_id: int | None = None
     recorded_by_user_id: int | None = None
+    charge: str | None = None  # the gateway's charge behind it, if any
 
 
 def receive_payment(session: Session, arrival: Arrival) -> tuple[Payment, bool]:
@@ -64,6 +65,7 @@ def receive_payment(session: Session, arrival: Arrival) -> tuple[Payment, bool]:
             currency=arrival.currency,
             received_on=arrival.received_on,
             recorded_by_user_id=arrival.recorded_by_user_id,
+            charge=arrival.charge,
             applied_minor=0,
             returned_minor=0,
         )

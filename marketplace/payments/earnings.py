@@ -121,6 +121,8 @@ def _waiting_invoices(
             "days_late": max((today - due_on).days, 0),
         }
         for invoice_id, number, due_on, currency, items, amount in rows
+        # A share settled in full (or kept by an annotator through a refund) waits for nothing.
+        if amount > 0
     ]
 
 

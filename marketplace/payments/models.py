@@ -156,6 +156,20 @@ class Payment(Entity, Base):
         return self.amount_minor - self.applied_minor - self.returned_minor
 
 
+class GatewayEvent(Base):
+    """An event a gateway sent us (a Stripe webhook), recorded once by its id: a second
+    delivery of the same event finds it here and changes nothing."""
+
+    __tablename__ = "gateway_events"
+
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    gateway: Mapped[str] = mapped_column(String(16))
+    type: Mapped[str] = mapped_column(String(100))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # What we made of it: "recorded", or why nothing was done ("ignored: ...").
+    outcome: Mapped[str] = mapped_column(String(300))
+
+
 class ApplicationKind(enum.StrEnum):
     PAYMENT = "payment"  # money applied to an invoice (when it arrives, or later from credit)
     REFUND = "refund"

@@ -27,7 +27,7 @@ from marketplace.identity.service import platform_party
 from marketplace.ledger import Account, AccountKind, Entry, Holder
 from marketplace.money import format_minor
 from marketplace.payments.amounts import minor_units
-from marketplace.payments.collection import get_payment
+from marketplace.payments.collection import MANUAL_GATEWAY, get_payment
 from marketplace.payments.credit import hold_client
 from marketplace.payments.models import (
     Application,
@@ -62,6 +62,11 @@ def record_reversal(
     """Record a refund or chargeback of a payment (platform admins): see `reverse_payment`."""
     payment = get_payment(session, actor, payment_id)
     actor.require(Role.PLATFORM_ADMIN)
+    if payment.gateway != MANUAL_GATEWAY:
+        raise Conflict(
+            f"Refund a {payment.gateway} payment in {payment.gateway}: its event records it here.",
+            code="refund_at_gateway",
+        )
     return reverse_payment(
         session,
         payment,

@@ -94,6 +94,31 @@ class PaymentOut(Schema):
     applications = fields.List(fields.Nested(ApplicationOut))
 
 
+class CardPaymentIn(Schema):
+    payment_method = fields.String(
+        required=True,
+        validate=[validate.Length(min=1, max=255), not_blank],
+        metadata={"description": "A Stripe PaymentMethod id (pm_...).", "example": "pm_card_visa"},
+    )
+
+
+class CardPaymentOut(Schema):
+    payment_intent = fields.String(metadata={"description": "Stripe's PaymentIntent id."})
+    status = fields.String(metadata={"description": "Stripe's status of the PaymentIntent."})
+    payment = fields.Nested(
+        PaymentOut,
+        allow_none=True,
+        metadata={"description": "Recorded and settled, if the card payment succeeded at once."},
+    )
+
+
+class GatewayEventOut(Schema):
+    id = fields.String()
+    type = fields.String()
+    received_at = fields.DateTime()
+    outcome = fields.String(metadata={"description": "What was made of it."})
+
+
 class ReversalIn(Schema):
     kind = fields.String(
         required=True,

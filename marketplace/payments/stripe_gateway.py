@@ -109,10 +109,8 @@ class StripeGateway:
         amount_minor: int,
         currency: str,
         payment_method: str,
-        customer: str | None,
         idempotency_key: str,
         metadata: dict[str, str],
-        description: str,
     ) -> Any:
         """A PaymentIntent for an invoice, confirmed at once with the client's card."""
         params: dict[str, Any] = {
@@ -121,10 +119,7 @@ class StripeGateway:
             "payment_method": payment_method,
             "confirm": True,
             "metadata": metadata,
-            "description": description,
         }
-        if customer:
-            params["customer"] = customer
         try:
             return self._call(self.client.v1.payment_intents.create, params, idempotency_key)
         except GatewayRefused as refused:
@@ -134,15 +129,18 @@ class StripeGateway:
                 gateway_code=refused.code,
             ) from refused
 
-    def payment_intent(self, intent_id: str) -> Any:
+    def payment_intent(self, intent_id: str) -> dict:
+        """A PaymentIntent as Stripe holds it now."""
+        retrieve = self.client.v1.payment_intents.retrieve
         return self._call(
-            lambda params, options: self.client.v1.payment_intents.retrieve(
-                intent_id, options=options
-            ),
-            {},
-        )
+            lambda params, options: retrieve(intent_id, params=params, options=options), {}
+        ).to_dict()
 
-    def charge(self, charge_id: str) -> Any:
-        return self._call(
-            lambda params, options: self.client.v1.charges.retrieve(charge_id, options=options), {}
-        )
+    @staticmethod
+    def verify_event(payload: bytes, signature: str, secret: str) -> dict:
+        """The event, if its signature is Stripe's and fresh (the SDK's check and tolerance);
+        ValueError otherwise."""
+        try:
+            return stripe.Webhook.construct_event(payload, signature, secret).to_dict()
+        except stripe.SignatureVerificationError as exc:
+            raise ValueError(str(exc)) from exc
