@@ -134,3 +134,8 @@ def frozen_clock():
 
 
 from tests.cast import cast  # noqa: E402, F401  (fixture)
+from tests.stripe_servers import (  # noqa: E402, F401  (fixtures)
+    localstripe_url,
+    stripe_standin,
+    stripe_standin_url,
+)

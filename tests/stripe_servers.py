@@ -8,8 +8,7 @@
   the session, emptied for each test. `stripe_standin_url` (session) is its URL, for a
   session-scoped app's config.
 
-A module uses a fixture by binding it under its own name (`stripe_standin =
-stripe_servers.stripe_standin`), or conftest.py imports them once, as it does `cast`.
+tests/conftest.py imports the fixtures, as it does `cast`.
 """
 
 import queue

@@ -15,8 +15,6 @@ from tests import stripe_servers
 from tests.stripe_servers import WebhookReceiver, configure_localstripe_webhook
 
 # The fixtures, bound here so pytest finds them (imported by name they would trip ruff's F811).
-localstripe_url = stripe_servers.localstripe_url
-stripe_standin = stripe_servers.stripe_standin
 
 SECRET = "whsec_standin_test"
 
