@@ -11,7 +11,6 @@ import flask
 import pytest
 import stripe
 
-from tests import stripe_servers
 from tests.stripe_servers import WebhookReceiver, configure_localstripe_webhook
 
 # The fixtures, bound here so pytest finds them (imported by name they would trip ruff's F811).
