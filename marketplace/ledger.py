@@ -35,7 +35,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from marketplace import clock
-from marketplace.db import Base, Entity, Id, UTCDateTime
+from marketplace.db import Base, Entity, Id, UTCDateTime, upsert
 from marketplace.errors import Conflict
 from marketplace.money import check_currency
 
@@ -165,7 +165,28 @@ def accounts(
     session: Session, holders: set[Holder], *, kind: AccountKind, currency: str
 ) -> dict[Holder, Account]:
     """Each holder's account of that kind and currency, the missing ones opened, in a
-    few statements whatever the number of holders (a settlement may touch thousands)."""
+    few statements whatever the number of holders (a settlement may touch thousands).
+    Safe under races: an account opened meanwhile by another unit of work is found."""
+    found = _held(session, holders, kind, currency)
+    missing = sorted(holders - found.keys(), key=lambda holder: (holder[0], holder[1] or 0))
+    if missing:
+        check_currency(currency)
+        now = clock.now()
+        rows = [
+            {"party_id": p, "user_id": u, "kind": kind, "currency": currency, "created_at": now}
+            for p, u in missing
+        ]
+        for chunk in range(0, len(rows), 1000):
+            session.execute(
+                upsert(session, Account).on_conflict_do_nothing(), rows[chunk : chunk + 1000]
+            )
+        found |= _held(session, set(missing), kind, currency)
+    return found
+
+
+def _held(
+    session: Session, holders: set[Holder], kind: AccountKind, currency: str
+) -> dict[Holder, Account]:
     found: dict[Holder, Account] = {}
     party_ids = sorted({party_id for party_id, _ in holders})
     for chunk in range(0, len(party_ids), 1000):
@@ -178,10 +199,6 @@ def accounts(
         ):
             if (held.party_id, held.user_id) in holders:
                 found[(held.party_id, held.user_id)] = held
-    for party_id, user_id in sorted(holders - found.keys(), key=lambda h: (h[0], h[1] or 0)):
-        found[(party_id, user_id)] = account(
-            session, party_id=party_id, user_id=user_id, kind=kind, currency=currency
-        )
     return found
 
 
