@@ -51,6 +51,14 @@ class Sourcing(enum.StrEnum):
     BIDS = "bids"  # teams bid; only holders of an awarded (or sub-) contract claim batches
 
 
+class BillingPeriod(enum.StrEnum):
+    """When the client is invoiced for the order's accepted items (its payment terms)."""
+
+    WEEKLY = "weekly"  # each Monday, for the week before (Monday to Sunday)
+    MONTHLY = "monthly"  # on the 1st, for the month before
+    ON_COMPLETION = "on_completion"  # once every item is accepted
+
+
 class DropStatus(enum.StrEnum):
     RELEASED = "released"
     SKIPPED = "skipped"
@@ -104,6 +112,9 @@ class Order(Entity, Base):
     currency: Mapped[str] = mapped_column(String(3))
     quantity: Mapped[int] = mapped_column(Integer)
     payment_terms_days: Mapped[int] = mapped_column(Integer)
+    billing_period: Mapped[str] = mapped_column(
+        String(16), default=BillingPeriod.WEEKLY, server_default=BillingPeriod.WEEKLY.value
+    )
     batch_size: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16), default=OrderStatus.DRAFT)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -3,7 +3,7 @@ from decimal import Decimal
 from marshmallow import Schema, fields, validate
 
 from marketplace.money import format_share_bps
-from marketplace.orders.models import ClaimMode, Sourcing
+from marketplace.orders.models import BillingPeriod, ClaimMode, Sourcing
 from marketplace.web import Currency, FreeJSON, Price, Share, not_blank
 
 MAX_ITEMS = 100_000
@@ -158,6 +158,15 @@ class OrderIn(Schema):
         validate=validate.Range(min=0, max=365),
         metadata={"example": 30},
     )
+    billing_period = fields.String(
+        load_default=BillingPeriod.WEEKLY.value,
+        validate=validate.OneOf([p.value for p in BillingPeriod]),
+        metadata={
+            "description": "When you are invoiced for accepted items: `weekly` (each Monday, "
+            "for the week before), `monthly` (on the 1st) or `on_completion`; one invoice "
+            "line per period, in the platform's business time zone."
+        },
+    )
     batch_size = fields.Integer(
         strict=True,
         required=True,
@@ -247,6 +256,7 @@ class OrderOut(Schema):
     currency = fields.String()
     quantity = fields.Integer()
     payment_terms_days = fields.Integer()
+    billing_period = fields.String()
     batch_size = fields.Integer()
     status = fields.String()
     created_at = fields.DateTime()

@@ -2,10 +2,10 @@
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, literal, select, update
+from sqlalchemy import and_, func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -17,8 +17,9 @@ from marketplace.identity.models import Role
 from marketplace.identity.service import platform_party
 from marketplace.ledger import AccountKind
 from marketplace.money import fee_minor, format_micros
-from marketplace.orders.models import Order
+from marketplace.orders.models import BillingPeriod, Order
 from marketplace.orders.service import get_order
+from marketplace.payments.billing import Period, current_period_starts, periods_between
 from marketplace.payments.credit import apply_credit
 from marketplace.payments.models import (
     Invoice,
@@ -29,11 +30,11 @@ from marketplace.payments.models import (
     LineKind,
     ShareRole,
 )
-from marketplace.payments.work import accepted_work, unbilled
+from marketplace.payments.work import accepted_at, accepted_work, unbilled
 from marketplace.subcontract.chains import LinkLines, link_lines
 from marketplace.subcontract.models import Contract
 from marketplace.subcontract.service import order_contracts
-from marketplace.workers.models import Submission
+from marketplace.workers.models import Submission, SubmissionStatus
 
 
 @dataclass(frozen=True)
@@ -65,56 +66,60 @@ def invoice_accepted_items(session: Session, actor: Actor, order_id: int, terms:
 
 
 def invoice_all_accepted_work(session: Session, terms: Terms) -> list[Invoice]:
-    """The scheduled invoicing: one invoice per order with accepted, unbilled items.
+    """The scheduled invoicing, by each order's billing period (its client's terms).
 
-    Running it again bills nothing twice: each item is billed once.
+    A weekly or monthly order is invoiced for the items accepted before the current
+    period began, one line per period and chain; an order billed on completion,
+    once every item is accepted. Running it again, or after downtime, bills nothing
+    twice: each item is billed once, and a period left behind is billed whole.
     """
     order_ids = session.scalars(
         select(Submission.order_id).where(unbilled()).distinct().order_by(Submission.order_id)
     ).all()
-    return [_invoice_order(session, session.get(Order, order_id), terms) for order_id in order_ids]
+    now = clock.now()
+    invoices = []
+    for order_id in order_ids:
+        order = session.get(Order, order_id)
+        if order.billing_period == BillingPeriod.ON_COMPLETION:
+            if not _completed(session, order):
+                continue
+            before = None
+        else:
+            before = current_period_starts(order.billing_period, now, terms.timezone)
+        if session.scalar(select(Submission.id).where(_billable(order.id, before)).limit(1)):
+            invoices.append(_invoice_order(session, order, terms, before=before))
+    return invoices
 
 
-def _invoice_order(session: Session, order: Order, terms: Terms) -> Invoice:
-    invoice = _open_invoice(session, order, terms)
-    _bill_unbilled_items(session, invoice)
-    contracts = order_contracts(session, order.id)
-    links = link_lines(contracts, accepted_work(session, invoice=invoice))
-    roots = _chain_roots(contracts)
-    client_lines = {
-        link.contract.id: _client_line(order, link)
-        for link in links.values()
-        if link.items and link.contract.parent_contract_id is None
-    }
-    shares = []
-    for link in links.values():
-        if not link.items:
-            continue
-        contract = link.contract
-        line = client_lines[roots[contract.id]]
-        shares.append(
-            InvoiceShare(
-                party_id=contract.downstream_party_id,
-                contract_id=contract.id,
-                role=ShareRole.MARGIN,
-                items=link.items,
-                amount_minor=link.margin_minor,
-                line=line,
-            )
+def _billable(order_id: int, before: datetime | None):
+    accepted_before = [] if before is None else [accepted_at() < before]
+    return and_(Submission.order_id == order_id, unbilled(), *accepted_before)
+
+
+def _completed(session: Session, order: Order) -> bool:
+    """Every item of the order has an accepted submission."""
+    accepted = session.scalar(
+        select(func.count(Submission.task_id.distinct())).where(
+            Submission.order_id == order.id, Submission.status == SubmissionStatus.ACCEPTED
         )
-        shares += [
-            InvoiceShare(
-                party_id=contract.downstream_party_id,
-                user_id=annotator,
-                contract_id=contract.id,
-                role=ShareRole.ANNOTATOR,
-                items=count,
-                amount_minor=amount,
-                line=line,
-            )
-            for annotator, (count, amount) in link.annotators.items()
-        ]
-    lines = [client_lines[contract_id] for contract_id in sorted(client_lines)]
+    )
+    return accepted >= order.quantity
+
+
+def _invoice_order(
+    session: Session, order: Order, terms: Terms, before: datetime | None = None
+) -> Invoice:
+    invoice = _open_invoice(session, order, terms)
+    first, last = _bill_unbilled_items(session, invoice, before)
+    contracts = order_contracts(session, order.id)
+    roots = _chain_roots(contracts)
+    lines, shares = [], []
+    for period in periods_between(order.billing_period, first, last, terms.timezone):
+        work = accepted_work(session, invoice=invoice, since=period.starts, until=period.ends)
+        if work:
+            period_lines, period_shares = _period_lines(order, contracts, roots, work, period)
+            lines += period_lines
+            shares += period_shares
     invoice.items_minor = sum(line.amount_minor for line in lines)
     invoice.fee_minor = fee_minor(invoice.items_minor, terms.fee_bps)
     invoice.total_minor = invoice.items_minor + invoice.fee_minor
@@ -155,18 +160,63 @@ def _chain_roots(contracts: list[Contract]) -> dict[int, int]:
     return {contract_id: root(contract_id) for contract_id in parents}
 
 
-def _client_line(order: Order, link: LinkLines) -> InvoiceLine:
+def _period_lines(
+    order: Order, contracts: list[Contract], roots: dict[int, int], work, period: Period
+) -> tuple[list[InvoiceLine], list[InvoiceShare]]:
+    """One period's client lines (one per chain) and the shares each line pays, down the
+    chain: each link's margin, each annotator's items x piece rate."""
+    links = link_lines(contracts, work)
+    client_lines = {
+        link.contract.id: _client_line(order, link, period)
+        for link in links.values()
+        if link.items and link.contract.parent_contract_id is None
+    }
+    shares = []
+    for link in links.values():
+        if not link.items:
+            continue
+        contract = link.contract
+        line = client_lines[roots[contract.id]]
+        shares.append(
+            InvoiceShare(
+                party_id=contract.downstream_party_id,
+                contract_id=contract.id,
+                role=ShareRole.MARGIN,
+                items=link.items,
+                amount_minor=link.margin_minor,
+                line=line,
+            )
+        )
+        shares += [
+            InvoiceShare(
+                party_id=contract.downstream_party_id,
+                user_id=annotator,
+                contract_id=contract.id,
+                role=ShareRole.ANNOTATOR,
+                items=count,
+                amount_minor=amount,
+                line=line,
+            )
+            for annotator, (count, amount) in link.annotators.items()
+        ]
+    return [client_lines[contract_id] for contract_id in sorted(client_lines)], shares
+
+
+def _client_line(order: Order, link: LinkLines, period: Period) -> InvoiceLine:
     contract = link.contract
     return InvoiceLine(
         kind=LineKind.ITEMS,
         description=(
-            f"{link.items} x {order.task_type} at {format_micros(contract.unit_price_micros)} "
-            f"{order.currency} ({contract.downstream.name})"
+            f"{period.label()}: {link.items} x {order.task_type} at "
+            f"{format_micros(contract.unit_price_micros)} {order.currency} "
+            f"({contract.downstream.name})"
         ),
         contract_id=contract.id,
         quantity=link.items,
         unit_price_micros=contract.unit_price_micros,
         amount_minor=link.line_minor,
+        period_start=period.first_day,
+        period_end=period.last_day,
     )
 
 
@@ -190,8 +240,11 @@ def _open_invoice(session: Session, order: Order, terms: Terms) -> Invoice:
     return invoice
 
 
-def _bill_unbilled_items(session: Session, invoice: Invoice) -> None:
-    """Tie the order's accepted, unbilled items to the invoice (409 if there are none).
+def _bill_unbilled_items(
+    session: Session, invoice: Invoice, before: datetime | None
+) -> tuple[datetime, datetime]:
+    """Tie the order's accepted, unbilled items (accepted before `before`, if given) to the
+    invoice, and return when the first and last of them were accepted (409 if none).
 
     Each item can be tied to one invoice only (the link's primary key), so two
     invoices racing for the same items cannot both bill them.
@@ -202,7 +255,7 @@ def _bill_unbilled_items(session: Session, invoice: Invoice) -> None:
                 insert(InvoiceItem).from_select(
                     ["submission_id", "invoice_id"],
                     select(Submission.id, literal(invoice.id)).where(
-                        Submission.order_id == invoice.order_id, unbilled()
+                        _billable(invoice.order_id, before)
                     ),
                 )
             )
@@ -219,6 +272,19 @@ def _bill_unbilled_items(session: Session, invoice: Invoice) -> None:
     )
     if marked.rowcount == 0:
         raise Conflict("No accepted items are waiting to be billed.", code="nothing_to_invoice")
+    first, last = session.execute(
+        select(func.min(accepted_at()), func.max(accepted_at())).where(
+            Submission.invoice_id == invoice.id
+        )
+    ).one()
+    return _aware(first), _aware(last)
+
+
+def _aware(moment: datetime) -> datetime:
+    """An aggregate's moment as UTC: SQLite gives it back without its zone."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def share_account(session: Session, share: InvoiceShare, kind: AccountKind) -> ledger.Account:

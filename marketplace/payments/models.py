@@ -89,6 +89,9 @@ class InvoiceLine(Base):
     quantity: Mapped[int | None] = mapped_column(Integer)
     unit_price_micros: Mapped[int | None] = mapped_column(BigInteger)
     amount_minor: Mapped[int] = mapped_column(BigInteger)
+    # The billing period whose accepted items it bills (none: the whole order so far).
+    period_start: Mapped[date | None] = mapped_column(Date)
+    period_end: Mapped[date | None] = mapped_column(Date)
     invoice: Mapped[Invoice] = relationship(back_populates="lines")
 
 

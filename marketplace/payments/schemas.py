@@ -15,6 +15,8 @@ class InvoiceLineOut(Schema):
     quantity = fields.Integer(allow_none=True)
     unit_price = Price(attribute="unit_price_micros", allow_none=True)
     amount = Amount(attribute="amount_minor", currency_attribute="invoice.currency")
+    period_start = fields.Date(allow_none=True, metadata={"description": "First day billed."})
+    period_end = fields.Date(allow_none=True, metadata={"description": "Last day billed."})
 
 
 class InvoiceOut(Schema):

@@ -54,11 +54,15 @@ def test_accepted_work_waits_as_unbilled_until_it_is_invoiced_once(api, cast, fr
 
 
 def test_the_nightly_job_invoices_every_order_with_accepted_work_once(app, api, cast, frozen_clock):
-    frozen_clock.moment = datetime(2026, 12, 31, 16, 30, tzinfo=UTC)  # 00:30 Jan 1st in Shanghai
-    worked, idle = (post_order(api, cast.client, items=3, batch_size=3) for _ in range(2))
+    frozen_clock.stand_at("2026-12-31T12:00:00+08:00")
+    worked, idle = (
+        post_order(api, cast.client, items=3, batch_size=3, billing_period="monthly")
+        for _ in range(2)
+    )
     claim(api, cast.owner, worked)
     set_rate(api, cast.owner, worked, "0.06")
     review(api, cast.reviewer, accept=submit(api, cast.li, 3))
+    frozen_clock.moment = datetime(2026, 12, 31, 16, 30, tzinfo=UTC)  # 00:30 Jan 1st in Shanghai
 
     with app.app_context(), unit_of_work() as session:
         [invoice] = invoice_all_accepted_work(session, TERMS)
@@ -66,6 +70,8 @@ def test_the_nightly_job_invoices_every_order_with_accepted_work_once(app, api, 
         # Numbered in the business zone's year, which has already turned.
         assert invoice.number == "INV-2027-000001"
         assert str(invoice.due_on) == "2027-01-31"
+        [line, _fee] = invoice.lines
+        assert (str(line.period_start), str(line.period_end)) == ("2026-12-01", "2026-12-31")
     with app.app_context(), unit_of_work() as session:
         assert invoice_all_accepted_work(session, TERMS) == []
     assert idle not in {i["order_id"] for i in api.get("/invoices", cast.admin).body}
