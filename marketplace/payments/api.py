@@ -7,7 +7,9 @@ from marketplace.identity.auth import BEARER_AUTH, current_actor
 from marketplace.identity.models import Role
 from marketplace.payments import (
     collection,
+    credit_notes,
     earnings,
+    invoice_files,
     invoices,
     margins,
     payouts,
@@ -21,9 +23,13 @@ from marketplace.payments.schemas import (
     CardPaymentIn,
     CardPaymentOut,
     ClientTransferIn,
+    CreditNoteIn,
+    CreditNoteOut,
     EarningsOut,
+    FileFormat,
     GatewayEventOut,
     InvoiceOut,
+    InvoicePageArgs,
     LedgerTotalsOut,
     MarginArgs,
     MarginReportOut,
@@ -78,20 +84,56 @@ class OrderInvoices(MethodView):
 @blp.route("/invoices")
 class Invoices(MethodView):
     @blp.doc(security=BEARER_AUTH)
-    @blp.arguments(PageArgs, location="query")
+    @blp.arguments(InvoicePageArgs, location="query")
     @blp.response(200, InvoiceOut(many=True))
-    def get(self, page):
+    @blp.alt_response(200, content_type="text/csv", description="With `format=csv`.")
+    def get(self, args):
         """Your client's invoices (all, for platform admins)"""
-        return invoices.list_invoices(db.session, current_actor(), **page)
+        file_format = args.pop("format")
+        found = invoices.list_invoices(db.session, current_actor(), **args)
+        if file_format == "csv":
+            return csv_download(invoice_files.invoices_csv(found), "invoices.csv")
+        return found
 
 
 @blp.route("/invoices/<int:invoice_id>")
 class InvoiceById(MethodView):
     @blp.doc(security=BEARER_AUTH)
+    @blp.arguments(FileFormat, location="query")
     @blp.response(200, InvoiceOut)
-    def get(self, invoice_id):
+    @blp.alt_response(200, content_type="text/csv", description="With `format=csv`.")
+    def get(self, args, invoice_id):
         """One invoice with its lines"""
-        return invoices.get_invoice(db.session, current_actor(), invoice_id)
+        invoice = invoices.get_invoice(db.session, current_actor(), invoice_id)
+        if args["format"] == "csv":
+            return csv_download(invoice_files.invoice_csv(invoice), f"{invoice.number}.csv")
+        return invoice
+
+
+@blp.route("/invoices/<int:invoice_id>/credit-notes")
+class InvoiceCreditNotes(MethodView):
+    @blp.doc(security=BEARER_AUTH)
+    @blp.response(200, CreditNoteOut(many=True))
+    def get(self, invoice_id):
+        """The invoice's credit notes"""
+        return credit_notes.invoice_credit_notes(db.session, current_actor(), invoice_id)
+
+    @blp.doc(security=BEARER_AUTH)
+    @blp.arguments(CreditNoteIn)
+    @blp.response(201, CreditNoteOut)
+    def post(self, data, invoice_id):
+        """Correct an issued invoice with a credit note (platform admins)
+
+        It lowers what the client owes, at most what is outstanding, and each share's
+        pending earnings by an exact part of it, down every chain."""
+        with unit_of_work() as session:
+            return credit_notes.issue_credit_note(
+                session,
+                current_actor(),
+                invoice_id,
+                timezone=current_app.config["BUSINESS_TIMEZONE"],
+                **data,
+            )
 
 
 @blp.route("/invoices/<int:invoice_id>/payments")

@@ -225,7 +225,7 @@ def _open_invoice(session: Session, order: Order, terms: Terms) -> Invoice:
     now = clock.now()
     today = now.astimezone(ZoneInfo(terms.timezone)).date()
     invoice = Invoice(
-        number=_next_number(session, today.year),
+        number=next_number(session, InvoiceCounter, "INV", today.year),
         client_party_id=order.client_party_id,
         order_id=order.id,
         currency=order.currency,
@@ -321,23 +321,23 @@ def _post_accrual(session: Session, invoice: Invoice, shares: list[InvoiceShare]
     )
 
 
-def _next_number(session: Session, year: int) -> str:
-    """The year's next invoice number. The counter row is locked until commit, so
-    concurrent invoices queue and a rolled-back invoice leaves no gap."""
+def next_number(session: Session, counter: type, prefix: str, year: int) -> str:
+    """The year's next number of a series (invoices, credit notes). The counter row is
+    locked until commit, so concurrent issues queue and a rolled-back one leaves no gap."""
     bumped = session.execute(
-        update(InvoiceCounter)
-        .where(InvoiceCounter.year == year)
-        .values(last_number=InvoiceCounter.last_number + 1)
-        .returning(InvoiceCounter.last_number)
+        update(counter)
+        .where(counter.year == year)
+        .values(last_number=counter.last_number + 1)
+        .returning(counter.last_number)
     ).scalar()
     if bumped is None:
         try:
             with session.begin_nested():
-                session.add(InvoiceCounter(year=year, last_number=1))
+                session.add(counter(year=year, last_number=1))
             bumped = 1
         except IntegrityError:
-            return _next_number(session, year)
-    return f"INV-{year}-{bumped:06d}"
+            return next_number(session, counter, prefix, year)
+    return f"{prefix}-{year}-{bumped:06d}"
 
 
 def visible_invoices(actor: Actor):

@@ -65,6 +65,8 @@ class Invoice(Entity, Base):
     status: Mapped[str] = mapped_column(String(16), default=InvoiceStatus.OPEN)
     # What payments have settled of it so far (net of refunds and chargebacks).
     paid_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # What its credit notes took off it.
+    credited_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     client: Mapped[Party] = relationship(lazy="joined")
     order: Mapped[Order] = relationship()
@@ -74,7 +76,31 @@ class Invoice(Entity, Base):
 
     @property
     def outstanding_minor(self) -> int:
-        return self.total_minor - self.paid_minor
+        return self.total_minor - self.paid_minor - self.credited_minor
+
+
+class CreditNoteCounter(Base):
+    """The last credit note number used in a year; numbers run without gaps."""
+
+    __tablename__ = "credit_note_counters"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_number: Mapped[int] = mapped_column(Integer)
+
+
+class CreditNote(Entity, Base):
+    """A correction of an issued invoice: it lowers what the client owes, and each share's
+    pending part of it, by largest remainder. The invoice itself is never edited."""
+
+    __tablename__ = "credit_notes"
+    __table_args__ = (CheckConstraint("amount_minor > 0", name="positive_amount"),)
+
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(String(500))
+    issued_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    invoice: Mapped[Invoice] = relationship(lazy="joined")
 
 
 class InvoiceLine(Base):
@@ -194,13 +220,21 @@ class Application(Entity, Base):
 
 
 class SettlementPart(Base):
-    """What one application settled of one share (negative when taken back)."""
+    """What one application settled of one share (negative when taken back), or what a
+    credit note took off it."""
 
     __tablename__ = "settlement_parts"
-    __table_args__ = (CheckConstraint("amount_minor <> 0", name="nonzero_amount"),)
+    __table_args__ = (
+        CheckConstraint("amount_minor <> 0", name="nonzero_amount"),
+        CheckConstraint("(application_id IS NULL) <> (credit_note_id IS NULL)", name="one_source"),
+    )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
-    application_id: Mapped[int] = mapped_column(ForeignKey("payment_applications.id"), index=True)
+    # Money applied or taken back; or, for a credit note, what it took off the share.
+    application_id: Mapped[int | None] = mapped_column(
+        ForeignKey("payment_applications.id"), index=True
+    )
+    credit_note_id: Mapped[int | None] = mapped_column(ForeignKey("credit_notes.id"), index=True)
     share_id: Mapped[int] = mapped_column(ForeignKey("invoice_shares.id"), index=True)
     amount_minor: Mapped[int] = mapped_column(BigInteger)
 

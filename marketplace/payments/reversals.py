@@ -174,7 +174,11 @@ def _take_back(session: Session, payment: Payment, reversal: Reversal) -> None:
         parts = split(amount, shares_by_line(session, invoice.id, settled=True))
         parts, absorbed = annotators.shift_shortfalls(session, invoice.id, parts)
         reversal.absorbed_minor += absorbed
-        record_parts(session, application, {share: -part for share, part in parts.items()})
+        record_parts(
+            session,
+            {share: -part for share, part in parts.items()},
+            application_id=application.id,
+        )
         by_holder = per_holder(holders_of(session, parts), parts)
         legs += earning_legs(session, by_holder, currency, source=AccountKind.AVAILABLE)
         payment.applied_minor -= amount

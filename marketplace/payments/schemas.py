@@ -5,7 +5,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from marketplace import clock
 from marketplace.db import MAX_ID
 from marketplace.payments.models import ApplicationKind
-from marketplace.web import Amount, Currency, DecimalString, Price, not_blank
+from marketplace.web import Amount, Currency, DecimalString, PageArgs, Price, not_blank
 
 
 class InvoiceLineOut(Schema):
@@ -17,6 +17,33 @@ class InvoiceLineOut(Schema):
     amount = Amount(attribute="amount_minor", currency_attribute="invoice.currency")
     period_start = fields.Date(allow_none=True, metadata={"description": "First day billed."})
     period_end = fields.Date(allow_none=True, metadata={"description": "Last day billed."})
+
+
+class FileFormat(Schema):
+    format = fields.String(
+        load_default="json",
+        validate=validate.OneOf(["json", "csv"]),
+        metadata={"description": "`csv` answers text/csv, for accounts payable."},
+    )
+
+
+class InvoicePageArgs(PageArgs, FileFormat):
+    pass
+
+
+class CreditNoteIn(Schema):
+    amount = DecimalString(required=True, metadata={"type": "string", "example": "10.00"})
+    reason = fields.String(required=True, validate=[validate.Length(min=1, max=500), not_blank])
+
+
+class CreditNoteOut(Schema):
+    id = fields.Integer()
+    number = fields.String()
+    invoice_id = fields.Integer()
+    invoice_number = fields.String(attribute="invoice.number")
+    amount = Amount(attribute="amount_minor", currency_attribute="invoice.currency")
+    reason = fields.String()
+    created_at = fields.DateTime()
 
 
 class InvoiceOut(Schema):
@@ -32,6 +59,7 @@ class InvoiceOut(Schema):
     items_amount = Amount(attribute="items_minor")
     fee = Amount(attribute="fee_minor")
     total = Amount(attribute="total_minor")
+    credited = Amount(attribute="credited_minor", metadata={"description": "By credit notes."})
     paid = Amount(attribute="paid_minor", metadata={"description": "Settled so far."})
     outstanding = Amount(attribute="outstanding_minor")
     paid_at = fields.DateTime(allow_none=True)

@@ -60,14 +60,16 @@ def shares_by_line(
     session: Session, invoice_id: int, *, settled: bool
 ) -> dict[int, list[tuple[int, int]]]:
     """The invoice's shares by line, weighted by what each still waits for, or (`settled`)
-    by what it has had settled so far."""
-    had = func.coalesce(
-        select(func.sum(SettlementPart.amount_minor))
-        .where(SettlementPart.share_id == InvoiceShare.id)
-        .scalar_subquery(),
-        0,
+    by what money it has had so far (credit notes took theirs off, but paid nothing)."""
+    parts = select(func.sum(SettlementPart.amount_minor)).where(
+        SettlementPart.share_id == InvoiceShare.id
     )
-    weight = had if settled else InvoiceShare.amount_minor - had
+    if settled:
+        weight = func.coalesce(
+            parts.where(SettlementPart.application_id.is_not(None)).scalar_subquery(), 0
+        )
+    else:
+        weight = InvoiceShare.amount_minor - func.coalesce(parts.scalar_subquery(), 0)
     lines: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for share_id, line_id, amount in session.execute(
         select(InvoiceShare.id, InvoiceShare.line_id, weight).where(
@@ -94,10 +96,22 @@ def holders_of(session: Session, share_ids: Iterable[int]) -> dict[int, Holder]:
     return holders
 
 
-def record_parts(session: Session, application: Application, parts: Parts) -> None:
-    """Write what the application settled (or took back) of each share, in bulk."""
+def record_parts(
+    session: Session,
+    parts: Parts,
+    *,
+    application_id: int | None = None,
+    credit_note_id: int | None = None,
+) -> None:
+    """Write what an application settled (or took back) of each share, or what a credit
+    note took off it, in bulk."""
     rows = [
-        {"application_id": application.id, "share_id": share_id, "amount_minor": amount}
+        {
+            "application_id": application_id,
+            "credit_note_id": credit_note_id,
+            "share_id": share_id,
+            "amount_minor": amount,
+        }
         for share_id, amount in sorted(parts.items())
     ]
     for chunk in range(0, len(rows), 5000):
@@ -136,7 +150,7 @@ def settle(session: Session, application: Application) -> None:
     """
     invoice = application.invoice
     parts = split(application.amount_minor, shares_by_line(session, invoice.id, settled=False))
-    record_parts(session, application, parts)
+    record_parts(session, parts, application_id=application.id)
     by_holder = per_holder(holders_of(session, parts), parts)
     client = invoice.client_party_id
     credit = ledger.account(

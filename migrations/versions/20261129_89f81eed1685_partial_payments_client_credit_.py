@@ -65,18 +65,44 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_payment_applications_invoice_id'), ['invoice_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_payment_applications_payment_id'), ['payment_id'], unique=False)
 
+    op.create_table('credit_note_counters',
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('last_number', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('year', name=op.f('pk_credit_note_counters'))
+    )
+    op.create_table('credit_notes',
+    sa.Column('number', sa.String(length=32), nullable=False),
+    sa.Column('invoice_id', ID, nullable=False),
+    sa.Column('amount_minor', sa.BigInteger(), nullable=False),
+    sa.Column('reason', sa.String(length=500), nullable=False),
+    sa.Column('issued_by_user_id', ID, nullable=True),
+    sa.Column('id', ID, nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('amount_minor > 0', name=op.f('ck_credit_notes_positive_amount')),
+    sa.ForeignKeyConstraint(['invoice_id'], ['invoices.id'], name=op.f('fk_credit_notes_invoice_id_invoices')),
+    sa.ForeignKeyConstraint(['issued_by_user_id'], ['users.id'], name=op.f('fk_credit_notes_issued_by_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_credit_notes')),
+    sa.UniqueConstraint('number', name=op.f('uq_credit_notes_number'))
+    )
+    with op.batch_alter_table('credit_notes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_credit_notes_invoice_id'), ['invoice_id'], unique=False)
+
     op.create_table('settlement_parts',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('application_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('share_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('id', ID, nullable=False),
+    sa.Column('application_id', ID, nullable=True),
+    sa.Column('credit_note_id', ID, nullable=True),
+    sa.Column('share_id', ID, nullable=False),
     sa.Column('amount_minor', sa.BigInteger(), nullable=False),
     sa.CheckConstraint('amount_minor <> 0', name=op.f('ck_settlement_parts_nonzero_amount')),
+    sa.CheckConstraint('(application_id IS NULL) <> (credit_note_id IS NULL)', name=op.f('ck_settlement_parts_one_source')),
     sa.ForeignKeyConstraint(['application_id'], ['payment_applications.id'], name=op.f('fk_settlement_parts_application_id_payment_applications')),
+    sa.ForeignKeyConstraint(['credit_note_id'], ['credit_notes.id'], name=op.f('fk_settlement_parts_credit_note_id_credit_notes')),
     sa.ForeignKeyConstraint(['share_id'], ['invoice_shares.id'], name=op.f('fk_settlement_parts_share_id_invoice_shares')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_settlement_parts'))
     )
     with op.batch_alter_table('settlement_parts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_settlement_parts_application_id'), ['application_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_settlement_parts_credit_note_id'), ['credit_note_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_settlement_parts_share_id'), ['share_id'], unique=False)
 
     with op.batch_alter_table('invoice_shares', schema=None) as batch_op:
@@ -102,6 +128,7 @@ def upgrade() -> None:
 
     with op.batch_alter_table('invoices', schema=None) as batch_op:
         batch_op.add_column(sa.Column('paid_minor', sa.BigInteger(), server_default='0', nullable=False))
+        batch_op.add_column(sa.Column('credited_minor', sa.BigInteger(), server_default='0', nullable=False))
 
     with op.batch_alter_table('payments', schema=None) as batch_op:
         batch_op.add_column(sa.Column('applied_minor', sa.BigInteger(), server_default='0', nullable=False))
@@ -215,6 +242,7 @@ def downgrade() -> None:
         batch_op.drop_column('applied_minor')
 
     with op.batch_alter_table('invoices', schema=None) as batch_op:
+        batch_op.drop_column('credited_minor')
         batch_op.drop_column('paid_minor')
 
     with op.batch_alter_table('invoice_shares', schema=None) as batch_op:
@@ -224,9 +252,15 @@ def downgrade() -> None:
 
     with op.batch_alter_table('settlement_parts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_settlement_parts_share_id'))
+        batch_op.drop_index(batch_op.f('ix_settlement_parts_credit_note_id'))
         batch_op.drop_index(batch_op.f('ix_settlement_parts_application_id'))
 
     op.drop_table('settlement_parts')
+    with op.batch_alter_table('credit_notes', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_credit_notes_invoice_id'))
+
+    op.drop_table('credit_notes')
+    op.drop_table('credit_note_counters')
     with op.batch_alter_table('payment_applications', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_payment_applications_payment_id'))
         batch_op.drop_index(batch_op.f('ix_payment_applications_invoice_id'))

@@ -1,0 +1,121 @@
+"""Credit notes: corrections of issued invoices, which are never edited.
+
+A credit note lowers what the client owes on one invoice. The amount comes off the
+invoice's shares as settlement would pay them (over the lines, then down each chain,
+by largest remainder over what each share still waits for), so every holder's
+pending earnings drop by an exact part and the parts add up to the note.
+"""
+
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from marketplace import clock, ledger
+from marketplace.errors import Conflict
+from marketplace.identity.actor import Actor
+from marketplace.identity.models import Role
+from marketplace.ledger import AccountKind
+from marketplace.money import format_minor
+from marketplace.payments.amounts import minor_units
+from marketplace.payments.credit import hold_client
+from marketplace.payments.invoices import get_invoice, next_number
+from marketplace.payments.models import (
+    CreditNote,
+    CreditNoteCounter,
+    Invoice,
+    InvoiceStatus,
+)
+from marketplace.payments.settlement import (
+    holders_of,
+    per_holder,
+    record_parts,
+    shares_by_line,
+    split,
+)
+
+
+def issue_credit_note(
+    session: Session,
+    actor: Actor,
+    invoice_id: int,
+    *,
+    amount: Decimal,
+    reason: str,
+    timezone: str,
+) -> CreditNote:
+    """Take `amount` off what the client owes on the invoice (platform admins).
+
+    Numbered without gaps per year (CN-2026-000001) in the business time zone. No
+    more than what is outstanding: money already paid goes back by a refund. One
+    balanced ledger transaction lowers the receivable and each holder's pending
+    earnings; an invoice with nothing left outstanding is closed.
+    """
+    invoice = get_invoice(session, actor, invoice_id)
+    actor.require(Role.PLATFORM_ADMIN)
+    amount_minor = minor_units(amount, invoice.currency, "amount")
+    hold_client(session, invoice.client_party_id)
+    session.execute(select(Invoice.id).where(Invoice.id == invoice.id).with_for_update())
+    session.refresh(invoice)
+    if amount_minor > invoice.outstanding_minor:
+        raise Conflict(
+            "A credit note cannot take off more than is outstanding; refund what was paid.",
+            code="credit_exceeds_outstanding",
+            outstanding=format_minor(invoice.outstanding_minor, invoice.currency),
+        )
+    year = clock.now().astimezone(ZoneInfo(timezone)).year
+    note = CreditNote(
+        number=next_number(session, CreditNoteCounter, "CN", year),
+        invoice_id=invoice.id,
+        amount_minor=amount_minor,
+        reason=reason,
+        issued_by_user_id=actor.user_id,
+    )
+    session.add(note)
+    session.flush()
+    parts = split(amount_minor, shares_by_line(session, invoice.id, settled=False))
+    record_parts(session, parts, credit_note_id=note.id)
+    by_holder = per_holder(holders_of(session, parts), parts)
+    pending = ledger.accounts(
+        session,
+        {h for h, a in by_holder.items() if a},
+        kind=AccountKind.PENDING,
+        currency=invoice.currency,
+    )
+    receivable = ledger.account(
+        session,
+        party_id=invoice.client_party_id,
+        kind=AccountKind.RECEIVABLE,
+        currency=invoice.currency,
+    )
+    ledger.post(
+        session,
+        key=f"credit-note:{note.id}",
+        kind="credit_note",
+        currency=invoice.currency,
+        legs=[
+            ledger.credit(receivable, amount_minor),
+            *(
+                ledger.debit(pending[holder], part)
+                for holder, part in sorted(
+                    by_holder.items(), key=lambda item: (item[0][0], item[0][1] or 0)
+                )
+            ),
+        ],
+        memo=f"Credit note {note.number} on {invoice.number}: {reason}"[:500],
+    )
+    invoice.credited_minor += amount_minor
+    if invoice.outstanding_minor == 0:
+        invoice.status, invoice.paid_at = InvoiceStatus.PAID, clock.now()
+    return note
+
+
+def invoice_credit_notes(session: Session, actor: Actor, invoice_id: int) -> list[CreditNote]:
+    """The invoice's credit notes, for its client and admins."""
+    invoice = get_invoice(session, actor, invoice_id)
+    return list(
+        session.scalars(
+            select(CreditNote).where(CreditNote.invoice_id == invoice.id).order_by(CreditNote.id)
+        )
+    )
