@@ -5,6 +5,7 @@ marketplace create-user li.na@example.com --name "Li Na" --party 2 --role annota
 marketplace create-token li.na@example.com
 marketplace seed-demo
 marketplace payout-run --currency CNY [--gateway stripe] [--minimum 10.00]
+marketplace reconcile --currency CNY --from 2026-03-01 --to 2026-03-31
 marketplace send-payouts                       (Stripe transfers left pending by an outage)
 marketplace connect-account --party 3          (a Stripe Connect account for a payee)
 marketplace release-drops                      (one scheduler pass: leases, then due drops)
@@ -194,6 +195,37 @@ def connect_account_command(party_id, user_id, account, country) -> None:
         _fail_cleanly(error)
 
 
+@click.command("reconcile")
+@with_appcontext
+@click.option("--currency", required=True, help="ISO 4217 code, e.g. CNY.")
+@click.option("--from", "since", type=click.DateTime(["%Y-%m-%d"]), required=True)
+@click.option("--to", "until", type=click.DateTime(["%Y-%m-%d"]), required=True)
+def reconcile_command(currency: str, since, until) -> None:
+    """Compare what the gateways say arrived with what the ledger settled; exit 1 on any
+    mismatch, listing each."""
+    from marketplace.payments.reconciliation import reconcile
+
+    with unit_of_work() as session:
+        report = reconcile(
+            session,
+            None,
+            current_app.extensions["stripe_gateway"],
+            currency=check_currency(currency),
+            since=since.date(),
+            until=until.date(),
+        )
+    for gateway, totals in report["gateways"].items():
+        click.echo(f"{gateway}: arrived {totals['arrived']}, returned {totals['returned']}")
+    click.echo(
+        f"ledger: received {report['ledger']['received']}, settled {report['ledger']['settled']}"
+    )
+    for mismatch in report["mismatches"]:
+        click.echo("MISMATCH " + ", ".join(f"{k}={v}" for k, v in mismatch.items()))
+    if report["mismatches"]:
+        raise SystemExit(1)
+    click.echo(f"{report['payments']} payments reconciled, no mismatch.")
+
+
 @click.command("release-drops")
 @with_appcontext
 def release_drops_command() -> None:
@@ -292,6 +324,7 @@ def register_commands(app: Flask) -> None:
         create_token_command,
         seed_demo_command,
         payout_run_command,
+        reconcile_command,
         send_payouts_command,
         connect_account_command,
         release_drops_command,

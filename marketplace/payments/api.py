@@ -13,10 +13,21 @@ from marketplace.payments import (
     invoices,
     margins,
     payouts,
+    reconciliation,
     reversals,
     stripe_collection,
     transfers,
     work_days,
+)
+from marketplace.payments.earnings_schemas import (
+    EarningsOut,
+    MarginArgs,
+    MarginReportOut,
+    MemberEarningsOut,
+    PeriodArgs,
+    StatementArgs,
+    StatementOut,
+    WorkDaysOut,
 )
 from marketplace.payments.schemas import (
     BankTransferIn,
@@ -25,24 +36,18 @@ from marketplace.payments.schemas import (
     ClientTransferIn,
     CreditNoteIn,
     CreditNoteOut,
-    EarningsOut,
     FileFormat,
     GatewayEventOut,
     InvoiceOut,
     InvoicePageArgs,
     LedgerTotalsOut,
-    MarginArgs,
-    MarginReportOut,
-    MemberEarningsOut,
     PaymentOut,
     PayoutRunIn,
     PayoutRunOut,
-    PeriodArgs,
+    ReconciliationArgs,
+    ReconciliationOut,
     ReversalIn,
     ReversalOut,
-    StatementArgs,
-    StatementOut,
-    WorkDaysOut,
 )
 from marketplace.web import Blueprint, PageArgs
 
@@ -369,6 +374,21 @@ class TeamEarnings(MethodView):
     def get(self, team_id):
         """Per member of your team: today's and this month's work, pending, available, paid"""
         return work_days.team_members_earnings(db.session, current_actor(), team_id)
+
+
+@blp.route("/reconciliation")
+class Reconciliation(MethodView):
+    @blp.doc(security=BEARER_AUTH)
+    @blp.arguments(ReconciliationArgs, location="query")
+    @blp.response(200, ReconciliationOut)
+    def get(self, args):
+        """What the gateways say arrived against what the ledger settled (platform admins)
+
+        For the payments received in the period: each receipt and refund in the
+        ledger's bank, each application settled and split to the fen, each invoice's
+        paid amount, and, when Stripe is configured, Stripe's own view of each card
+        payment and transfer. Every disagreement is listed in `mismatches`."""
+        return reconciliation.reconcile(db.session, current_actor(), stripe_gateway(), **args)
 
 
 @blp.route("/ledger/totals")

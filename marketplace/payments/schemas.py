@@ -1,6 +1,8 @@
+"""Invoices, payments, refunds, payout runs and reconciliation, as the API reads and writes them."""
+
 from datetime import date, timedelta
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from marketplace import clock
 from marketplace.db import MAX_ID
@@ -241,137 +243,6 @@ class PayoutRunOut(Schema):
     failed = Amount(attribute="failed_minor")
 
 
-class WaitingOn(Schema):
-    invoice_id = fields.Integer()
-    invoice_number = fields.String()
-    due_on = fields.Date()
-    items = fields.Integer()
-    amount = Amount(attribute="amount_minor")
-    days_late = fields.Integer(metadata={"description": "Days past its due date; 0 if not due."})
-
-
-class Unbilled(Schema):
-    items = fields.Integer()
-    amount = Amount(attribute="amount_minor")
-
-
-class WorkOut(Schema):
-    submitted = fields.Integer()
-    accepted = fields.Integer()
-    rejected = fields.Integer()
-    earned = Price(
-        attribute="earned_micros",
-        metadata={
-            "description": "Accepted items x their rates, exact (rounded once, on the invoice)."
-        },
-    )
-
-
-class HoldingOut(Schema):
-    holder = fields.String(metadata={"description": "annotator (you), team or platform"})
-    party_id = fields.Integer()
-    party_name = fields.String()
-    currency = fields.String()
-    pending = Amount(
-        attribute="pending_minor",
-        metadata={"description": "Invoiced, waiting on the client's money."},
-    )
-    available = Amount(
-        attribute="available_minor",
-        metadata={"description": "Arrived and settled; paid in the next run."},
-    )
-    paid = Amount(attribute="paid_minor")
-    waiting_on = fields.List(fields.Nested(WaitingOn))
-    unbilled = fields.Nested(
-        Unbilled,
-        allow_none=True,
-        metadata={
-            "description": "Accepted work not invoiced yet: an annotator's pay, or a team's "
-            "margins on every link it holds."
-        },
-    )
-
-    today = fields.Nested(
-        WorkOut,
-        metadata={"description": "Your items and exact pay today, in your team's day."},
-    )
-    this_month = fields.Nested(WorkOut)
-
-
-class EarningsOut(Schema):
-    holdings = fields.List(fields.Nested(HoldingOut))
-
-
-class PeriodArgs(Schema):
-    team_id = fields.Integer(
-        load_default=None, metadata={"description": "Needed if you annotate for several teams."}
-    )
-    from_ = fields.Date(
-        data_key="from",
-        attribute="from",
-        load_default=None,
-        metadata={"description": "Default: the 1st of this month."},
-    )
-    to = fields.Date(load_default=None, metadata={"description": "Default: today."})
-
-
-class StatementArgs(PeriodArgs):
-    format = fields.String(
-        load_default="json",
-        validate=validate.OneOf(["json", "csv"]),
-        metadata={"description": "`csv` answers text/csv, numbers written for your locale."},
-    )
-    locale = fields.String(
-        load_default=None,
-        validate=validate.Length(min=2, max=35),
-        metadata={"description": "A CLDR locale such as de_DE; default: your own."},
-    )
-
-
-class DayOut(WorkOut):
-    day = fields.Date()
-    currency = fields.String()
-
-
-class WorkDaysOut(Schema):
-    team_id = fields.Integer()
-    from_ = fields.Date(data_key="from", attribute="from")
-    to = fields.Date()
-    days = fields.List(fields.Nested(DayOut))
-
-
-class StatementRowOut(DayOut):
-    accrued = Amount(metadata={"description": "Invoiced to the client: pending from now."})
-    settled = Amount(metadata={"description": "The client's money arrived: available."})
-    paid_out = Amount()
-
-
-class BalanceOut(Schema):
-    currency = fields.String()
-    pending = Amount()
-    available = Amount()
-    paid = Amount()
-
-
-class StatementOut(Schema):
-    team_id = fields.Integer()
-    from_ = fields.Date(data_key="from", attribute="from")
-    to = fields.Date()
-    rows = fields.List(fields.Nested(StatementRowOut))
-    balances = fields.List(fields.Nested(BalanceOut))
-
-
-class MemberEarningsOut(Schema):
-    user_id = fields.Integer()
-    name = fields.String()
-    currency = fields.String()
-    today = fields.Nested(WorkOut)
-    this_month = fields.Nested(WorkOut)
-    pending = Amount(attribute="pending_minor")
-    available = Amount(attribute="available_minor")
-    paid = Amount(attribute="paid_minor")
-
-
 class LedgerTotalsOut(Schema):
     totals = fields.Dict(
         keys=fields.String(),
@@ -380,62 +251,53 @@ class LedgerTotalsOut(Schema):
     )
 
 
-class MarginArgs(Schema):
-    team_id = fields.Integer(
-        load_default=None,
-        metadata={"description": "Needed if you own several teams; admins name any team."},
+class ReconciliationArgs(Schema):
+    currency = Currency(required=True, metadata={"example": "CNY"})
+    from_ = fields.Date(data_key="from", attribute="since", required=True)
+    to = fields.Date(attribute="until", required=True)
+
+    @validates_schema
+    def _a_period(self, data, **_kwargs) -> None:
+        if data["until"] < data["since"]:
+            raise ValidationError("`to` must not be before `from`.", "to")
+        if (data["until"] - data["since"]).days > 366:
+            raise ValidationError("At most 366 days at a time.", "to")
+
+
+class MismatchOut(Schema):
+    kind = fields.String(
+        metadata={
+            "description": "receipt_not_in_ledger, application_not_settled_in_ledger, "
+            "application_parts_differ, applications_differ_from_payment, invoice_paid_differs, "
+            "reversal_not_in_ledger, not_succeeded_at_stripe, amount_differs_at_stripe, "
+            "refunds_differ_at_stripe, transfer_differs_at_stripe, transfer_reversed_at_stripe, "
+            "unchecked_at_gateway"
+        }
     )
-    format = fields.String(
-        load_default="json",
-        validate=validate.OneOf(["json", "csv"]),
-        metadata={"description": "`csv` answers text/csv: a row per link, then the totals."},
-    )
+    expected = fields.String(allow_none=True)
+    found = fields.String(allow_none=True)
+    payment_id = fields.Integer(allow_none=True)
+    invoice_id = fields.Integer(allow_none=True)
+    reversal_id = fields.Integer(allow_none=True)
+    transfer_id = fields.Integer(allow_none=True)
+    reference = fields.String(allow_none=True)
+    status = fields.String(allow_none=True)
+    amount_reversed = fields.Integer(allow_none=True)
+    error = fields.String(allow_none=True)
 
 
-class SubcontractLineOut(Schema):
-    contract_id = fields.Integer()
-    downstream_name = fields.String()
-    unit_price = Price(attribute="unit_price_micros")
-    items = fields.Integer()
-    line = Amount()
-
-
-class AnnotatorLinesOut(Schema):
-    items = fields.Integer(metadata={"description": "Items your own annotators did."})
-    line = Amount(metadata={"description": "What your annotators earn on them."})
-
-
-class MarginLinkOut(Schema):
-    contract_id = fields.Integer()
-    depth = fields.Integer()
-    upstream_name = fields.String()
-    unit_price = Price(attribute="unit_price_micros")
-    items = fields.Integer(metadata={"description": "Accepted under this link and below it."})
-    upstream_line = Amount(metadata={"description": "items x your price, rounded once."})
-    subcontracts = fields.List(fields.Nested(SubcontractLineOut))
-    annotators = fields.Nested(AnnotatorLinesOut)
-    downstream_lines = Amount()
-    margin = Amount(metadata={"description": "upstream_line - downstream_lines"})
-    invoiced_items = fields.Integer(metadata={"description": "Items invoiced so far."})
-    invoiced_margin = Amount(
-        metadata={"description": "The margin the invoices so far credited (the ledger's)."}
-    )
-
-
-class MarginTotalsOut(Schema):
-    items = fields.Integer()
-    upstream_line = Amount()
-    downstream_lines = Amount()
-    margin = Amount()
-    invoiced_items = fields.Integer()
-    invoiced_margin = Amount()
-
-
-class MarginReportOut(Schema):
-    order_id = fields.Integer()
-    order_title = fields.String()
-    team_id = fields.Integer()
-    team_name = fields.String()
+class ReconciliationOut(Schema):
     currency = fields.String()
-    links = fields.List(fields.Nested(MarginLinkOut))
-    totals = fields.Nested(MarginTotalsOut)
+    from_ = fields.Date(data_key="from", attribute="from")
+    to = fields.Date()
+    payments = fields.Integer(metadata={"description": "Payments received in the period."})
+    gateways = fields.Dict(
+        keys=fields.String(),
+        values=fields.Dict(keys=fields.String(), values=fields.String()),
+        metadata={"description": "Per gateway, what we recorded as arrived and returned."},
+    )
+    ledger = fields.Dict(keys=fields.String(), values=fields.String())
+    stripe_checked = fields.Boolean(
+        metadata={"description": "Whether Stripe was asked (a key is configured)."}
+    )
+    mismatches = fields.List(fields.Nested(MismatchOut))

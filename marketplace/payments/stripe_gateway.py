@@ -129,12 +129,23 @@ class StripeGateway:
                 gateway_code=refused.code,
             ) from refused
 
+    def _retrieve(self, service: Any, object_id: str) -> dict:
+        return self._call(
+            lambda params, options: service.retrieve(object_id, params=params, options=options),
+            {},
+        ).to_dict()
+
     def payment_intent(self, intent_id: str) -> dict:
         """A PaymentIntent as Stripe holds it now."""
-        retrieve = self.client.v1.payment_intents.retrieve
-        return self._call(
-            lambda params, options: retrieve(intent_id, params=params, options=options), {}
-        ).to_dict()
+        return self._retrieve(self.client.v1.payment_intents, intent_id)
+
+    def charge(self, charge_id: str) -> dict:
+        """A charge as Stripe holds it now (its refunded amount, its dispute)."""
+        return self._retrieve(self.client.v1.charges, charge_id)
+
+    def transfer_state(self, transfer_id: str) -> dict:
+        """A transfer as Stripe holds it now (its amount, what was reversed of it)."""
+        return self._retrieve(self.client.v1.transfers, transfer_id)
 
     @staticmethod
     def verify_event(payload: bytes, signature: str, secret: str) -> dict:
