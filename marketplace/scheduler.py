@@ -29,6 +29,7 @@ from marketplace.db import db, unit_of_work
 from marketplace.orders.drops import release_due_batches
 from marketplace.orders.models import Batch, Drop
 from marketplace.payments.invoices import Terms, invoice_all_accepted_work
+from marketplace.payments.transfers import send_pending_transfers
 from marketplace.workers.leases import return_expired_batches
 from marketplace.workers.review import accept_overdue_work
 from marketplace.workers.tasks import return_expired_tasks
@@ -80,6 +81,18 @@ def accept_unreviewed_work() -> None:
         log.info("accepted %d items past their review window", accepted)
 
 
+def send_pending_payouts() -> None:
+    """Every 15 minutes: send Stripe transfers an outage or a crash left pending (each
+    once: the idempotency key is the transfer's). Nothing to do without Stripe."""
+    with _app.app_context():
+        stripe = current_app.extensions["stripe_gateway"]
+        if stripe is None:
+            return
+        counts = send_pending_transfers(stripe)
+    if counts["sent"] or counts["failed"]:
+        log.info("payout transfers: %d sent, %d failed", counts["sent"], counts["failed"])
+
+
 def configure(scheduler: BaseScheduler, app: Flask) -> BaseScheduler:
     """Point a scheduler that is not running yet at the app's database, with the jobs."""
     global _app
@@ -124,6 +137,12 @@ def declare_jobs(
         accept_unreviewed_work,
         CronTrigger(minute=15, timezone=zone),
         id="accept-unreviewed-work",
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        send_pending_payouts,
+        CronTrigger(minute="*/15", timezone=zone),
+        id="send-pending-payouts",
         replace_existing=True,
     )
 

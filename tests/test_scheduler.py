@@ -5,19 +5,25 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from marketplace import scheduler
 
 
-def test_drops_each_minute_invoicing_nightly_and_auto_acceptance_hourly_are_declared(app):
+def test_the_jobs_and_their_schedules_are_declared(app):
     configured = scheduler.configure(BackgroundScheduler(), app)
     configured.start(paused=True)
     try:
         jobs = {job.id: job for job in configured.get_jobs()}
-        assert set(jobs) == {"release-drops", "invoice-accepted-work", "accept-unreviewed-work"}
+        assert set(jobs) == {
+            "release-drops",
+            "invoice-accepted-work",
+            "accept-unreviewed-work",
+            "send-pending-payouts",
+        }
         assert str(jobs["release-drops"].trigger) == "cron[second='0']"
         invoicing = jobs["invoice-accepted-work"].trigger
         assert str(invoicing) == "cron[hour='0', minute='30']"
         assert str(invoicing.timezone) == "Asia/Shanghai"
         assert str(jobs["accept-unreviewed-work"].trigger) == "cron[minute='15']"
+        assert str(jobs["send-pending-payouts"].trigger) == "cron[minute='*/15']"
         # Declaring again (as every restart does) replaces the jobs instead of adding more.
         scheduler.declare_jobs(configured, invoicing.timezone)
-        assert len(configured.get_jobs()) == 3
+        assert len(configured.get_jobs()) == 4
     finally:
         configured.shutdown(wait=False)

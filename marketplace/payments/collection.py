@@ -77,6 +77,7 @@ def receive_payment(session: Session, arrival: Arrival) -> tuple[Payment, bool]:
         else:
             _post_receipt(session, payment)
             apply_credit(session, payment.client_party_id, payment.currency)
+            session.expire(payment, ["applications"])  # so the answer says where it went
             return payment, True
     if (earlier.client_party_id, earlier.currency, earlier.amount_minor, earlier.invoice_id) != (
         arrival.client_party_id,

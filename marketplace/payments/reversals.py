@@ -28,7 +28,7 @@ from marketplace.ledger import Account, AccountKind, Entry, Holder
 from marketplace.money import format_minor
 from marketplace.payments.amounts import minor_units
 from marketplace.payments.collection import MANUAL_GATEWAY, get_payment
-from marketplace.payments.credit import hold_client
+from marketplace.payments.credit import apply_credit, hold_client
 from marketplace.payments.models import (
     Application,
     Invoice,
@@ -206,6 +206,8 @@ def _take_back(session: Session, payment: Payment, reversal: Reversal) -> None:
         ],
         memo=f"{reversal.kind} {reversal.reference} of {payment.gateway} {payment.reference}",
     )
+    # Credit the client holds from other payments pays the invoices this reopened.
+    apply_credit(session, client, currency)
 
 
 def _applied_latest_first(session: Session, payment: Payment) -> list[tuple[int, int]]:
