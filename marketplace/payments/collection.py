@@ -16,16 +16,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from marketplace import ledger
-from marketplace.db import MAX_ID, find, keyset_page
+from marketplace.db import find, keyset_page
 from marketplace.errors import Conflict, Invalid, NotFound
 from marketplace.identity.actor import Actor
 from marketplace.identity.models import Party, PartyKind, Role
-from marketplace.identity.service import platform_party
-from marketplace.ledger import AccountKind
+from marketplace.payments.accounts import client_books, platform_bank
 from marketplace.payments.amounts import minor_units
 from marketplace.payments.credit import apply_credit, hold_client
 from marketplace.payments.invoices import get_invoice
 from marketplace.payments.models import Application, Payment
+from marketplace.payments.visibility import clients_row, clients_rows
 
 MANUAL_GATEWAY = "manual"
 
@@ -101,18 +101,8 @@ def _payment_by_reference(session: Session, gateway: str, reference: str) -> Pay
 
 def _post_receipt(session: Session, payment: Payment) -> None:
     """The money is in the platform's bank and, until applied, the client's credit."""
-    bank = ledger.account(
-        session,
-        party_id=platform_party(session).id,
-        kind=AccountKind.BANK,
-        currency=payment.currency,
-    )
-    credit = ledger.account(
-        session,
-        party_id=payment.client_party_id,
-        kind=AccountKind.CREDIT,
-        currency=payment.currency,
-    )
+    bank = platform_bank(session, payment.currency)
+    credit = client_books(session, payment.client_party_id, payment.currency).credit
     ledger.post(
         session,
         key=f"payment:{payment.id}:received",
@@ -175,26 +165,14 @@ def record_bank_transfer(
     )
 
 
-def visible_payments(actor: Actor):
-    query = select(Payment)
-    if actor.is_platform_admin:
-        return query
-    return query.where(Payment.client_party_id.in_(actor.party_ids(Role.CLIENT_ADMIN)))
-
-
 def get_payment(session: Session, actor: Actor, payment_id: int) -> Payment:
     """A payment of the actor's client (any, for admins); 404 otherwise."""
-    payment = None
-    if 0 < payment_id <= MAX_ID:
-        payment = session.scalar(visible_payments(actor).where(Payment.id == payment_id))
-    if payment is None:
-        raise NotFound(f"No payment {payment_id}.", code="payment_not_found")
-    return payment
+    return clients_row(session, actor, Payment, payment_id, "payment")
 
 
 def list_payments(session: Session, actor: Actor, *, limit: int, after: int) -> list[Payment]:
     """Your client's payments (all, for platform admins), each with where it went."""
-    return keyset_page(session, visible_payments(actor), limit=limit, after=after)
+    return keyset_page(session, clients_rows(actor, Payment), limit=limit, after=after)
 
 
 def invoice_payments(session: Session, actor: Actor, invoice_id: int) -> list[Payment]:

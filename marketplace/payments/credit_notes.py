@@ -18,6 +18,7 @@ from marketplace.identity.actor import Actor
 from marketplace.identity.models import Role
 from marketplace.ledger import AccountKind
 from marketplace.money import format_minor
+from marketplace.payments.accounts import client_books
 from marketplace.payments.amounts import minor_units
 from marketplace.payments.credit import hold_client
 from marketplace.payments.invoices import get_invoice, next_number
@@ -83,12 +84,7 @@ def issue_credit_note(
         kind=AccountKind.PENDING,
         currency=invoice.currency,
     )
-    receivable = ledger.account(
-        session,
-        party_id=invoice.client_party_id,
-        kind=AccountKind.RECEIVABLE,
-        currency=invoice.currency,
-    )
+    receivable = client_books(session, invoice.client_party_id, invoice.currency).receivable
     ledger.post(
         session,
         key=f"credit-note:{note.id}",

@@ -10,8 +10,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from marketplace import clock, ledger
-from marketplace.db import MAX_ID, keyset_page
-from marketplace.errors import Conflict, NotFound
+from marketplace.db import keyset_page
+from marketplace.errors import Conflict
 from marketplace.identity.actor import Actor
 from marketplace.identity.models import Role
 from marketplace.identity.service import platform_party
@@ -19,6 +19,7 @@ from marketplace.ledger import AccountKind
 from marketplace.money import fee_minor, format_micros
 from marketplace.orders.models import BillingPeriod, Order
 from marketplace.orders.service import get_order
+from marketplace.payments.accounts import client_books
 from marketplace.payments.billing import Period, current_period_starts, periods_between
 from marketplace.payments.credit import apply_credit
 from marketplace.payments.models import (
@@ -30,6 +31,7 @@ from marketplace.payments.models import (
     LineKind,
     ShareRole,
 )
+from marketplace.payments.visibility import clients_row, clients_rows
 from marketplace.payments.work import accepted_at, accepted_work, unbilled
 from marketplace.subcontract.chains import LinkLines, link_lines
 from marketplace.subcontract.models import Contract
@@ -300,12 +302,7 @@ def share_account(session: Session, share: InvoiceShare, kind: AccountKind) -> l
 
 def _post_accrual(session: Session, invoice: Invoice, shares: list[InvoiceShare]) -> None:
     """The client owes the invoice total; every share is pending earnings until it pays."""
-    receivable = ledger.account(
-        session,
-        party_id=invoice.client_party_id,
-        kind=AccountKind.RECEIVABLE,
-        currency=invoice.currency,
-    )
+    receivable = client_books(session, invoice.client_party_id, invoice.currency).receivable
     legs = [ledger.debit(receivable, invoice.total_minor)]
     for share in shares:
         legs.append(
@@ -340,22 +337,10 @@ def next_number(session: Session, counter: type, prefix: str, year: int) -> str:
     return f"{prefix}-{year}-{bumped:06d}"
 
 
-def visible_invoices(actor: Actor):
-    query = select(Invoice)
-    if actor.is_platform_admin:
-        return query
-    return query.where(Invoice.client_party_id.in_(actor.party_ids(Role.CLIENT_ADMIN)))
-
-
 def get_invoice(session: Session, actor: Actor, invoice_id: int) -> Invoice:
     """An invoice of the actor's client (any, for admins); 404 otherwise."""
-    invoice = None
-    if 0 < invoice_id <= MAX_ID:
-        invoice = session.scalar(visible_invoices(actor).where(Invoice.id == invoice_id))
-    if invoice is None:
-        raise NotFound(f"No invoice {invoice_id}.", code="invoice_not_found")
-    return invoice
+    return clients_row(session, actor, Invoice, invoice_id, "invoice")
 
 
 def list_invoices(session: Session, actor: Actor, *, limit: int, after: int) -> list[Invoice]:
-    return keyset_page(session, visible_invoices(actor), limit=limit, after=after)
+    return keyset_page(session, clients_rows(actor, Invoice), limit=limit, after=after)

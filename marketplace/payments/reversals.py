@@ -23,9 +23,9 @@ from marketplace import ledger
 from marketplace.errors import Conflict
 from marketplace.identity.actor import Actor
 from marketplace.identity.models import Role
-from marketplace.identity.service import platform_party
 from marketplace.ledger import Account, AccountKind, Entry, Holder
 from marketplace.money import format_minor
+from marketplace.payments.accounts import client_books, platform_bank
 from marketplace.payments.amounts import minor_units
 from marketplace.payments.collection import MANUAL_GATEWAY, get_payment
 from marketplace.payments.credit import apply_credit, hold_client
@@ -186,13 +186,8 @@ def _take_back(session: Session, payment: Payment, reversal: Reversal) -> None:
         invoice.status, invoice.paid_at = InvoiceStatus.OPEN, None
     payment.returned_minor += reversal.amount_minor
     client = payment.client_party_id
-    bank = ledger.account(
-        session, party_id=platform_party(session).id, kind=AccountKind.BANK, currency=currency
-    )
-    credit = ledger.account(session, party_id=client, kind=AccountKind.CREDIT, currency=currency)
-    receivable = ledger.account(
-        session, party_id=client, kind=AccountKind.RECEIVABLE, currency=currency
-    )
+    bank = platform_bank(session, currency)
+    books = client_books(session, client, currency)
     ledger.post(
         session,
         key=f"reversal:{reversal.id}",
@@ -200,8 +195,8 @@ def _take_back(session: Session, payment: Payment, reversal: Reversal) -> None:
         currency=currency,
         legs=[
             ledger.credit(bank, reversal.amount_minor),
-            ledger.debit(credit, from_credit),
-            ledger.debit(receivable, reversal.amount_minor - from_credit),
+            ledger.debit(books.credit, from_credit),
+            ledger.debit(books.receivable, reversal.amount_minor - from_credit),
             *legs,
         ],
         memo=f"{reversal.kind} {reversal.reference} of {payment.gateway} {payment.reference}",

@@ -296,7 +296,14 @@ class ReconciliationOut(Schema):
         values=fields.Dict(keys=fields.String(), values=fields.String()),
         metadata={"description": "Per gateway, what we recorded as arrived and returned."},
     )
-    ledger = fields.Dict(keys=fields.String(), values=fields.String())
+    ledger = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        metadata={
+            "description": "`received`: the bank's receipts of these payments; `settled`: what "
+            "they applied to invoices (each application, before refunds took any back)."
+        },
+    )
     stripe_checked = fields.Boolean(
         metadata={"description": "Whether Stripe was asked (a key is configured)."}
     )

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from marketplace import ledger
 from marketplace.ledger import AccountKind, Holder
 from marketplace.money import allocate
+from marketplace.payments.accounts import client_books
 from marketplace.payments.models import Application, InvoiceShare, SettlementPart
 
 # share id -> amount in minor units
@@ -153,20 +154,15 @@ def settle(session: Session, application: Application) -> None:
     record_parts(session, parts, application_id=application.id)
     by_holder = per_holder(holders_of(session, parts), parts)
     client = invoice.client_party_id
-    credit = ledger.account(
-        session, party_id=client, kind=AccountKind.CREDIT, currency=invoice.currency
-    )
-    receivable = ledger.account(
-        session, party_id=client, kind=AccountKind.RECEIVABLE, currency=invoice.currency
-    )
+    books = client_books(session, client, invoice.currency)
     ledger.post(
         session,
         key=f"application:{application.id}",
         kind="settlement",
         currency=invoice.currency,
         legs=[
-            ledger.debit(credit, application.amount_minor),
-            ledger.credit(receivable, application.amount_minor),
+            ledger.debit(books.credit, application.amount_minor),
+            ledger.credit(books.receivable, application.amount_minor),
             *earning_legs(session, by_holder, invoice.currency, source=AccountKind.PENDING),
         ],
         memo=f"Settlement of {invoice.number}",

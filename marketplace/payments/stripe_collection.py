@@ -167,9 +167,11 @@ def _on_charge_refunded(session: Session, stripe, charge: dict) -> str:
     if payment is None:
         return "ignored: no payment of ours"
     total = charge["amount_refunded"]
-    recorded = session.scalar(
-        select(func.coalesce(func.sum(Reversal.amount_minor), 0)).where(
-            Reversal.payment_id == payment.id, Reversal.kind == ApplicationKind.REFUND
+    recorded = int(
+        session.scalar(
+            select(func.coalesce(func.sum(Reversal.amount_minor), 0)).where(
+                Reversal.payment_id == payment.id, Reversal.kind == ApplicationKind.REFUND
+            )
         )
     )
     if total <= recorded:
