@@ -75,3 +75,40 @@ def test_payout_runs_started_at_once_pay_each_earner_once(app, api, cast, invoic
     assert paid == [("Li", "0.60"), ("Lotus", "0.40")]
     assert holding(api, cast.li, "annotator")["paid"] == "0.60"
     assert ledger_totals(api, cast.admin) == {"CNY": 0}
+
+
+def test_a_refund_racing_payout_runs_never_lets_anyone_be_paid_money_taken_back(
+    app, api, cast, invoice
+):
+    """A refund and payout runs at the same moment: whichever order they take, what was paid
+    out stays paid, what the refund takes back from an annotator is never more than she
+    still held (her team absorbs the rest), and every fen is accounted for."""
+    paid = api.post(
+        f"/invoices/{invoice['id']}/payments",
+        cast.admin,
+        {"amount": "1.05", "reference": "T-1", "received_on": "2026-03-03"},
+    ).body
+    answers = all_at_once(
+        app,
+        [
+            lambda c: c.post(
+                f"/payments/{paid['id']}/reversals",
+                cast.admin,
+                {"kind": "refund", "amount": "1.05", "reference": "R-1", "reason": "race"},
+            ),
+            *(lambda c: c.post("/payout-runs", cast.admin, {"currency": "CNY"}) for _ in range(3)),
+        ],
+    )
+    assert [a.status for a in answers] == [201] * 4, [a.text[:200] for a in answers]
+    refund, runs = answers[0].body, answers[1:]
+    li, lotus = holding(api, cast.li, "annotator"), holding(api, cast.owner, "team")
+    paid_out = sorted((p["payee_name"], p["amount"]) for r in runs for p in r.body["payouts"])
+    assert paid_out in ([], [("Li", "0.60"), ("Lotus", "0.40")])
+    assert li["available"] == "0.00"
+    if paid_out:  # the runs went first: Li keeps her 0.60, and Lotus absorbed it
+        assert (li["paid"], li["pending"], refund["absorbed"]) == ("0.60", "0.00", "0.60")
+        assert (lotus["available"], lotus["pending"]) == ("-1.00", "1.00")
+    else:  # the refund went first: nothing was available to pay
+        assert (li["paid"], li["pending"], refund["absorbed"]) == ("0.00", "0.60", "0.00")
+        assert (lotus["available"], lotus["pending"]) == ("0.00", "0.40")
+    assert ledger_totals(api, cast.admin) == {"CNY": 0}
