@@ -132,6 +132,15 @@ class CardPaymentIn(Schema):
         validate=[validate.Length(min=1, max=255), not_blank],
         metadata={"description": "A Stripe PaymentMethod id (pm_...).", "example": "pm_card_visa"},
     )
+    attempt = fields.String(
+        load_default=None,
+        validate=[validate.Length(min=1, max=64), validate.Regexp(r"^[A-Za-z0-9_-]+$")],
+        metadata={
+            "description": "Your id for this try (a new one per click of Pay): the same id "
+            "never charges twice. Default: the card, so the same card is one try until the "
+            "invoice's paid amount changes."
+        },
+    )
 
 
 class CardPaymentOut(Schema):

@@ -49,12 +49,14 @@ def pay_invoice_by_card(
     invoice_id: int,
     *,
     payment_method: str,
+    attempt: str | None = None,
 ) -> dict[str, Any]:
     """The client pays what is outstanding on its invoice by card (a confirmed PaymentIntent).
 
     A payment that succeeds at once is recorded and settled now; otherwise its
-    webhook records it when Stripe says it succeeded. Paying again before anything
-    changed reuses the same idempotency key, so a double click charges once.
+    webhook records it when Stripe says it succeeded. The idempotency key is the
+    invoice's paid state and the attempt (the client's own attempt id, or else the
+    card): a double click charges once, and another card after a decline is a new try.
     """
     invoice = get_invoice(session, actor, invoice_id)
     actor.require(Role.CLIENT_ADMIN, party_id=invoice.client_party_id)
@@ -66,7 +68,9 @@ def pay_invoice_by_card(
         amount_minor=invoice.outstanding_minor,
         currency=invoice.currency,
         payment_method=payment_method,
-        idempotency_key=f"piecework-invoice-{invoice.id}-paid-{invoice.paid_minor}",
+        idempotency_key=(
+            f"piecework-invoice-{invoice.id}-paid-{invoice.paid_minor}-{attempt or payment_method}"
+        ),
         metadata={"invoice_id": str(invoice.id), "client_id": str(invoice.client_party_id)},
     )
     payment = _record_intent(session, intent.to_dict()) if intent.status == "succeeded" else None
