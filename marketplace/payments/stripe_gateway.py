@@ -103,6 +103,17 @@ class StripeGateway:
         made = self._call(self.client.v1.transfers.create, params, idempotency_key)
         return Transfer(id=made.id, amount_minor=made.amount, destination=made.destination)
 
+    def find_transfer(self, *, destination: str, transfer_group: str | None, mark: str):
+        """A transfer to `destination` (in `transfer_group`) whose metadata carries our
+        `piecework_transfer` mark, if Stripe made one; None otherwise."""
+        params: dict[str, Any] = {"destination": destination, "limit": 100}
+        if transfer_group:
+            params["transfer_group"] = transfer_group
+        for made in self._call(self.client.v1.transfers.list, params).data:
+            if made.to_dict().get("metadata", {}).get("piecework_transfer") == mark:
+                return Transfer(id=made.id, amount_minor=made.amount, destination=made.destination)
+        return None
+
     def charge_invoice(
         self,
         *,

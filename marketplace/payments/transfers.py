@@ -6,15 +6,18 @@ unit of work of its own that records the answer: Stripe's transfer id, or the
 refusal, which gives the money back to the payee's available balance with the
 reason. The idempotency key is the transfer's own id, so if we crash after Stripe
 made the transfer but before we recorded it, sending it again gets Stripe's first
-answer back and nothing is paid twice.
+answer back and nothing is paid twice. Stripe forgets keys after a day, so a
+transfer pending that long is first looked for at Stripe, by the mark its
+metadata carries.
 """
 
 from collections.abc import Callable
+from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
 
-from marketplace import ledger
+from marketplace import clock, ledger
 from marketplace.db import unit_of_work
 from marketplace.identity.actor import Actor
 from marketplace.ledger import AccountKind
@@ -26,6 +29,10 @@ from marketplace.payments.stripe_gateway import (
     StripeGateway,
     StripeNotConfigured,
 )
+
+# Stripe keeps an idempotency key "at least 24 hours"; a transfer pending longer than this
+# may have been made by a try whose answer we lost, so it is looked for before it is sent.
+KEYS_KEPT = timedelta(hours=23)
 
 
 def pay_out(
@@ -118,15 +125,28 @@ def _pending_ids(run_id: int | None) -> list[int]:
 
 def _send(session, gateway: StripeGateway, transfer: PayoutTransfer) -> None:
     payout = transfer.payout
+    mark = str(transfer.id)
     try:
-        made = gateway.transfer(
+        made = None
+        if clock.now() - transfer.created_at >= KEYS_KEPT:
+            # Stripe may have forgotten the key: look for a transfer an earlier try made.
+            made = gateway.find_transfer(
+                destination=payout.stripe_account,
+                transfer_group=transfer.transfer_group,
+                mark=mark,
+            )
+        made = made or gateway.transfer(
             amount_minor=transfer.amount_minor,
             currency=payout.currency,
             destination=payout.stripe_account,
             transfer_group=transfer.transfer_group,
             source_charge=transfer.source_charge,
             idempotency_key=f"piecework-payout-{payout.id}-transfer-{transfer.id}",
-            metadata={"payout_id": str(payout.id), "run_id": str(payout.run_id)},
+            metadata={
+                "piecework_transfer": mark,
+                "payout_id": str(payout.id),
+                "run_id": str(payout.run_id),
+            },
         )
     except GatewayRefused as refused:
         _give_back(session, transfer, f"{refused.code}: {refused.message}")

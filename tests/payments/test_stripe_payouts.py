@@ -152,7 +152,11 @@ def test_a_stripe_run_pays_connected_payees_one_transfer_per_invoice(
                 "currency": "cny",
                 "destination": payout["stripe_account"],
                 "transfer_group": t["transfer_group"],
-                "metadata": {"payout_id": str(payout["id"]), "run_id": str(run["id"])},
+                "metadata": {
+                    "piecework_transfer": str(t["id"]),
+                    "payout_id": str(payout["id"]),
+                    "run_id": str(run["id"]),
+                },
             }
             if t["source_charge"]:
                 params["source_transaction"] = t["source_charge"]

@@ -27,6 +27,7 @@ ROUTES = [
     ("POST", r"/v1/refunds", "create_refund"),
     ("GET", r"/v1/refunds/(re_\w+)", "retrieve"),
     ("POST", r"/v1/transfers", "create_transfer"),
+    ("GET", r"/v1/transfers", "list_transfers"),
     ("GET", r"/v1/transfers/(tr_\w+)", "retrieve"),
     ("POST", r"/v1/transfers/(tr_\w+)/reversals", "create_reversal"),
     ("GET", r"/v1/transfers/(tr_\w+)/reversals", "list_reversals"),

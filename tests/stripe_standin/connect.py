@@ -155,6 +155,22 @@ class Connect:
         self.emit("transfer.reversed", transfer)  # partial reversals too, as Stripe does
         return reversal
 
+    def list_transfers(self, params: dict) -> dict:
+        """Transfers, newest first, filtered by destination and transfer_group as Stripe's
+        list is (no paging: a test's account holds few)."""
+        check_known(params, {"destination", "transfer_group", "limit"})
+        found = [
+            obj
+            for obj in reversed(list(self.objects.values()))
+            if obj["object"] == "transfer"
+            and all(
+                obj.get(key) == params[key]
+                for key in ("destination", "transfer_group")
+                if key in params
+            )
+        ]
+        return {"object": "list", "url": "/v1/transfers", "has_more": False, "data": found}
+
     def list_reversals(self, params: dict, transfer_id: str) -> dict:
         check_known(params, {"limit", "starting_after", "ending_before"})
         return self._find("transfer", transfer_id)["reversals"]

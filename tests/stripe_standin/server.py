@@ -112,6 +112,11 @@ class StripeStandin:
             self._failures: list[_Failure] = []
             self.requests: list[Request] = []
 
+    def forget_idempotency_keys(self) -> None:
+        """What Stripe does 24 hours after a key was first used: the next call with it is new."""
+        with self._lock:
+            self._saved.clear()
+
     def client(self, api_key: str = "sk_test_standin", **options) -> stripe.StripeClient:
         """A `stripe.StripeClient` pointed at the stand-in (max_network_retries etc. in options)."""
         return stripe.StripeClient(api_key, base_addresses={"api": self.url}, **options)
