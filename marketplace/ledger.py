@@ -20,6 +20,7 @@ import enum
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import (
     BigInteger,
@@ -28,6 +29,7 @@ from sqlalchemy import (
     Index,
     String,
     func,
+    insert,
     select,
     text,
 )
@@ -118,19 +120,26 @@ class Entry(Base):
     transaction: Mapped[LedgerTransaction] = relationship(back_populates="entries")
 
 
+class AccountRef(NamedTuple):
+    """An account by id, as bulk look-ups give it (no ORM object per account)."""
+
+    id: int
+    currency: str
+
+
 @dataclass(frozen=True)
 class Leg:
     """One side of a movement: a debit (positive) or credit (negative) on an account."""
 
-    account: Account
+    account: Account | AccountRef
     amount_minor: int
 
 
-def debit(account: Account, amount_minor: int) -> Leg:
+def debit(account: Account | AccountRef, amount_minor: int) -> Leg:
     return Leg(account, amount_minor)
 
 
-def credit(account: Account, amount_minor: int) -> Leg:
+def credit(account: Account | AccountRef, amount_minor: int) -> Leg:
     return Leg(account, -amount_minor)
 
 
@@ -163,7 +172,7 @@ Holder = tuple[int, int | None]  # (party id, annotator's user id or None)
 
 def accounts(
     session: Session, holders: set[Holder], *, kind: AccountKind, currency: str
-) -> dict[Holder, Account]:
+) -> dict[Holder, AccountRef]:
     """Each holder's account of that kind and currency, the missing ones opened, in a
     few statements whatever the number of holders (a settlement may touch thousands).
     Safe under races: an account opened meanwhile by another unit of work is found."""
@@ -186,19 +195,19 @@ def accounts(
 
 def _held(
     session: Session, holders: set[Holder], kind: AccountKind, currency: str
-) -> dict[Holder, Account]:
-    found: dict[Holder, Account] = {}
+) -> dict[Holder, AccountRef]:
+    found: dict[Holder, AccountRef] = {}
     party_ids = sorted({party_id for party_id, _ in holders})
     for chunk in range(0, len(party_ids), 1000):
-        for held in session.scalars(
-            select(Account).where(
+        for party_id, user_id, account_id in session.execute(
+            select(Account.party_id, Account.user_id, Account.id).where(
                 Account.kind == kind,
                 Account.currency == currency,
                 Account.party_id.in_(party_ids[chunk : chunk + 1000]),
             )
         ):
-            if (held.party_id, held.user_id) in holders:
-                found[(held.party_id, held.user_id)] = held
+            if (party_id, user_id) in holders:
+                found[(party_id, user_id)] = AccountRef(account_id, currency)
     return found
 
 
@@ -207,34 +216,42 @@ def post(
 ) -> LedgerTransaction:
     """Record one balanced movement, exactly once per idempotency key.
 
-    Legs of zero are dropped; what remains must be non-empty, in one currency and
-    sum to zero. Posting a key that exists returns the first transaction; posting
-    it with different legs raises Conflict, because that is a different movement.
+    Legs on the same account are added up, and what nets to zero is dropped; what
+    remains must be non-empty, in one currency and sum to zero. Posting a key that
+    exists returns the first transaction; posting it with different legs raises
+    Conflict, because that is a different movement. The entries are written in a
+    few multi-row statements, whatever their number (a settlement has thousands).
     """
-    legs = [leg for leg in legs if leg.amount_minor]
-    if not legs or sum(leg.amount_minor for leg in legs) != 0:
-        raise ValueError(f"unbalanced or empty ledger transaction {key!r}")
     if any(leg.account.currency != currency for leg in legs):
         raise ValueError(f"ledger transaction {key!r} mixes currencies")
+    movement: dict[int, int] = defaultdict(int)
+    for leg in legs:
+        movement[leg.account.id] += leg.amount_minor
+    movement = {account_id: amount for account_id, amount in movement.items() if amount}
+    if not movement or sum(movement.values()) != 0:
+        raise ValueError(f"unbalanced or empty ledger transaction {key!r}")
     existing = _transaction_by_key(session, key)
     if existing is None:
         transaction = LedgerTransaction(
             idempotency_key=key, kind=kind, currency=currency, memo=memo, posted_at=clock.now()
         )
-        transaction.entries = [
-            Entry(account_id=leg.account.id, amount_minor=leg.amount_minor) for leg in legs
-        ]
         try:
             with session.begin_nested():
                 session.add(transaction)
-            return transaction
         except IntegrityError:
             existing = _transaction_by_key(session, key)
             if existing is None:
                 raise
-    if _movement(existing.entries) != _movement(
-        [Entry(account_id=leg.account.id, amount_minor=leg.amount_minor) for leg in legs]
-    ):
+        else:
+            rows = [
+                {"transaction_id": transaction.id, "account_id": account_id, "amount_minor": amount}
+                for account_id, amount in sorted(movement.items())
+            ]
+            for chunk in range(0, len(rows), 1000):
+                session.execute(insert(Entry).values(rows[chunk : chunk + 1000]))
+            session.expire(transaction, ["entries"])
+            return transaction
+    if _movement(session, existing) != movement:
         raise Conflict(
             "this idempotency key was already used for a different movement",
             code="idempotency_conflict",
@@ -247,11 +264,16 @@ def _transaction_by_key(session: Session, key: str) -> LedgerTransaction | None:
     return session.scalar(select(LedgerTransaction).where(LedgerTransaction.idempotency_key == key))
 
 
-def _movement(entries: list[Entry]) -> dict[int, int]:
-    totals: dict[int, int] = defaultdict(int)
-    for entry in entries:
-        totals[entry.account_id] += entry.amount_minor
-    return dict(totals)
+def _movement(session: Session, transaction: LedgerTransaction) -> dict[int, int]:
+    """What a posted transaction moved, per account."""
+    return {
+        account_id: int(total)
+        for account_id, total in session.execute(
+            select(Entry.account_id, func.sum(Entry.amount_minor))
+            .where(Entry.transaction_id == transaction.id)
+            .group_by(Entry.account_id)
+        )
+    }
 
 
 @dataclass

@@ -29,10 +29,9 @@ from marketplace.payments.models import (
     InvoiceStatus,
 )
 from marketplace.payments.settlement import (
-    holders_of,
+    invoice_shares,
     per_holder,
     record_parts,
-    shares_by_line,
     split,
 )
 
@@ -75,9 +74,10 @@ def issue_credit_note(
     )
     session.add(note)
     session.flush()
-    parts = split(amount_minor, shares_by_line(session, invoice.id, settled=False))
+    shares = invoice_shares(session, invoice.id, settled=False)
+    parts = split(amount_minor, shares.lines)
     record_parts(session, parts, credit_note_id=note.id)
-    by_holder = per_holder(holders_of(session, parts), parts)
+    by_holder = per_holder(shares.holders, parts)
     pending = ledger.accounts(
         session,
         {h for h, a in by_holder.items() if a},

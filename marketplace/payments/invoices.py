@@ -289,31 +289,23 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def share_account(session: Session, share: InvoiceShare, kind: AccountKind) -> ledger.Account:
-    """The ledger account of the share's holder, of that kind, in the invoice's currency."""
-    return ledger.account(
-        session,
-        party_id=share.party_id,
-        user_id=share.user_id,
-        kind=kind,
-        currency=share.invoice.currency,
-    )
-
-
 def _post_accrual(session: Session, invoice: Invoice, shares: list[InvoiceShare]) -> None:
     """The client owes the invoice total; every share is pending earnings until it pays."""
     receivable = client_books(session, invoice.client_party_id, invoice.currency).receivable
-    legs = [ledger.debit(receivable, invoice.total_minor)]
-    for share in shares:
-        legs.append(
-            ledger.credit(share_account(session, share, AccountKind.PENDING), share.amount_minor)
-        )
+    holders = {(share.party_id, share.user_id) for share in shares}
+    pending = ledger.accounts(session, holders, kind=AccountKind.PENDING, currency=invoice.currency)
     ledger.post(
         session,
         key=f"invoice:{invoice.id}:issue",
         kind="invoice_issued",
         currency=invoice.currency,
-        legs=legs,
+        legs=[
+            ledger.debit(receivable, invoice.total_minor),
+            *(
+                ledger.credit(pending[(share.party_id, share.user_id)], share.amount_minor)
+                for share in shares
+            ),
+        ],
         memo=f"Invoice {invoice.number}",
     )
 

@@ -41,10 +41,9 @@ from marketplace.payments.models import (
 from marketplace.payments.settlement import (
     Parts,
     earning_legs,
-    holders_of,
+    invoice_shares,
     per_holder,
     record_parts,
-    shares_by_line,
     split,
 )
 
@@ -171,7 +170,8 @@ def _take_back(session: Session, payment: Payment, reversal: Reversal) -> None:
         )
         session.add(application)
         session.flush()
-        parts = split(amount, shares_by_line(session, invoice.id, settled=True))
+        shares = invoice_shares(session, invoice.id, settled=True)
+        parts = split(amount, shares.lines)
         parts, absorbed = annotators.shift_shortfalls(session, invoice.id, parts)
         reversal.absorbed_minor += absorbed
         record_parts(
@@ -179,7 +179,7 @@ def _take_back(session: Session, payment: Payment, reversal: Reversal) -> None:
             {share: -part for share, part in parts.items()},
             application_id=application.id,
         )
-        by_holder = per_holder(holders_of(session, parts), parts)
+        by_holder = per_holder(shares.holders, parts)
         legs += earning_legs(session, by_holder, currency, source=AccountKind.AVAILABLE)
         payment.applied_minor -= amount
         invoice.paid_minor -= amount

@@ -14,7 +14,7 @@ each share has had settled.
 """
 
 from collections import defaultdict
-from collections.abc import Iterable
+from dataclasses import dataclass
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
@@ -57,44 +57,45 @@ def split(amount: int, lines: dict[int, list[tuple[int, int]]]) -> Parts:
     return parts
 
 
-def shares_by_line(
-    session: Session, invoice_id: int, *, settled: bool
-) -> dict[int, list[tuple[int, int]]]:
-    """The invoice's shares by line, weighted by what each still waits for, or (`settled`)
-    by what money it has had so far (credit notes took theirs off, but paid nothing)."""
-    parts = select(func.sum(SettlementPart.amount_minor)).where(
-        SettlementPart.share_id == InvoiceShare.id
+@dataclass
+class InvoiceShares:
+    """An invoice's shares as settlement weighs them: by line, (share, weight) pairs, and
+    who holds each share."""
+
+    lines: dict[int, list[tuple[int, int]]]
+    holders: dict[int, Holder]
+
+
+def invoice_shares(session: Session, invoice_id: int, *, settled: bool) -> InvoiceShares:
+    """The invoice's shares, each weighted by what it still waits for, or (`settled`) by
+    what money it has had so far (credit notes took theirs off, but paid nothing). One
+    statement, whatever the number of shares."""
+    parts = (
+        select(SettlementPart.share_id, func.sum(SettlementPart.amount_minor).label("total"))
+        .join(InvoiceShare, InvoiceShare.id == SettlementPart.share_id)
+        .where(InvoiceShare.invoice_id == invoice_id)
+        .group_by(SettlementPart.share_id)
     )
     if settled:
-        weight = func.coalesce(
-            parts.where(SettlementPart.application_id.is_not(None)).scalar_subquery(), 0
+        parts = parts.where(SettlementPart.application_id.is_not(None))
+    parts = parts.subquery()
+    had = func.coalesce(parts.c.total, 0)
+    weight = had if settled else InvoiceShare.amount_minor - had
+    shares = InvoiceShares(defaultdict(list), {})
+    for share_id, line_id, party_id, user_id, amount in session.execute(
+        select(
+            InvoiceShare.id,
+            InvoiceShare.line_id,
+            InvoiceShare.party_id,
+            InvoiceShare.user_id,
+            weight,
         )
-    else:
-        weight = InvoiceShare.amount_minor - func.coalesce(parts.scalar_subquery(), 0)
-    lines: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for share_id, line_id, amount in session.execute(
-        select(InvoiceShare.id, InvoiceShare.line_id, weight).where(
-            InvoiceShare.invoice_id == invoice_id
-        )
+        .outerjoin(parts, parts.c.share_id == InvoiceShare.id)
+        .where(InvoiceShare.invoice_id == invoice_id)
     ):
-        lines[line_id].append((share_id, int(amount)))
-    return lines
-
-
-def holders_of(session: Session, share_ids: Iterable[int]) -> dict[int, Holder]:
-    """Who holds each share: (party, annotator or None)."""
-    ids = list(share_ids)
-    holders: dict[int, Holder] = {}
-    for chunk in range(0, len(ids), 1000):
-        holders.update(
-            (share_id, (party_id, user_id))
-            for share_id, party_id, user_id in session.execute(
-                select(InvoiceShare.id, InvoiceShare.party_id, InvoiceShare.user_id).where(
-                    InvoiceShare.id.in_(ids[chunk : chunk + 1000])
-                )
-            )
-        )
-    return holders
+        shares.lines[line_id].append((share_id, int(amount)))
+        shares.holders[share_id] = (party_id, user_id)
+    return shares
 
 
 def record_parts(
@@ -115,8 +116,8 @@ def record_parts(
         }
         for share_id, amount in sorted(parts.items())
     ]
-    for chunk in range(0, len(rows), 5000):
-        session.execute(insert(SettlementPart), rows[chunk : chunk + 5000])
+    for chunk in range(0, len(rows), 1000):
+        session.execute(insert(SettlementPart).values(rows[chunk : chunk + 1000]))
 
 
 def earning_legs(
@@ -150,9 +151,10 @@ def settle(session: Session, application: Application) -> None:
     Posting it again moves nothing twice.
     """
     invoice = application.invoice
-    parts = split(application.amount_minor, shares_by_line(session, invoice.id, settled=False))
+    shares = invoice_shares(session, invoice.id, settled=False)
+    parts = split(application.amount_minor, shares.lines)
     record_parts(session, parts, application_id=application.id)
-    by_holder = per_holder(holders_of(session, parts), parts)
+    by_holder = per_holder(shares.holders, parts)
     client = invoice.client_party_id
     books = client_books(session, client, invoice.currency)
     ledger.post(

@@ -20,7 +20,9 @@ from sqlalchemy import select
 from marketplace import clock, ledger
 from marketplace.db import unit_of_work
 from marketplace.identity.actor import Actor
+from marketplace.identity.models import Role
 from marketplace.ledger import AccountKind
+from marketplace.payments.amounts import minor_units
 from marketplace.payments.models import Payout, PayoutTransfer, TransferStatus
 from marketplace.payments.payouts import MANUAL_GATEWAY, STRIPE_GATEWAY, get_run, run_payouts
 from marketplace.payments.stripe_gateway import (
@@ -48,6 +50,11 @@ def pay_out(
     The run is committed before anything is sent, so a crash while sending leaves
     pending transfers to resume, never money in two places. Returns the run's id.
     """
+    # Who may, and what was asked, are answered before how the platform is configured.
+    if actor is not None:
+        actor.require(Role.PLATFORM_ADMIN)
+    if minimum is not None:
+        minor_units(minimum, currency, "minimum")
     if gateway == STRIPE_GATEWAY and stripe is None:
         raise StripeNotConfigured("Stripe is not configured: set STRIPE_SECRET_KEY.")
     with unit_of_work() as session:

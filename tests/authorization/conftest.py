@@ -1,6 +1,6 @@
 """The world every cell of the matrix runs against (see `World`), built through the API
 area by area: the stranger, the ladders, the review, Horizon's story, a revoked token,
-the lottery, the trials and the subcontracting."""
+the lottery, the trials, the subcontracting and the clients' transfers."""
 
 from datetime import datetime, timedelta
 from typing import Any
@@ -296,6 +296,30 @@ def build_review(api: ApiClient, cast: Cast) -> dict[str, Any]:
     }
 
 
+def build_collection(api: ApiClient, cast: Cast) -> dict[str, Any]:
+    """Transfers that pay none of the world's invoices, so nobody's earnings move: Horizon's
+    20.00 USD (it has no invoice in USD) and Acme's 5.00 CNY stay their credit; the
+    platform refunds 1.00 of Acme's."""
+
+    def transfer(client: str, currency: str, amount: str, reference: str) -> int:
+        body = {
+            "client_id": cast.party_ids[client],
+            "currency": currency,
+            "amount": amount,
+            "reference": reference,
+            "received_on": "2026-03-02",
+        }
+        payment = expect_status(api.post("/payments", cast.admin, body), 201)
+        assert (payment["applied"], payment["unapplied"]) == ("0.00", amount), payment
+        return payment["id"]
+
+    horizon = transfer("horizon", "USD", "20.00", "CITI-20260302-1")
+    acme = transfer("acme", "CNY", "5.00", "ICBC-20260302-7")
+    refund = {"kind": "refund", "amount": "1.00", "reference": "RF-ACME-1", "reason": "Sent twice."}
+    refunded = expect_status(api.post(f"/payments/{acme}/reversals", cast.admin, refund), 201)
+    return {"horizon_payment": horizon, "acme_payment": acme, "acme_refund": refunded["id"]}
+
+
 def look_up(app) -> dict[str, Any]:
     """Lotus's first open task, and the contracts each party is upstream or downstream of."""
     with app.app_context():
@@ -320,6 +344,7 @@ def build_world(app, api: ApiClient, cast: Cast) -> World:
     lottery = build_lottery(app, api, cast)
     trials = build_trials(api, cast)
     subcontracting = build_subcontracting(app, api, cast)
+    collection = build_collection(api, cast)
     return World(
         cast=cast,
         stranger=stranger,
@@ -336,5 +361,6 @@ def build_world(app, api: ApiClient, cast: Cast) -> World:
         **subcontracting,
         **ladders,
         **reviewed,
+        **collection,
         **look_up(app),
     )

@@ -120,7 +120,11 @@ class World:
     Wang at its junior level and Zhang a quality inspector; Tiger has one level. Wang
     finished a batch of Horizon's that the reviewer sampled whole and rejected (the batch
     went back for rework), and disputes one of the two rejections. Acme has posted its
-    own task type."""
+    own task type.
+
+    And money from clients that pays none of the invoices (see `build_collection`):
+    Horizon sent 20.00 USD (it has no invoice in USD), Acme 5.00 CNY (it has no invoice),
+    and 1.00 of Acme's went back by a refund."""
 
     cast: Cast
     stranger: int  # the user id of the member of no party
@@ -178,6 +182,9 @@ class World:
     rejected: int  # Wang's rejected submission, not disputed
     disputed: int  # Wang's other rejected submission, which she disputes
     dispute: int  # hers, open
+    horizon_payment: int  # Horizon's 20.00 USD, naming no invoice: its credit
+    acme_payment: int  # Acme's 5.00 CNY, naming no invoice: its credit
+    acme_refund: int  # 1.00 of Acme's payment, refunded
     contracts: dict[int, set[int]]  # per party, upstream or downstream of them
 
     def user(self, person: str) -> int:

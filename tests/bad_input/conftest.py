@@ -86,6 +86,29 @@ def invoiced(api, cast, story) -> dict[str, int]:
     }
 
 
+@pytest.fixture
+def paid(api, cast, invoiced) -> dict[str, int]:
+    """The invoiced story, its invoice paid by a bank transfer of 0.11 (`payment`, ICBC-1)
+    and 0.05 of it refunded (`refund`, RF-1): 0.06 is left of the payment, and the invoice
+    is open again for 0.05. A manual payout run with a minimum of 1.00 paid nobody
+    (`payout_run`), so what was settled stays available."""
+    invoice = invoiced["invoice"]
+    transfer = {"amount": "0.11", "reference": "ICBC-1", "received_on": "2026-03-02"}
+    payment = made(api.post(f"/invoices/{invoice}/payments", cast.admin, transfer))
+    refund = {"kind": "refund", "amount": "0.05", "reference": "RF-1", "reason": "Twice."}
+    reversal = made(api.post(f"/payments/{payment['id']}/reversals", cast.admin, refund))
+    run = made(api.post("/payout-runs", cast.admin, {"currency": "CNY", "minimum": "1.00"}))
+    now = api.get(f"/invoices/{invoice}", cast.admin).body
+    assert (now["status"], now["paid"], now["outstanding"]) == ("open", "0.06", "0.05"), now
+    assert (run["payouts"], reversal["amount"]) == ([], "0.05"), (run, reversal)
+    return {
+        **invoiced,
+        "payment": payment["id"],
+        "refund": reversal["id"],
+        "payout_run": run["id"],
+    }
+
+
 # -- the rules world: lotteries, standing rules, trials -----------------------------------
 
 DAILY = {"cron": "0 3 * * *", "timezone": "UTC", "batches_per_drop": 1}

@@ -1,5 +1,5 @@
-"""Every write endpoint, and every read of the annotators' side, has a refused case in
-one of this package's tables."""
+"""Every write endpoint, and every read of the annotators' side and of collection, has a
+refused case in one of this package's tables."""
 
 import importlib
 import pkgutil
@@ -58,7 +58,7 @@ def test_every_write_and_every_new_read_has_bad_input_here(app):
     assert NEW_READS - covered == set()
 
 
-# The reads of the annotators' side (issue 5), each with cases above.
+# The reads of the annotators' side (issue 5) and of collection, each with cases above.
 NEW_READS = {
     ("GET", route)
     for route in (
@@ -78,5 +78,13 @@ NEW_READS = {
         "/teams/<int:team_id>/earnings",
         "/tasks",
         "/submissions",
+        # Money that arrived and went back, invoices as CSV, the reconciliation.
+        "/payments",
+        "/payments/<int:payment_id>",
+        "/payments/<int:payment_id>/reversals",
+        "/invoices",
+        "/invoices/<int:invoice_id>",
+        "/invoices/<int:invoice_id>/credit-notes",
+        "/reconciliation",
     )
 }
