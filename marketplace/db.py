@@ -19,8 +19,12 @@ from sqlalchemy import (
     Integer,
     MetaData,
     Select,
+    bindparam,
     create_engine,
     event,
+    func,
+    insert,
+    select,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -82,6 +86,27 @@ def upsert(session: Session, model: type) -> Any:
     if session.get_bind().dialect.name == "postgresql":
         return postgresql.insert(model)
     return sqlite.insert(model)
+
+
+def insert_integer_rows(session: Session, model: type, rows: list[dict[str, int | None]]) -> None:
+    """Insert many rows whose columns are all integers, fast: on PostgreSQL one statement
+    that unnests one array per column (thousands of rows, no per-row work); elsewhere an
+    executemany."""
+    if not rows:
+        return
+    if session.get_bind().dialect.name != "postgresql":
+        session.execute(insert(model), rows)
+        return
+    columns = list(rows[0])
+    arrays = [
+        func.unnest(
+            bindparam(
+                f"rows_{column}", [row[column] for row in rows], type_=postgresql.ARRAY(BigInteger)
+            )
+        )
+        for column in columns
+    ]
+    session.execute(insert(model).from_select(columns, select(*arrays)))
 
 
 def make_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Engine:

@@ -29,7 +29,6 @@ from sqlalchemy import (
     Index,
     String,
     func,
-    insert,
     select,
     text,
 )
@@ -37,7 +36,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from marketplace import clock
-from marketplace.db import Base, Entity, Id, UTCDateTime, upsert
+from marketplace.db import Base, Entity, Id, UTCDateTime, insert_integer_rows, upsert
 from marketplace.errors import Conflict
 from marketplace.money import check_currency
 
@@ -243,12 +242,18 @@ def post(
             if existing is None:
                 raise
         else:
-            rows = [
-                {"transaction_id": transaction.id, "account_id": account_id, "amount_minor": amount}
-                for account_id, amount in sorted(movement.items())
-            ]
-            for chunk in range(0, len(rows), 1000):
-                session.execute(insert(Entry).values(rows[chunk : chunk + 1000]))
+            insert_integer_rows(
+                session,
+                Entry,
+                [
+                    {
+                        "transaction_id": transaction.id,
+                        "account_id": account,
+                        "amount_minor": amount,
+                    }
+                    for account, amount in sorted(movement.items())
+                ],
+            )
             session.expire(transaction, ["entries"])
             return transaction
     if _movement(session, existing) != movement:

@@ -16,10 +16,11 @@ each share has had settled.
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from marketplace import ledger
+from marketplace.db import insert_integer_rows
 from marketplace.ledger import AccountKind, Holder
 from marketplace.money import allocate
 from marketplace.payments.accounts import client_books
@@ -116,8 +117,7 @@ def record_parts(
         }
         for share_id, amount in sorted(parts.items())
     ]
-    for chunk in range(0, len(rows), 1000):
-        session.execute(insert(SettlementPart).values(rows[chunk : chunk + 1000]))
+    insert_integer_rows(session, SettlementPart, rows)
 
 
 def earning_legs(
