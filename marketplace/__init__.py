@@ -38,6 +38,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from marketplace.orders.api import blp as orders_blp
     from marketplace.orders.events import batch_claimed
     from marketplace.payments.api import blp as payments_blp
+    from marketplace.payments.earnings_api import blp as earnings_blp
     from marketplace.payments.stripe_gateway import StripeGateway
     from marketplace.subcontract.api import blp as subcontract_blp
     from marketplace.subcontract.bids_api import blp as bids_blp
@@ -60,6 +61,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         workers_blp,
         levels_blp,
         payments_blp,
+        earnings_blp,
     )
     for blueprint in blueprints:
         api.register_blueprint(blueprint)

@@ -11,7 +11,7 @@ from typing import Any
 
 import flask_smorest
 from flask import Blueprint as FlaskBlueprint
-from flask import Flask, Request, jsonify, request
+from flask import Flask, Request, current_app, jsonify, request
 from marshmallow import Schema, ValidationError, fields, validate
 from marshmallow.utils import get_value
 from swagger_ui_bundle import swagger_ui_path
@@ -281,4 +281,13 @@ class PageArgs(Schema):
         load_default=0,
         validate=validate.Range(min=0, max=MAX_ID),
         metadata={"description": "Return rows whose id is greater than this one."},
+    )
+
+
+def csv_download(text: str, filename: str):
+    """A CSV file for the browser to save under `filename`."""
+    return current_app.response_class(
+        text,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename={filename}"},
     )

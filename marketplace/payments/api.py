@@ -8,26 +8,13 @@ from marketplace.identity.models import Role
 from marketplace.payments import (
     collection,
     credit_notes,
-    earnings,
     invoice_files,
     invoices,
-    margins,
     payouts,
     reconciliation,
     reversals,
     stripe_collection,
     transfers,
-    work_days,
-)
-from marketplace.payments.earnings_schemas import (
-    EarningsOut,
-    MarginArgs,
-    MarginReportOut,
-    MemberEarningsOut,
-    PeriodArgs,
-    StatementArgs,
-    StatementOut,
-    WorkDaysOut,
 )
 from marketplace.payments.schemas import (
     BankTransferIn,
@@ -49,7 +36,7 @@ from marketplace.payments.schemas import (
     ReversalIn,
     ReversalOut,
 )
-from marketplace.web import Blueprint, PageArgs
+from marketplace.web import Blueprint, PageArgs, csv_download
 
 
 def stripe_gateway():
@@ -57,20 +44,11 @@ def stripe_gateway():
     return current_app.extensions["stripe_gateway"]
 
 
-def csv_download(text: str, filename: str):
-    """A CSV file for the browser to save under `filename`."""
-    return current_app.response_class(
-        text,
-        mimetype="text/csv",
-        headers={"Content-Disposition": f"attachment; filename={filename}"},
-    )
-
-
 blp = Blueprint(
     "payments",
     __name__,
     url_prefix="/api/v1",
-    description="Invoices, payments, settlement, payouts and earnings",
+    description="Invoices, payments, settlement, refunds, payouts and reconciliation",
 )
 
 
@@ -313,67 +291,6 @@ class PayoutRunFile(MethodView):
         """The run's bank file (CSV) for the manual gateway"""
         run = payouts.get_run(db.session, current_actor(), run_id)
         return csv_download(payouts.bank_file(run), f"payout-run-{run.id}.csv")
-
-
-@blp.route("/orders/<int:order_id>/margins")
-class MarginReport(MethodView):
-    @blp.doc(security=BEARER_AUTH)
-    @blp.arguments(MarginArgs, location="query")
-    @blp.response(200, MarginReportOut)
-    @blp.alt_response(200, content_type="text/csv", description="With `format=csv`.")
-    def get(self, args, order_id):
-        """Your team's margin on each of its links of the order, over the accepted items"""
-        report = margins.margin_report(db.session, current_actor(), order_id, args["team_id"])
-        if args["format"] == "csv":
-            return csv_download(margins.margin_csv(report), f"margins-order-{order_id}.csv")
-        return report
-
-
-@blp.route("/me/earnings")
-class MyEarnings(MethodView):
-    @blp.doc(security=BEARER_AUTH)
-    @blp.response(200, EarningsOut)
-    def get(self):
-        """What you earned: pending (with the invoices it waits on), available, paid"""
-        return {"holdings": earnings.earnings_of(db.session, current_actor())}
-
-
-@blp.route("/me/earnings/days")
-class MyEarningsDays(MethodView):
-    @blp.doc(security=BEARER_AUTH)
-    @blp.arguments(PeriodArgs, location="query")
-    @blp.response(200, WorkDaysOut)
-    def get(self, args):
-        """Your items and exact pay per day of a period in your team's time zone, for a chart"""
-        return work_days.annotator_days(
-            db.session, current_actor(), args["team_id"], args["from"], args["to"]
-        )
-
-
-@blp.route("/me/earnings/statement")
-class MyStatement(MethodView):
-    @blp.doc(security=BEARER_AUTH)
-    @blp.arguments(StatementArgs, location="query")
-    @blp.response(200, StatementOut)
-    @blp.alt_response(200, content_type="text/csv", description="With `format=csv`.")
-    def get(self, args):
-        """Your statement of a period: work and money in, settled and paid out, per day"""
-        actor = current_actor()
-        report = work_days.statement(db.session, actor, args["team_id"], args["from"], args["to"])
-        if args["format"] == "csv":
-            locale = work_days.statement_locale(db.session, actor, args["locale"])
-            name = f"statement-{report['from']}-{report['to']}.csv"
-            return csv_download(work_days.statement_csv(report, locale), name)
-        return report
-
-
-@blp.route("/teams/<int:team_id>/earnings")
-class TeamEarnings(MethodView):
-    @blp.doc(security=BEARER_AUTH)
-    @blp.response(200, MemberEarningsOut(many=True))
-    def get(self, team_id):
-        """Per member of your team: today's and this month's work, pending, available, paid"""
-        return work_days.team_members_earnings(db.session, current_actor(), team_id)
 
 
 @blp.route("/reconciliation")
