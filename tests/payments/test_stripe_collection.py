@@ -12,6 +12,7 @@ against localstripe (a real fake Stripe) and the refusals against our stand-in.
 
 import time
 
+import pytest
 import stripe
 
 from tests.flows import holding, ledger_totals
@@ -19,6 +20,9 @@ from tests.payments.conftest import WEBHOOK_PATH
 from tests.payments.test_settlement import invoice_state, issue, lotus_order, money
 from tests.stripe_servers import WebhookReceiver, configure_localstripe_webhook
 from tests.support import row_counts
+
+# Real Stripe-speaking servers on loopback: end-to-end, so `make check` leaves them out.
+pytestmark = pytest.mark.slow
 
 LOCAL_WEBHOOK_SECRET = "whsec_localstripe_collection"
 
@@ -73,6 +77,7 @@ def wait_for_event(receiver: WebhookReceiver, event_type: str, object_id: str, s
 def test_a_client_pays_by_card_on_localstripe_and_its_late_event_changes_nothing(
     app, api, cast, frozen_clock, localstripe_url, stripe_config
 ):
+
     stripe_config(localstripe_url, LOCAL_WEBHOOK_SECRET)
     invoice = seven_boxes(api, cast)
     holders = lotus_holders(cast)

@@ -24,6 +24,9 @@ from marketplace.payments.models import InvoiceShare, SettlementPart
 from tests.flows import holding, ledger_totals
 from tests.payments.test_settlement import issue, lotus_order, pay
 
+# Real Stripe-speaking servers on loopback: end-to-end, so `make check` leaves them out.
+pytestmark = pytest.mark.slow
+
 # --- the world: two paid invoices, two payees connected ------------------------------------
 
 
@@ -261,6 +264,7 @@ def test_a_transfer_that_cannot_reach_stripe_stays_pending_and_is_sent_later_onc
 def test_a_transfer_made_whose_answer_was_lost_is_recorded_once_on_resume(
     app, api, cast, standin, world
 ):
+
     # Stripe makes the transfer, but the answer never comes back, nor to the SDK's retries.
     standin.fail_next("/v1/transfers", drop=True, processed=True)
     standin.fail_next("/v1/transfers", drop=True)

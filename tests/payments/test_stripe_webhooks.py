@@ -13,9 +13,14 @@ the app's endpoint.
 
 import time
 
+import pytest
+
 from tests.flows import ledger_totals
 from tests.payments.test_settlement import invoice_state, issue, lotus_order, money
 from tests.support import row_counts
+
+# Real Stripe-speaking servers on loopback: end-to-end, so `make check` leaves them out.
+pytestmark = pytest.mark.slow
 
 
 def seven_boxes(api, cast) -> dict:
@@ -331,6 +336,7 @@ def test_an_event_we_do_not_act_on_is_recorded_once_as_ignored(
 def test_webhooks_need_the_secret_configured(
     app, api, cast, frozen_clock, standin, webhook, stripe_config
 ):
+
     stripe_config(standin.url, None)
     invoice = seven_boxes(api, cast)
     paid_at_stripe(standin, cast, invoice)
