@@ -125,6 +125,8 @@ def payout_run_command(
     from marketplace.payments.models import PayoutRun
     from marketplace.payments.payouts import bank_file, run_payouts
 
+    if gateway == "stripe" and current_app.extensions["stripe_gateway"] is None:
+        raise click.ClickException("Stripe is not configured: set STRIPE_SECRET_KEY.")
     try:
         with unit_of_work() as session:
             run = run_payouts(

@@ -167,11 +167,14 @@ def _check_applications(session: Session, report: _Report, payments: list[Paymen
             .group_by(SettlementPart.application_id)
         ).all()
     )
+    # An application settles in its own transaction; a payment recorded before partial
+    # payments existed credited the receivable in its receipt (and has no application's).
     key = literal("application:") + cast(Application.id, String)
+    legacy = literal("payment:") + cast(Application.payment_id, String) + literal(":received")
     settled = dict(
         session.execute(
             select(Application.id, -func.sum(Entry.amount_minor))
-            .join(LedgerTransaction, LedgerTransaction.idempotency_key == key)
+            .join(LedgerTransaction, LedgerTransaction.idempotency_key.in_([key, legacy]))
             .join(Entry, Entry.transaction_id == LedgerTransaction.id)
             .join(
                 Account,
