@@ -151,9 +151,11 @@ def _take_back(session: Session, payment: Payment, reversal: Reversal) -> None:
     currency = payment.currency
     from_credit = min(reversal.amount_minor, payment.unapplied_minor)
     rest = reversal.amount_minor - from_credit
+    applied = _applied_latest_first(session, payment)
+    _hold_available(session, [invoice_id for invoice_id, _ in applied], currency)
     annotators = _Purses(session, currency)
     legs = []
-    for invoice_id, had in _applied_latest_first(session, payment):
+    for invoice_id, had in applied:
         if rest == 0:
             break
         amount = min(rest, had)
@@ -203,6 +205,29 @@ def _take_back(session: Session, payment: Payment, reversal: Reversal) -> None:
     )
     # Credit the client holds from other payments pays the invoices this reopened.
     apply_credit(session, client, currency)
+
+
+def _hold_available(session: Session, invoice_ids: list[int], currency: str) -> None:
+    """Lock the available accounts of every holder of these invoices' shares, in id order,
+    before writing anything: a payout run locks available accounts in the same order, so
+    the two queue instead of each holding what the other waits for."""
+    if not invoice_ids:
+        return
+    holders = {
+        (party_id, user_id)
+        for party_id, user_id in session.execute(
+            select(InvoiceShare.party_id, InvoiceShare.user_id)
+            .where(InvoiceShare.invoice_id.in_(invoice_ids))
+            .distinct()
+        )
+    }
+    accounts = ledger.accounts(session, holders, kind=AccountKind.AVAILABLE, currency=currency)
+    session.execute(
+        select(Account.id)
+        .where(Account.id.in_(sorted(a.id for a in accounts.values())))
+        .order_by(Account.id)
+        .with_for_update()
+    )
 
 
 def _applied_latest_first(session: Session, payment: Payment) -> list[tuple[int, int]]:
