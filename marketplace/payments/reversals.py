@@ -245,7 +245,8 @@ def _applied_latest_first(session: Session, payment: Payment) -> list[tuple[int,
 
 
 class _Purses:
-    """What each annotator still holds as available in one reversal, read once under lock."""
+    """What each annotator still holds as available in one reversal, read once, under the
+    lock `_hold_available` took."""
 
     def __init__(self, session: Session, currency: str) -> None:
         self.session = session
@@ -256,14 +257,11 @@ class _Purses:
         unread = holders - self.left.keys()
         if not unread:
             return
+        # Locked already (`_hold_available`), so no payout run pays out what this takes back.
         accounts = ledger.accounts(
             self.session, unread, kind=AccountKind.AVAILABLE, currency=self.currency
         )
         ids = sorted(account.id for account in accounts.values())
-        # Locked like a payout run locks them, so a run cannot pay out what this takes back.
-        self.session.execute(
-            select(Account.id).where(Account.id.in_(ids)).order_by(Account.id).with_for_update()
-        )
         balances = dict(
             self.session.execute(
                 select(Entry.account_id, -func.sum(Entry.amount_minor))
