@@ -6,5 +6,6 @@ def load_all_models() -> None:
     import marketplace.ledger
     import marketplace.orders.models
     import marketplace.payments.models
+    import marketplace.receivables.models
     import marketplace.subcontract.models
     import marketplace.workers.models  # noqa: F401

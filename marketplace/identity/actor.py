@@ -10,6 +10,9 @@ from marketplace.identity.models import Role
 class Actor:
     user_id: int
     roles: frozenset[tuple[int, Role]]  # (party id, role)
+    # Where the actor acts from, for the audit log: "api", or "cli" for an admin named
+    # on the command line.
+    via: str = "api"
 
     def party_ids(self, *roles: Role) -> set[int]:
         """Parties in which the actor holds any of `roles` (any role if none are named)."""

@@ -1,12 +1,13 @@
-"""Users, parties, memberships with roles, and API tokens."""
+"""Users, parties, memberships with roles, API tokens, credit holds and the audit log."""
 
 import enum
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.db import Base, Entity, UTCDateTime
+from marketplace.db import Base, Entity, Id, UTCDateTime
 
 
 class PartyKind(enum.StrEnum):
@@ -84,3 +85,46 @@ class ApiToken(Entity, Base):
     token_digest: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(100), default="")
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CreditHold(Entity, Base):
+    """A client stopped from posting orders and from having its drops released.
+
+    Placed by an admin or by the dunning schedule; lifted by an admin, or by itself
+    (`lifts_when_paid`) once the client owes nothing overdue. At most one is active
+    per client; lifted holds stay as its history.
+    """
+
+    __tablename__ = "credit_holds"
+    __table_args__ = (
+        Index(
+            "ix_credit_holds_one_active",
+            "party_id",
+            unique=True,
+            sqlite_where=text("lifted_at IS NULL"),
+            postgresql_where=text("lifted_at IS NULL"),
+        ),
+    )
+
+    party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(500))
+    # None when the dunning schedule placed it.
+    placed_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    lifts_when_paid: Mapped[bool] = mapped_column(Boolean)
+    lifted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lifted_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    lift_reason: Mapped[str | None] = mapped_column(String(500))
+
+
+class AuditEntry(Entity, Base):
+    """One admin action: who (a user, or the command line), when (`created_at`), what."""
+
+    __tablename__ = "audit_log"
+
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    # Where it came from: "api", "cli" or "scheduler".
+    source: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    subject_type: Mapped[str] = mapped_column(String(32))
+    subject_id: Mapped[int | None] = mapped_column(Id)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)

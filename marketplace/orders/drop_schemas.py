@@ -20,7 +20,12 @@ class ZoneArgs(Schema):
 class DropOut(Schema):
     id = fields.Integer()
     scheduled_at = fields.DateTime()
-    status = fields.String(metadata={"description": "released or skipped"})
+    status = fields.String(
+        metadata={
+            "description": "released; skipped (the scheduler missed it past the grace time); "
+            "or held (the client was on credit hold). `reason` says why."
+        }
+    )
     taken_at = fields.DateTime()
     lateness_seconds = fields.Integer()
     batch_count = fields.Integer()
@@ -28,9 +33,22 @@ class DropOut(Schema):
     lottery_seed = fields.String(allow_none=True)
 
 
+class CreditHoldOut(Schema):
+    since = fields.DateTime()
+    reason = fields.String()
+
+
 class UpcomingDropOut(Schema):
     scheduled_at = fields.DateTime()
     batch_count = fields.Integer(metadata={"description": "Batches this drop will release."})
+    credit_hold = fields.Nested(
+        CreditHoldOut,
+        allow_none=True,
+        metadata={
+            "description": "Set while the client is on credit hold: the drop will not "
+            "release until the hold is lifted."
+        },
+    )
 
 
 class OrderDropsOut(Schema):

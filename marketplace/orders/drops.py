@@ -5,7 +5,9 @@ moment). Whoever inserts that row releases the drop's batches; a second
 scheduler (or a second run) finds the row taken and does nothing, so two
 processes never release one drop twice. An occurrence found late, because the
 scheduler was down, is released if it is no later than the plan's grace time,
-and recorded as skipped with the reason otherwise; never both. A released drop
+and recorded as skipped with the reason otherwise; never both. While the client
+is on credit hold (identity/standing.py) each occurrence is recorded as held, with
+the hold's reason, and its batches wait for the first drop after the hold lifts. A released drop
 first runs its lottery (orders/lottery.py) for the teams that asked in advance;
 what is left is on the board, first come.
 """
@@ -22,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from marketplace import clock
 from marketplace.errors import Invalid
+from marketplace.identity.standing import active_hold
 from marketplace.orders.lottery import allot_drop
 from marketplace.orders.models import (
     Batch,
@@ -119,18 +122,25 @@ def _take(
 ) -> Drop | None:
     """Record the occurrence and act on it; None if another process already took it."""
     lateness = int((now - moment).total_seconds())
-    released = lateness <= plan.grace_seconds
+    hold = active_hold(session, order.client_party_id)
+    status, reason = DropStatus.RELEASED, None
+    if hold is not None:
+        status, reason = DropStatus.HELD, f"the client is on credit hold: {hold.reason}"[:300]
+    elif lateness > plan.grace_seconds:
+        status = DropStatus.SKIPPED
+        reason = (
+            f"missed by {lateness} s (the scheduler was not running); grace is "
+            f"{plan.grace_seconds} s"
+        )
+    released = status == DropStatus.RELEASED
     drop = Drop(
         order_id=order.id,
         scheduled_at=moment,
-        status=DropStatus.RELEASED if released else DropStatus.SKIPPED,
+        status=status,
         taken_at=now,
         lateness_seconds=lateness,
         batch_count=0,
-        reason=None
-        if released
-        else f"missed by {lateness} s (the scheduler was not running); grace is "
-        f"{plan.grace_seconds} s",
+        reason=reason,
     )
     try:
         with session.begin_nested():
@@ -166,7 +176,8 @@ def _waiting(session: Session, order: Order) -> bool:
 
 
 def upcoming(session: Session, order: Order, count: int) -> list[dict]:
-    """The order's next drops from now, each with how many batches it will release."""
+    """The order's next drops from now, each with how many batches it will release, or
+    why it will not: the client's credit hold, while it lasts."""
     plan = order.release_plan
     if plan is None or order.status != OrderStatus.PUBLISHED:
         return []
@@ -177,11 +188,18 @@ def upcoming(session: Session, order: Order, count: int) -> list[dict]:
     )
     last = session.scalar(select(func.max(Drop.scheduled_at)).where(Drop.order_id == order.id))
     after = max(clock.now(), last or first_possible(plan, order))
+    hold = active_hold(session, order.client_party_id)
     drops = []
     for moment in islice(occurrences(plan, after), count):
         if left <= 0:
             break
-        drops.append({"scheduled_at": moment, "batch_count": min(left, plan.batches_per_drop)})
+        drops.append(
+            {
+                "scheduled_at": moment,
+                "batch_count": min(left, plan.batches_per_drop),
+                "credit_hold": hold and {"since": hold.created_at, "reason": hold.reason},
+            }
+        )
         left -= plan.batches_per_drop
     return drops
 

@@ -61,7 +61,8 @@ class BillingPeriod(enum.StrEnum):
 
 class DropStatus(enum.StrEnum):
     RELEASED = "released"
-    SKIPPED = "skipped"
+    SKIPPED = "skipped"  # missed while the scheduler was down, past the plan's grace
+    HELD = "held"  # not released: the client was on credit hold
 
 
 class TaskType(Entity, Base):

@@ -12,6 +12,7 @@ from marketplace.db import MAX_ID, find, keyset_page
 from marketplace.errors import Conflict, Invalid, NotFound
 from marketplace.identity.actor import Actor
 from marketplace.identity.models import TEAM_ROLES, Role
+from marketplace.identity.standing import refuse_if_held
 from marketplace.orders.drops import check_plan, history, upcoming, zone_named
 from marketplace.orders.models import (
     Batch,
@@ -59,10 +60,11 @@ def create_order(session: Session, actor: Actor, data: dict[str, Any]) -> Order:
     """Post a draft order with all its items in one unit of work.
 
     The order's quantity is the number of items. Nothing is released until the
-    order is published.
+    order is published. A client on credit hold posts nothing (409).
     """
     actor.require(Role.CLIENT_ADMIN)
     client_id = actor.acting_for(Role.CLIENT_ADMIN, data.pop("client_id", None), "client")
+    refuse_if_held(session, client_id)
     items = data.pop("items")
     plan = data.pop("release_plan", None)
     limits = data.pop("limits", None) or {}
@@ -198,12 +200,13 @@ def publish_order(session: Session, actor: Actor, order_id: int) -> Order:
 
     Trial batches are released at once. Without a release plan so is every
     regular batch; with one they wait, scheduled, for the plan's drops
-    (`release_due_batches`).
+    (`release_due_batches`). A client on credit hold publishes nothing (409).
     """
     order = get_order(session, actor, order_id)
     actor.require(Role.CLIENT_ADMIN, party_id=order.client_party_id)
     if order.status != OrderStatus.DRAFT:
         raise Conflict("The order is already published.", code="order_not_draft")
+    refuse_if_held(session, order.client_party_id)
     now = clock.now()
     scheduled = order.release_plan is not None
     trial_size = order.trial_batch_size or 1
@@ -323,4 +326,13 @@ def _drop_row(drop: Drop) -> dict[str, Any]:
 
 
 def _in_zone(row: dict[str, Any], zone: ZoneInfo) -> dict[str, Any]:
-    return {k: v.astimezone(zone) if isinstance(v, datetime) else v for k, v in row.items()}
+    """The row with every moment in it, nested ones too, shown in `zone`."""
+    return {k: _moment_in_zone(v, zone) for k, v in row.items()}
+
+
+def _moment_in_zone(value: Any, zone: ZoneInfo) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(zone)
+    if isinstance(value, dict):
+        return _in_zone(value, zone)
+    return value

@@ -25,6 +25,7 @@ from marketplace.payments.invoices import get_invoice, next_number
 from marketplace.payments.models import (
     CreditNote,
     CreditNoteCounter,
+    CreditNoteKind,
     Invoice,
     InvoiceStatus,
 )
@@ -34,6 +35,12 @@ from marketplace.payments.settlement import (
     record_parts,
     split,
 )
+
+# How each kind of note reads in the ledger: its memo's label and its transaction kind.
+LEDGER_KINDS = {
+    CreditNoteKind.CORRECTION: ("Credit note", "credit_note"),
+    CreditNoteKind.WRITE_OFF: ("Write-off", "write_off"),
+}
 
 
 def issue_credit_note(
@@ -55,6 +62,35 @@ def issue_credit_note(
     invoice = get_invoice(session, actor, invoice_id)
     actor.require(Role.PLATFORM_ADMIN)
     amount_minor = minor_units(amount, invoice.currency, "amount")
+    return take_off(
+        session,
+        invoice,
+        amount_minor,
+        kind=CreditNoteKind.CORRECTION,
+        reason=reason,
+        by_user_id=actor.user_id,
+        timezone=timezone,
+    )
+
+
+def take_off(
+    session: Session,
+    invoice: Invoice,
+    amount_minor: int,
+    *,
+    kind: CreditNoteKind,
+    reason: str,
+    by_user_id: int | None,
+    timezone: str,
+) -> CreditNote:
+    """Take `amount_minor` off what the client owes on `invoice` by a numbered credit note
+    of `kind`: a correction, or a write-off of money that will never come.
+
+    Either way each holder's pending earnings on the invoice drop by an exact part, as
+    the payment would have raised them: pay-when-paid means the loss of an unpaid
+    invoice is borne down the chain in proportion to what each share waited for. An
+    invoice with nothing left outstanding is closed (paid, or written off).
+    """
     hold_client(session, invoice.client_party_id)
     session.execute(select(Invoice.id).where(Invoice.id == invoice.id).with_for_update())
     session.refresh(invoice)
@@ -70,7 +106,8 @@ def issue_credit_note(
         invoice_id=invoice.id,
         amount_minor=amount_minor,
         reason=reason,
-        issued_by_user_id=actor.user_id,
+        kind=kind,
+        issued_by_user_id=by_user_id,
     )
     session.add(note)
     session.flush()
@@ -85,10 +122,11 @@ def issue_credit_note(
         currency=invoice.currency,
     )
     receivable = client_books(session, invoice.client_party_id, invoice.currency).receivable
+    label, ledger_kind = LEDGER_KINDS[kind]
     ledger.post(
         session,
-        key=f"credit-note:{note.id}",
-        kind="credit_note",
+        key=f"{ledger_kind.replace('_', '-')}:{note.id}",
+        kind=ledger_kind,
         currency=invoice.currency,
         legs=[
             ledger.credit(receivable, amount_minor),
@@ -99,11 +137,14 @@ def issue_credit_note(
                 )
             ),
         ],
-        memo=f"Credit note {note.number} on {invoice.number}: {reason}"[:500],
+        memo=f"{label} {note.number} on {invoice.number}: {reason}"[:500],
     )
     invoice.credited_minor += amount_minor
     if invoice.outstanding_minor == 0:
-        invoice.status, invoice.paid_at = InvoiceStatus.PAID, clock.now()
+        if kind == CreditNoteKind.WRITE_OFF:
+            invoice.status = InvoiceStatus.WRITTEN_OFF
+        else:
+            invoice.status, invoice.paid_at = InvoiceStatus.PAID, clock.now()
     return note
 
 

@@ -22,6 +22,8 @@ from marketplace.orders.models import Order
 class InvoiceStatus(enum.StrEnum):
     OPEN = "open"
     PAID = "paid"
+    # Closed by a write-off of what was left: the client never paid it in full.
+    WRITTEN_OFF = "written_off"
 
 
 class LineKind(enum.StrEnum):
@@ -88,6 +90,11 @@ class CreditNoteCounter(Base):
     last_number: Mapped[int] = mapped_column(Integer)
 
 
+class CreditNoteKind(enum.StrEnum):
+    CORRECTION = "correction"  # the invoice asked too much
+    WRITE_OFF = "write_off"  # the client will not pay it: the holders bear the loss
+
+
 class CreditNote(Entity, Base):
     """A correction of an issued invoice: it lowers what the client owes, and each share's
     pending part of it, by largest remainder. The invoice itself is never edited."""
@@ -99,6 +106,9 @@ class CreditNote(Entity, Base):
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     reason: Mapped[str] = mapped_column(String(500))
+    kind: Mapped[str] = mapped_column(
+        String(16), default=CreditNoteKind.CORRECTION, server_default=CreditNoteKind.CORRECTION
+    )
     issued_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     invoice: Mapped[Invoice] = relationship(lazy="joined")
 

@@ -1,0 +1,52 @@
+"""The audit log: every admin action, with who took it, when and what it was.
+
+An entry is written in the same unit of work as the action, so the log never
+claims an action that was rolled back, and never misses one that happened.
+"""
+
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from marketplace.identity.actor import Actor
+from marketplace.identity.models import AuditEntry
+
+# Who acts when no person does: the scheduler's jobs (a hold the dunning schedule placed).
+SCHEDULER = "scheduler"
+
+
+def record(
+    session: Session,
+    actor: Actor | None,
+    action: str,
+    subject: tuple[str, int | None],
+    **details: Any,
+) -> AuditEntry:
+    """Log `action` on `subject` (a kind of thing and its id) by `actor`, or by the
+    scheduler when there is none. `details` must be JSON: decimal amounts as strings."""
+    subject_type, subject_id = subject
+    entry = AuditEntry(
+        user_id=actor.user_id if actor else None,
+        source=actor.via if actor else SCHEDULER,
+        action=action,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        details=details,
+    )
+    session.add(entry)
+    return entry
+
+
+def entries_query(
+    *, action: str | None = None, subject_type: str | None = None, subject_id: int | None = None
+) -> Select:
+    """The log, newest first, narrowed to an action or a subject when given."""
+    query = select(AuditEntry).order_by(AuditEntry.id.desc())
+    if action:
+        query = query.where(AuditEntry.action == action)
+    if subject_type:
+        query = query.where(AuditEntry.subject_type == subject_type)
+    if subject_id is not None:
+        query = query.where(AuditEntry.subject_id == subject_id)
+    return query

@@ -1,0 +1,120 @@
+"""Credit holds as admins and the schedule use them: placed, lifted, and lifting
+themselves once the client owes nothing overdue."""
+
+from datetime import date
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from marketplace.errors import Conflict, NotFound
+from marketplace.identity import audit
+from marketplace.identity.actor import Actor
+from marketplace.identity.models import CreditHold, Party, PartyKind, Role
+from marketplace.identity.standing import active_hold, lift_hold, place_hold
+from marketplace.payments.models import Invoice, InvoiceStatus
+from marketplace.receivables.dunning import disputed_clause
+
+
+def _client(session: Session, client_id: int) -> Party:
+    client = session.get(Party, client_id) if 0 < client_id < 2**63 else None
+    if client is None or client.kind != PartyKind.CLIENT:
+        raise NotFound(f"No client {client_id}.", code="client_not_found")
+    return client
+
+
+def put_on_hold(
+    session: Session, actor: Actor, client_id: int, *, reason: str, lifts_when_paid: bool
+) -> CreditHold:
+    """Put a client on credit hold (platform admins): it posts no orders and its drops
+    do not release until the hold is lifted, by an admin or, with `lifts_when_paid`,
+    by itself once nothing it owes is overdue. 409 if it is on hold already."""
+    actor.require(Role.PLATFORM_ADMIN)
+    client = _client(session, client_id)
+    hold = place_hold(
+        session, client.id, reason=reason, by_user_id=actor.user_id, lifts_when_paid=lifts_when_paid
+    )
+    if hold is None:
+        raise Conflict("The client is on credit hold already.", code="already_on_hold")
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "credit_hold.placed",
+        ("client", client.id),
+        hold_id=hold.id,
+        reason=reason,
+        lifts_when_paid=lifts_when_paid,
+    )
+    return hold
+
+
+def lift_client_hold(session: Session, actor: Actor, client_id: int, *, reason: str) -> CreditHold:
+    """Lift the client's hold now (platform admins); its next drops release as planned.
+    409 if it is not on hold."""
+    actor.require(Role.PLATFORM_ADMIN)
+    client = _client(session, client_id)
+    hold = active_hold(session, client.id)
+    if hold is None:
+        raise Conflict("The client is not on credit hold.", code="not_on_hold")
+    lift_hold(session, hold, reason=reason, by_user_id=actor.user_id)
+    audit.record(
+        session, actor, "credit_hold.lifted", ("client", client.id), hold_id=hold.id, reason=reason
+    )
+    return hold
+
+
+def client_holds(session: Session, actor: Actor, client_id: int) -> list[CreditHold]:
+    """The client's holds, in force and past, newest first (platform admins)."""
+    actor.require(Role.PLATFORM_ADMIN)
+    client = _client(session, client_id)
+    return list(
+        session.scalars(
+            select(CreditHold)
+            .where(CreditHold.party_id == client.id)
+            .order_by(CreditHold.id.desc())
+        )
+    )
+
+
+def holds_in_force(session: Session, actor: Actor) -> list[CreditHold]:
+    """Every hold in force, oldest first (platform admins)."""
+    actor.require(Role.PLATFORM_ADMIN)
+    return list(
+        session.scalars(
+            select(CreditHold).where(CreditHold.lifted_at.is_(None)).order_by(CreditHold.id)
+        )
+    )
+
+
+def overdue_clause(today: date):
+    """True for an invoice the client should have paid by now and has not, and does not
+    contest."""
+    return (
+        (Invoice.status == InvoiceStatus.OPEN)
+        & (Invoice.total_minor > Invoice.paid_minor + Invoice.credited_minor)
+        & (Invoice.due_on < today)
+        & ~disputed_clause()
+    )
+
+
+def lift_paid_holds(session: Session, *, today: date) -> list[CreditHold]:
+    """Lift every self-lifting hold whose client owes nothing overdue any more (paid,
+    credited, written off or disputed). Idempotent."""
+    overdue = exists().where(Invoice.client_party_id == CreditHold.party_id, overdue_clause(today))
+    holds = session.scalars(
+        select(CreditHold)
+        .where(CreditHold.lifted_at.is_(None), CreditHold.lifts_when_paid.is_(True), ~overdue)
+        .order_by(CreditHold.id)
+        .with_for_update(skip_locked=True)
+    ).all()
+    for hold in holds:
+        lift_hold(session, hold, reason="its overdue invoices were paid", by_user_id=None)
+        audit.record(
+            session,
+            None,
+            "credit_hold.lifted",
+            ("client", hold.party_id),
+            hold_id=hold.id,
+            reason=hold.lift_reason,
+        )
+    return list(holds)

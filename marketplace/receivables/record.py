@@ -1,0 +1,107 @@
+"""Each client's payment record, shown to teams before they bid on or claim its work.
+
+How a client has paid: how many invoices it paid by their due date, how late it
+was on average and at worst, what it owes past due right now, and how old its
+oldest unpaid invoice is. Lateness counts a paid invoice to the day it was paid, an
+unpaid one (or one written off) to today: a client that never pays does not look
+punctual for having paid nothing.
+"""
+
+from collections import defaultdict
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from marketplace.errors import NotFound
+from marketplace.identity.actor import Actor
+from marketplace.identity.models import Party, PartyKind
+from marketplace.identity.standing import held_parties
+from marketplace.money import format_minor
+from marketplace.orders.models import Order, OrderStatus
+from marketplace.payments.models import Invoice, InvoiceStatus
+from marketplace.receivables.days import day_of, days_late
+
+
+def payment_record(
+    session: Session, actor: Actor, client_id: int, *, today: date, timezone: str
+) -> dict[str, Any]:
+    """One client's record, for any signed-in user: what a team weighs before taking
+    its work. 404 for a party that is not a client."""
+    client = session.get(Party, client_id) if 0 < client_id < 2**63 else None
+    if client is None or client.kind != PartyKind.CLIENT:
+        raise NotFound(f"No client {client_id}.", code="client_not_found")
+    return _records(session, [client], today=today, timezone=timezone)[0]
+
+
+def payment_records(
+    session: Session, actor: Actor, *, today: date, timezone: str
+) -> list[dict[str, Any]]:
+    """The record of every client with a published order: the market a team looks at."""
+    clients = session.scalars(
+        select(Party)
+        .where(
+            Party.id.in_(select(Order.client_party_id).where(Order.status == OrderStatus.PUBLISHED))
+        )
+        .order_by(Party.id)
+    ).all()
+    return _records(session, list(clients), today=today, timezone=timezone)
+
+
+def _records(
+    session: Session, clients: list[Party], *, today: date, timezone: str
+) -> list[dict[str, Any]]:
+    ids = {client.id for client in clients}
+    invoices = defaultdict(list)
+    for invoice in session.scalars(
+        select(Invoice).where(Invoice.client_party_id.in_(ids)).order_by(Invoice.id)
+    ):
+        invoices[invoice.client_party_id].append(invoice)
+    holds = held_parties(session, ids)
+    return [
+        _record(client, invoices[client.id], holds.get(client.id), today, timezone)
+        for client in clients
+    ]
+
+
+def _record(client: Party, invoices: list, hold, today: date, timezone: str) -> dict[str, Any]:
+    lateness = []
+    paid = on_time = 0
+    overdue: dict[str, int] = defaultdict(int)
+    oldest_unpaid: date | None = None
+    for invoice in invoices:
+        if invoice.status == InvoiceStatus.PAID:
+            paid_on = day_of(invoice.paid_at, timezone)
+            paid += 1
+            on_time += paid_on <= invoice.due_on
+            lateness.append(days_late(invoice.due_on, paid_on))
+            continue
+        if invoice.due_on < today:
+            lateness.append(days_late(invoice.due_on, today))
+        if invoice.status == InvoiceStatus.OPEN and invoice.outstanding_minor > 0:
+            issued_on = day_of(invoice.issued_at, timezone)
+            oldest_unpaid = min(oldest_unpaid or issued_on, issued_on)
+            if invoice.due_on < today:
+                overdue[invoice.currency] += invoice.outstanding_minor
+    average = (
+        str((Decimal(sum(lateness)) / len(lateness)).quantize(Decimal("0.1"), ROUND_HALF_UP))
+        if lateness
+        else None
+    )
+    return {
+        "client_id": client.id,
+        "client_name": client.name,
+        "invoices_issued": len(invoices),
+        "invoices_paid": paid,
+        "paid_on_time": on_time,
+        "average_days_late": average,
+        "worst_days_late": max(lateness) if lateness else None,
+        "overdue_now": [
+            {"currency": code, "amount": format_minor(amount, code)}
+            for code, amount in sorted(overdue.items())
+        ],
+        "oldest_unpaid_days": (today - oldest_unpaid).days if oldest_unpaid else None,
+        "credit_hold": hold and {"since": hold.created_at, "reason": hold.reason},
+    }
