@@ -40,6 +40,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from marketplace.payments.api import blp as payments_blp
     from marketplace.payments.earnings_api import blp as earnings_blp
     from marketplace.payments.stripe_gateway import StripeGateway
+    from marketplace.receivables.api import blp as receivables_blp
     from marketplace.subcontract.api import blp as subcontract_blp
     from marketplace.subcontract.bids_api import blp as bids_blp
     from marketplace.subcontract.events import batches_handed_down, contract_made
@@ -62,6 +63,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         levels_blp,
         payments_blp,
         earnings_blp,
+        receivables_blp,
     )
     for blueprint in blueprints:
         api.register_blueprint(blueprint)

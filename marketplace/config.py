@@ -44,6 +44,14 @@ class Config:
         self.STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY") or None
         self.STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET") or None
         self.STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE") or None
+        # E-mail (README, "Receivables"): dunning letters wait in the outbox table and are
+        # sent through this SMTP server. Unset SMTP_HOST, they stay queued.
+        self.SMTP_HOST = os.environ.get("SMTP_HOST") or None
+        self.SMTP_PORT = int(os.environ.get("SMTP_PORT", "25"))
+        self.SMTP_USERNAME = os.environ.get("SMTP_USERNAME") or None
+        self.SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD") or None
+        self.SMTP_STARTTLS = os.environ.get("SMTP_STARTTLS") == "1"
+        self.MAIL_FROM = os.environ.get("MAIL_FROM", "billing@piecework.localhost")
         self.PAYOUT_FILE_DIR = os.environ.get("PAYOUT_FILE_DIR", str(INSTANCE_DIR / "payouts"))
         # argon2-cffi parameter profile for password hashes.
         self.PASSWORD_HASH_PROFILE = os.environ.get("PASSWORD_HASH_PROFILE", "RFC_9106_LOW_MEMORY")

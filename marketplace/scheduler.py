@@ -30,6 +30,10 @@ from marketplace.orders.drops import release_due_batches
 from marketplace.orders.models import Batch, Drop
 from marketplace.payments.invoices import Terms, invoice_all_accepted_work
 from marketplace.payments.transfers import send_pending_transfers
+from marketplace.receivables.chase import chase_receivables
+from marketplace.receivables.days import business_today
+from marketplace.receivables.holds import lift_paid_holds
+from marketplace.receivables.mail import SmtpSettings, send_outbox
 from marketplace.workers.leases import return_expired_batches
 from marketplace.workers.review import accept_overdue_work
 from marketplace.workers.tasks import return_expired_tasks
@@ -93,6 +97,32 @@ def send_pending_payouts() -> None:
         log.info("payout transfers: %d sent, %d failed", counts["sent"], counts["failed"])
 
 
+def chase_overdue_invoices() -> None:
+    """Daily at 09:00 business time: lift holds paid off, take the dunning steps due."""
+    with _app.app_context(), unit_of_work() as session:
+        chase = chase_receivables(session, today=business_today(_app.config["BUSINESS_TIMEZONE"]))
+    log.info("dunning: %d steps taken, %d holds lifted", len(chase.steps), len(chase.lifted))
+
+
+def lift_holds_paid_off() -> None:
+    """Every 5 minutes: a client whose overdue invoices are paid is off hold soon after."""
+    with _app.app_context(), unit_of_work() as session:
+        lifted = lift_paid_holds(session, today=business_today(_app.config["BUSINESS_TIMEZONE"]))
+    if lifted:
+        log.info("lifted %d credit holds: their overdue invoices are paid", len(lifted))
+
+
+def send_mail() -> None:
+    """Every minute: send the outbox's e-mails, when SMTP is configured."""
+    settings = SmtpSettings.from_config(_app.config)
+    if settings is None:
+        return
+    with _app.app_context():
+        counts = send_outbox(settings)
+    if counts["sent"] or counts["failed"]:
+        log.info("mail: %d sent, %d failed", counts["sent"], counts["failed"])
+
+
 def configure(scheduler: BaseScheduler, app: Flask) -> BaseScheduler:
     """Point a scheduler that is not running yet at the app's database, with the jobs."""
     global _app
@@ -144,6 +174,21 @@ def declare_jobs(
         CronTrigger(minute="*/15", timezone=zone),
         id="send-pending-payouts",
         replace_existing=True,
+    )
+    scheduler.add_job(
+        chase_overdue_invoices,
+        CronTrigger(hour=9, minute=0, timezone=zone),
+        id="chase-receivables",
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        lift_holds_paid_off,
+        CronTrigger(minute="*/5", timezone=zone),
+        id="lift-paid-holds",
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        send_mail, CronTrigger(second=30, timezone=zone), id="send-mail", replace_existing=True
     )
 
 

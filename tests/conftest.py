@@ -139,3 +139,4 @@ from tests.stripe_servers import (  # noqa: E402, F401  (fixtures)
     stripe_standin,
     stripe_standin_url,
 )
+from tests.smtp_server import smtp_server  # noqa: E402, F401  (fixture)

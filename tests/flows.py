@@ -106,3 +106,15 @@ def holding(api: ApiClient, token: str, holder: str) -> dict:
 
 def ledger_totals(api: ApiClient, admin_token: str) -> dict:
     return api.get("/ledger/totals", admin_token).body["totals"]
+
+
+def invoiced(
+    api: ApiClient, cast, price: str = "0.10", items: int = 10, rate: str = "0.06"
+) -> dict:
+    """An order of `items` at `price`, all done by Li at `rate` and accepted, invoiced now:
+    at the defaults 1.00 (Li 0.60, Lotus 0.40) plus the 0.05 fee, 1.05."""
+    order_id = post_order(api, cast.client, items=items, batch_size=items, price=price)
+    claim(api, cast.owner, order_id)
+    set_rate(api, cast.owner, order_id, rate)
+    review(api, cast.reviewer, accept=submit(api, cast.li, items))
+    return api.post(f"/orders/{order_id}/invoices", cast.admin).body

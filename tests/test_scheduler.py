@@ -15,6 +15,9 @@ def test_the_jobs_and_their_schedules_are_declared(app):
             "invoice-accepted-work",
             "accept-unreviewed-work",
             "send-pending-payouts",
+            "chase-receivables",
+            "lift-paid-holds",
+            "send-mail",
         }
         assert str(jobs["release-drops"].trigger) == "cron[second='0']"
         invoicing = jobs["invoice-accepted-work"].trigger
@@ -22,8 +25,11 @@ def test_the_jobs_and_their_schedules_are_declared(app):
         assert str(invoicing.timezone) == "Asia/Shanghai"
         assert str(jobs["accept-unreviewed-work"].trigger) == "cron[minute='15']"
         assert str(jobs["send-pending-payouts"].trigger) == "cron[minute='*/15']"
+        assert str(jobs["chase-receivables"].trigger) == "cron[hour='9', minute='0']"
+        assert str(jobs["lift-paid-holds"].trigger) == "cron[minute='*/5']"
+        assert str(jobs["send-mail"].trigger) == "cron[second='30']"
         # Declaring again (as every restart does) replaces the jobs instead of adding more.
         scheduler.declare_jobs(configured, invoicing.timezone)
-        assert len(configured.get_jobs()) == 4
+        assert len(configured.get_jobs()) == 7
     finally:
         configured.shutdown(wait=False)

@@ -6,11 +6,12 @@ claims an action that was rolled back, and never misses one that happened.
 
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from marketplace.db import keyset_page
 from marketplace.identity.actor import Actor
-from marketplace.identity.models import AuditEntry
+from marketplace.identity.models import AuditEntry, Role
 
 # Who acts when no person does: the scheduler's jobs (a hold the dunning schedule placed).
 SCHEDULER = "scheduler"
@@ -38,15 +39,24 @@ def record(
     return entry
 
 
-def entries_query(
-    *, action: str | None = None, subject_type: str | None = None, subject_id: int | None = None
-) -> Select:
-    """The log, newest first, narrowed to an action or a subject when given."""
-    query = select(AuditEntry).order_by(AuditEntry.id.desc())
+def audit_page(
+    session: Session,
+    actor: Actor,
+    *,
+    limit: int,
+    after: int,
+    action: str | None = None,
+    subject_type: str | None = None,
+    subject_id: int | None = None,
+) -> list[AuditEntry]:
+    """A page of the log, oldest first, narrowed to an action or a subject when given
+    (platform admins)."""
+    actor.require(Role.PLATFORM_ADMIN)
+    query = select(AuditEntry)
     if action:
         query = query.where(AuditEntry.action == action)
     if subject_type:
         query = query.where(AuditEntry.subject_type == subject_type)
     if subject_id is not None:
         query = query.where(AuditEntry.subject_id == subject_id)
-    return query
+    return keyset_page(session, query, limit=limit, after=after)

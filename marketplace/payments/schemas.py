@@ -45,6 +45,9 @@ class CreditNoteOut(Schema):
     invoice_number = fields.String(attribute="invoice.number")
     amount = Amount(attribute="amount_minor", currency_attribute="invoice.currency")
     reason = fields.String()
+    kind = fields.String(
+        metadata={"description": "correction, or write_off: money the client will not pay."}
+    )
     created_at = fields.DateTime()
 
 

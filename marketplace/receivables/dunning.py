@@ -54,6 +54,12 @@ def current_schedule(session: Session) -> list[DunningStep]:
     )
 
 
+def schedule(session: Session, actor: Actor) -> list[DunningStep]:
+    """The schedule in force, for platform admins."""
+    actor.require(Role.PLATFORM_ADMIN)
+    return current_schedule(session)
+
+
 def replace_schedule(session: Session, actor: Actor | None, steps: list[dict]) -> list[DunningStep]:
     """Make `steps` (each an offset in days from the due date and an action) the schedule
     (platform admins).

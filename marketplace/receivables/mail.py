@@ -20,7 +20,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace import clock
-from marketplace.db import unit_of_work
+from marketplace.db import keyset_page, unit_of_work
+from marketplace.identity.actor import Actor
 from marketplace.identity.models import Membership, Role, User
 from marketplace.money import from_minor
 from marketplace.receivables.models import OutboxMessage
@@ -110,6 +111,24 @@ def queue(
     )
     session.add(message)
     return message
+
+
+# What each status filter of the outbox's listing means.
+OUTBOX_STATUS = {
+    "queued": (OutboxMessage.sent_at.is_(None), OutboxMessage.failed.is_(False)),
+    "sent": (OutboxMessage.sent_at.is_not(None),),
+    "failed": (OutboxMessage.failed.is_(True),),
+}
+
+
+def outbox_page(
+    session: Session, actor: Actor, *, limit: int, after: int, status: str | None = None
+) -> list[OutboxMessage]:
+    """A page of the outbox, oldest first, all or those queued, sent or failed
+    (platform admins)."""
+    actor.require(Role.PLATFORM_ADMIN)
+    query = select(OutboxMessage).where(*OUTBOX_STATUS.get(status, ()))
+    return keyset_page(session, query, limit=limit, after=after)
 
 
 def send_outbox(

@@ -3,16 +3,8 @@
 import csv
 import io
 
-from tests.flows import claim, holding, ledger_totals, post_order, review, set_rate, submit
+from tests.flows import holding, invoiced, ledger_totals
 from tests.support import row_counts
-
-
-def invoiced(api, cast, price="0.10", items=10, rate="0.06") -> dict:
-    order_id = post_order(api, cast.client, items=items, batch_size=items, price=price)
-    claim(api, cast.owner, order_id)
-    set_rate(api, cast.owner, order_id, rate)
-    review(api, cast.reviewer, accept=submit(api, cast.li, items))
-    return api.post(f"/orders/{order_id}/invoices", cast.admin).body
 
 
 def test_a_credit_note_lowers_what_is_owed_and_every_pending_share_exactly(

@@ -5,17 +5,9 @@ from sqlalchemy import update
 
 from marketplace.db import db
 from marketplace.payments.models import Invoice
-from tests.flows import claim, post_order, review, set_rate, submit
+from tests.flows import invoiced
 
 PERIOD = "currency=CNY&from=2026-03-01&to=2026-03-31"
-
-
-def invoiced(api, cast, items=10) -> dict:
-    order_id = post_order(api, cast.client, items=items, batch_size=items)
-    claim(api, cast.owner, order_id)
-    set_rate(api, cast.owner, order_id, "0.06")
-    review(api, cast.reviewer, accept=submit(api, cast.li, items))
-    return api.post(f"/orders/{order_id}/invoices", cast.admin).body
 
 
 def pay(api, cast, invoice, amount, reference):
