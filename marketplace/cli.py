@@ -12,6 +12,7 @@ marketplace release-drops                      (one scheduler pass: leases, then
 marketplace verify-lottery 42                  (re-run drop 42's published lottery)
 marketplace serve --host 127.0.0.1 --port 5000   (the API with an embedded scheduler)
 marketplace scheduler                          (the scheduler as its own process)
+marketplace receivables --help                 (aging, dunning, promises, disputes, holds)
 """
 
 from decimal import Decimal
@@ -28,6 +29,7 @@ from marketplace.errors import DomainError
 from marketplace.identity import service as identity
 from marketplace.identity.models import Party, PartyKind, Role, User
 from marketplace.money import check_currency, format_minor
+from marketplace.receivables.cli import group as receivables_group
 
 
 def _fail_cleanly(error: DomainError) -> None:
@@ -336,6 +338,7 @@ def register_commands(app: Flask) -> None:
         scheduler_command,
     ):
         app.cli.add_command(command)
+    app.cli.add_command(receivables_group)
 
 
 def main() -> None:

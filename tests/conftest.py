@@ -134,9 +134,9 @@ def frozen_clock():
 
 
 from tests.cast import cast  # noqa: E402, F401  (fixture)
+from tests.smtp_server import smtp_server  # noqa: E402, F401  (fixture)
 from tests.stripe_servers import (  # noqa: E402, F401  (fixtures)
     localstripe_url,
     stripe_standin,
     stripe_standin_url,
 )
-from tests.smtp_server import smtp_server  # noqa: E402, F401  (fixture)

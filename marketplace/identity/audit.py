@@ -22,14 +22,17 @@ def record(
     actor: Actor | None,
     action: str,
     subject: tuple[str, int | None],
+    *,
+    source: str | None = None,
     **details: Any,
 ) -> AuditEntry:
-    """Log `action` on `subject` (a kind of thing and its id) by `actor`, or by the
-    scheduler when there is none. `details` must be JSON: decimal amounts as strings."""
+    """Log `action` on `subject` (a kind of thing and its id) by `actor`, from where it
+    acts; with no actor, from `source` (the scheduler, unless named). `details` must be
+    JSON: decimal amounts as strings."""
     subject_type, subject_id = subject
     entry = AuditEntry(
         user_id=actor.user_id if actor else None,
-        source=actor.via if actor else SCHEDULER,
+        source=actor.via if actor else source or SCHEDULER,
         action=action,
         subject_type=subject_type,
         subject_id=subject_id,
@@ -60,3 +63,11 @@ def audit_page(
     if subject_id is not None:
         query = query.where(AuditEntry.subject_id == subject_id)
     return keyset_page(session, query, limit=limit, after=after)
+
+
+def latest_entries(session: Session, *, action: str | None, limit: int) -> list[AuditEntry]:
+    """The newest `limit` entries, newest first (the command line's view)."""
+    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+    if action:
+        query = query.where(AuditEntry.action == action)
+    return list(session.scalars(query))

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace import clock
-from marketplace.errors import Conflict, Invalid, Unauthorized
+from marketplace.errors import Conflict, Invalid, NotFound, Unauthorized
 from marketplace.identity.actor import Actor
 from marketplace.identity.models import (
     ROLES_BY_PARTY_KIND,
@@ -111,6 +111,16 @@ def actor_for_token(session: Session, token: str) -> Actor | None:
         return None
     roles = frozenset((party, Role(role)) for _, party, role in rows if party is not None)
     return Actor(rows[0].user_id, roles)
+
+
+def actor_on_command_line(session: Session, email: str) -> Actor:
+    """The user named by e-mail on the command line, acting with all its roles; the
+    audit log records such actions as from the CLI. 404 for no such user."""
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise NotFound(f"No user {email}.", code="user_not_found")
+    roles = frozenset((m.party_id, Role(m.role)) for m in user.memberships)
+    return Actor(user.id, roles, via="cli")
 
 
 def revoke_token(session: Session, token: str) -> None:

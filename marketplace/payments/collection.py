@@ -18,8 +18,10 @@ from sqlalchemy.orm import Session
 from marketplace import ledger
 from marketplace.db import find, keyset_page
 from marketplace.errors import Conflict, Invalid, NotFound
+from marketplace.identity import audit
 from marketplace.identity.actor import Actor
 from marketplace.identity.models import Party, PartyKind, Role
+from marketplace.money import format_minor
 from marketplace.payments.accounts import client_books, platform_bank
 from marketplace.payments.amounts import minor_units
 from marketplace.payments.credit import apply_credit, hold_client
@@ -150,7 +152,7 @@ def record_bank_transfer(
     client = find(session, Party, client_id)
     if client is None or client.kind != PartyKind.CLIENT:
         raise NotFound(f"No client {client_id}.", code="client_not_found")
-    return receive_payment(
+    payment, recorded = receive_payment(
         session,
         Arrival(
             client_party_id=client.id,
@@ -163,6 +165,18 @@ def record_bank_transfer(
             recorded_by_user_id=actor.user_id,
         ),
     )
+    if recorded:
+        audit.record(
+            session,
+            actor,
+            "payment.recorded",
+            ("payment", payment.id),
+            client_id=client.id,
+            amount=format_minor(payment.amount_minor, currency),
+            currency=currency,
+            reference=reference,
+        )
+    return payment, recorded
 
 
 def get_payment(session: Session, actor: Actor, payment_id: int) -> Payment:

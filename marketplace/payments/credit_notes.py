@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from marketplace import clock, ledger
 from marketplace.errors import Conflict
+from marketplace.identity import audit
 from marketplace.identity.actor import Actor
 from marketplace.identity.models import Role
 from marketplace.ledger import AccountKind
@@ -62,7 +63,7 @@ def issue_credit_note(
     invoice = get_invoice(session, actor, invoice_id)
     actor.require(Role.PLATFORM_ADMIN)
     amount_minor = minor_units(amount, invoice.currency, "amount")
-    return take_off(
+    note = take_off(
         session,
         invoice,
         amount_minor,
@@ -71,6 +72,17 @@ def issue_credit_note(
         by_user_id=actor.user_id,
         timezone=timezone,
     )
+    audit.record(
+        session,
+        actor,
+        "credit_note.issued",
+        ("invoice", invoice.id),
+        credit_note=note.number,
+        amount=format_minor(amount_minor, invoice.currency),
+        currency=invoice.currency,
+        reason=reason,
+    )
+    return note
 
 
 def take_off(

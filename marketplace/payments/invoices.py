@@ -12,11 +12,12 @@ from sqlalchemy.orm import Session
 from marketplace import clock, ledger
 from marketplace.db import keyset_page
 from marketplace.errors import Conflict
+from marketplace.identity import audit
 from marketplace.identity.actor import Actor
 from marketplace.identity.models import Role
 from marketplace.identity.service import platform_party
 from marketplace.ledger import AccountKind
-from marketplace.money import fee_minor, format_micros
+from marketplace.money import fee_minor, format_micros, format_minor
 from marketplace.orders.models import BillingPeriod, Order
 from marketplace.orders.service import get_order
 from marketplace.payments.accounts import client_books
@@ -64,7 +65,18 @@ def invoice_accepted_items(session: Session, actor: Actor, order_id: int, terms:
     """
     order = get_order(session, actor, order_id)
     actor.require(Role.PLATFORM_ADMIN)
-    return _invoice_order(session, order, terms)
+    invoice = _invoice_order(session, order, terms)
+    audit.record(
+        session,
+        actor,
+        "invoice.issued",
+        ("invoice", invoice.id),
+        number=invoice.number,
+        order_id=order.id,
+        total=format_minor(invoice.total_minor, invoice.currency),
+        currency=invoice.currency,
+    )
+    return invoice
 
 
 def invoice_all_accepted_work(session: Session, terms: Terms) -> list[Invoice]:

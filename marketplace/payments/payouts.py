@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from marketplace import ledger
 from marketplace.db import find, keyset_page
 from marketplace.errors import Invalid, NotFound
+from marketplace.identity import audit
 from marketplace.identity.actor import Actor
 from marketplace.identity.models import Party, PartyKind, Role, User
 from marketplace.ledger import Account, AccountKind, Entry, Holder
@@ -113,6 +114,17 @@ def run_payouts(
             memo=f"Payout run {run.id} to {payee.name}",
         )
     session.refresh(run)
+    audit.record(
+        session,
+        actor,
+        "payout_run.started",
+        ("payout_run", run.id),
+        source="cli",
+        gateway=gateway,
+        currency=currency,
+        payouts=len(run.payouts),
+        total=format_minor(run.total_minor, currency),
+    )
     return run
 
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from marketplace import ledger
 from marketplace.errors import Conflict
+from marketplace.identity import audit
 from marketplace.identity.actor import Actor
 from marketplace.identity.models import Role
 from marketplace.ledger import Account, AccountKind, Entry, Holder
@@ -66,7 +67,7 @@ def record_reversal(
             f"Refund a {payment.gateway} payment in {payment.gateway}: its event records it here.",
             code="refund_at_gateway",
         )
-    return reverse_payment(
+    reversal, recorded = reverse_payment(
         session,
         payment,
         kind=kind,
@@ -75,6 +76,19 @@ def record_reversal(
         reason=reason,
         recorded_by_user_id=actor.user_id,
     )
+    if recorded:
+        audit.record(
+            session,
+            actor,
+            f"payment.{kind}",
+            ("payment", payment.id),
+            reversal_id=reversal.id,
+            amount=format_minor(reversal.amount_minor, payment.currency),
+            currency=payment.currency,
+            reference=reference,
+            reason=reason,
+        )
+    return reversal, recorded
 
 
 def payment_reversals(session: Session, actor: Actor, payment_id: int) -> list[Reversal]:

@@ -12,6 +12,7 @@ import smtplib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from email import policy
 from email.message import EmailMessage
 
 from babel.dates import format_date
@@ -152,7 +153,9 @@ def send_outbox(
             except (smtplib.SMTPException, OSError) as error:
                 message.attempts += 1
                 message.last_error = f"{type(error).__name__}: {error}"[:500]
-                message.failed = message.attempts >= MAX_ATTEMPTS
+                # A 5xx reply is the server's final word; anything else may pass later.
+                permanent = getattr(error, "smtp_code", 0) >= 500
+                message.failed = permanent or message.attempts >= MAX_ATTEMPTS
                 counts["failed"] += 1
             else:
                 message.attempts += 1
@@ -189,4 +192,5 @@ def _deliver(settings: SmtpSettings, message: OutboxMessage) -> None:
             smtp.starttls()
         if settings.username:
             smtp.login(settings.username, settings.password or "")
-        smtp.send_message(email)
+        # SMTP's own policy: CRLF lines, and a body line "From ..." sent as written.
+        smtp.sendmail(settings.sender, [message.to_address], email.as_bytes(policy=policy.SMTP))

@@ -108,7 +108,8 @@ class OutboxMessage(Entity, Base):
     """An e-mail written in the same unit of work as what it tells, sent later by SMTP.
 
     A message is sent once: the sender claims it, sends, and marks it sent in one
-    unit of work per message; failures are counted and retried.
+    unit of work per message; failures are counted and retried up to MAX_ATTEMPTS, but a
+    permanent (5xx) refusal fails it at once.
     """
 
     __tablename__ = "outbox_messages"

@@ -16,7 +16,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace.errors import NotFound
-from marketplace.identity.actor import Actor
 from marketplace.identity.models import Party, PartyKind
 from marketplace.identity.standing import held_parties
 from marketplace.money import format_minor
@@ -26,7 +25,7 @@ from marketplace.receivables.days import day_of, days_late
 
 
 def payment_record(
-    session: Session, actor: Actor, client_id: int, *, today: date, timezone: str
+    session: Session, client_id: int, *, today: date, timezone: str
 ) -> dict[str, Any]:
     """One client's record, for any signed-in user: what a team weighs before taking
     its work. 404 for a party that is not a client."""
@@ -36,9 +35,7 @@ def payment_record(
     return _records(session, [client], today=today, timezone=timezone)[0]
 
 
-def payment_records(
-    session: Session, actor: Actor, *, today: date, timezone: str
-) -> list[dict[str, Any]]:
+def payment_records(session: Session, *, today: date, timezone: str) -> list[dict[str, Any]]:
     """The record of every client with a published order: the market a team looks at."""
     clients = session.scalars(
         select(Party)
