@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from marketplace import ledger
 from marketplace.identity.actor import Actor
 from marketplace.identity.models import Party, Role
+from marketplace.identity.standing import held_parties
 from marketplace.money import line_minor
 from marketplace.orders.models import Order
 from marketplace.payments.models import Invoice, InvoiceShare, InvoiceStatus, SettlementPart
@@ -87,7 +88,7 @@ def _waiting_invoices(
     session: Session, party_id: int, user_id: int | None, today: date
 ) -> list[dict]:
     """The holder's shares of invoices the client has not paid in full yet: what each still
-    waits for, and how late the invoice is."""
+    waits for, how late the invoice is, and whether its client is on credit hold."""
     settled = (
         select(func.coalesce(func.sum(SettlementPart.amount_minor), 0))
         .where(SettlementPart.share_id == InvoiceShare.id)
@@ -101,8 +102,11 @@ def _waiting_invoices(
             Invoice.currency,
             InvoiceShare.items,
             InvoiceShare.amount_minor - settled,
+            Invoice.client_party_id,
+            Party.name,
         )
         .join(InvoiceShare, InvoiceShare.invoice_id == Invoice.id)
+        .join(Party, Party.id == Invoice.client_party_id)
         .where(
             InvoiceShare.party_id == party_id,
             InvoiceShare.user_id.is_(None) if user_id is None else InvoiceShare.user_id == user_id,
@@ -110,19 +114,23 @@ def _waiting_invoices(
         )
         .order_by(Invoice.due_on, Invoice.id)
     )
+    # A share settled in full (or kept by an annotator through a refund) waits for nothing.
+    rows = [row for row in rows if row[5] > 0]
+    holds = held_parties(session, {row[6] for row in rows})
     return [
         {
             "invoice_id": invoice_id,
             "invoice_number": number,
+            "client_name": client_name,
             "due_on": due_on,
             "currency": currency,
             "items": items,
             "amount_minor": amount,
+            "late": today > due_on,
             "days_late": max((today - due_on).days, 0),
+            "client_on_credit_hold": client_id in holds,
         }
-        for invoice_id, number, due_on, currency, items, amount in rows
-        # A share settled in full (or kept by an annotator through a refund) waits for nothing.
-        if amount > 0
+        for invoice_id, number, due_on, currency, items, amount, client_id, client_name in rows
     ]
 
 

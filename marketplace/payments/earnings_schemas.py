@@ -8,10 +8,15 @@ from marketplace.web import Amount, Price
 class WaitingOn(Schema):
     invoice_id = fields.Integer()
     invoice_number = fields.String()
+    client_name = fields.String()
     due_on = fields.Date()
     items = fields.Integer()
     amount = Amount(attribute="amount_minor")
+    late = fields.Boolean(metadata={"description": "The client is past its due date."})
     days_late = fields.Integer(metadata={"description": "Days past its due date; 0 if not due."})
+    client_on_credit_hold = fields.Boolean(
+        metadata={"description": "The platform stopped the client's new work until it pays."}
+    )
 
 
 class Unbilled(Schema):

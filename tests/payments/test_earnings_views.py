@@ -136,10 +136,13 @@ def test_pay_waits_on_its_invoice_then_becomes_available_then_paid(api, cast, fr
     waiting = {
         "invoice_id": bill["id"],
         "invoice_number": bill["number"],
+        "client_name": "Horizon",
         "due_on": "2026-04-01",
         "items": 7,
         "amount": "0.39",
+        "late": False,
         "days_late": 0,
+        "client_on_credit_hold": False,
     }
     mine = holding(api, cast.li, "annotator")
     assert money(mine) == ("0.39", "0.00", "0.00") and mine["unbilled"] is None
@@ -148,11 +151,19 @@ def test_pay_waits_on_its_invoice_then_becomes_available_then_paid(api, cast, fr
     frozen_clock.stand_at("2026-04-01T23:59:59+08:00")  # the due date's last second
     assert holding(api, cast.li, "annotator")["waiting_on"] == [waiting]
     frozen_clock.step(seconds=1)
-    assert holding(api, cast.li, "annotator")["waiting_on"] == [waiting | {"days_late": 1}]
+    assert holding(api, cast.li, "annotator")["waiting_on"] == [
+        waiting | {"late": True, "days_late": 1}
+    ]
     frozen_clock.stand_at("2026-04-13T10:00:00+08:00")
     mine = holding(api, cast.li, "annotator")
-    assert mine["waiting_on"] == [waiting | {"days_late": 12}]
+    assert mine["waiting_on"] == [waiting | {"late": True, "days_late": 12}]
     assert money(mine) == ("0.39", "0.00", "0.00")
+    # The platform stops Horizon's new work until it pays; Li sees it beside her late pay.
+    horizon = cast.party_ids["horizon"]
+    held = api.post(f"/clients/{horizon}/credit-holds", cast.admin, {"reason": "12 days late"})
+    assert held.status == 201, held.text
+    late_and_held = waiting | {"late": True, "days_late": 12, "client_on_credit_hold": True}
+    assert holding(api, cast.li, "annotator")["waiting_on"] == [late_and_held]
     # Nothing is paid out of pending money.
     assert all(p["user_id"] != cast.user_ids["li"] for p in payout_run(api, cast)["payouts"])
 
