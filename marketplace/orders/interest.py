@@ -7,6 +7,7 @@ from marketplace import clock
 from marketplace.errors import Conflict, NotFound
 from marketplace.identity.actor import Actor
 from marketplace.identity.models import TEAM_ROLES, Role
+from marketplace.identity.standing import refuse_if_held
 from marketplace.orders.claims import (
     check_trial_passed,
     has_rules,
@@ -26,11 +27,13 @@ def register_interest(
     """Ask for `batches` of the lottery order's next drop; asking again replaces the count.
 
     Refused with 409 if the order is not a lottery (`not_a_lottery`), no drop is
-    coming (`no_drop_coming`), the team's trial has not passed, or the count is
-    over the per-team limits (`claim_limit_reached`).
+    coming (`no_drop_coming`), the client is on credit hold, so its drops will not
+    release (`client_on_credit_hold`), the team's trial has not passed, or the count
+    is over the per-team limits (`claim_limit_reached`).
     """
     order = open_order(session, actor, order_id)
     actor.require(Role.TEAM_OWNER)
+    refuse_if_held(session, order.client_party_id)
     team = actor.acting_for(Role.TEAM_OWNER, team_id, "team")
     _lock_lottery(session, order)
     moment = _next_drop(session, order)

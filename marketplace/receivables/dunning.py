@@ -13,6 +13,7 @@ passed, is paused: its steps wait. A broken promise resumes it, and whatever cam
 due meanwhile is taken then.
 """
 
+from collections import defaultdict
 from collections.abc import Callable
 from datetime import date, timedelta
 from functools import partial
@@ -145,31 +146,35 @@ def take_due_steps(session: Session, *, today: date) -> list[DunningAction]:
     invoices = session.scalars(owing(today - timedelta(days=steps[0].offset_days))).all()
     ids = [invoice.id for invoice in invoices]
     paused = pauses(session, ids, today)
-    taken = (
-        {
-            (invoice_id, step_id)
-            for invoice_id, step_id in session.execute(
-                select(DunningAction.invoice_id, DunningAction.step_id).where(
-                    DunningAction.invoice_id.in_(ids)
-                )
-            )
-        }
-        if ids
-        else set()
-    )
+    taken: dict[int, dict[int, DunningStep]] = defaultdict(dict)
+    if ids:
+        for invoice_id, step in session.execute(
+            select(DunningAction.invoice_id, DunningStep)
+            .join(DunningStep, DunningStep.id == DunningAction.step_id)
+            .where(DunningAction.invoice_id.in_(ids))
+        ):
+            taken[invoice_id][step.id] = step
     actions = []
     for invoice in invoices:
         if invoice.id in paused:
             continue
+        had = taken[invoice.id]
         due = [
             step
             for step in steps
-            if invoice.due_on + timedelta(days=step.offset_days) <= today
-            and (invoice.id, step.id) not in taken
+            if invoice.due_on + timedelta(days=step.offset_days) <= today and step.id not in had
         ]
+        # One letter per pass: the latest due. A letter the invoice is already past (a
+        # step added to the schedule later) goes unsent too.
+        sent_until = max(
+            (s.offset_days for s in had.values() if s.action in EMAIL_ACTIONS), default=None
+        )
         letters_due = [step for step in due if step.action in EMAIL_ACTIONS]
         for step in due:
-            superseded = step.action in EMAIL_ACTIONS and step is not letters_due[-1]
+            superseded = step.action in EMAIL_ACTIONS and (
+                step is not letters_due[-1]
+                or (sent_until is not None and step.offset_days < sent_until)
+            )
             action = _take(session, invoice, step, today, superseded=superseded)
             if action is not None:
                 actions.append(action)
