@@ -87,9 +87,9 @@ def record_promise(
 
 
 def open_dispute(session: Session, actor: Actor, invoice_id: int, *, reason: str) -> Dispute:
-    """Flag the invoice as disputed by its client (platform admins): dunning pauses, and
-    it does not keep a credit hold on, until the dispute is resolved. 409 if one is
-    open already or nothing is owed."""
+    """Flag the invoice as disputed by its client (platform admins): dunning pauses until
+    the dispute is resolved. A credit hold already in force stays: an admin who finds
+    the client right lifts it. 409 if one is open already or nothing is owed."""
     invoice = _admin_invoice(session, actor, invoice_id)
     _owing(invoice)
     session.execute(select(Invoice.id).where(Invoice.id == invoice.id).with_for_update())

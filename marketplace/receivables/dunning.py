@@ -18,7 +18,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from functools import partial
 
-from sqlalchemy import exists, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -258,8 +258,3 @@ def _hold(session: Session, invoice: Invoice, today: date) -> bool:
         invoice=invoice.number,
     )
     return True
-
-
-def disputed_clause():
-    """True for an invoice under an open dispute."""
-    return exists().where(Dispute.invoice_id == Invoice.id, Dispute.resolved_at.is_(None))

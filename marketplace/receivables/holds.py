@@ -12,7 +12,6 @@ from marketplace.identity.actor import Actor
 from marketplace.identity.models import CreditHold, Party, PartyKind, Role
 from marketplace.identity.standing import active_hold, lift_hold, place_hold
 from marketplace.payments.models import Invoice, InvoiceStatus
-from marketplace.receivables.dunning import disputed_clause
 
 
 def _client(session: Session, client_id: int) -> Party:
@@ -87,19 +86,19 @@ def holds_in_force(session: Session, actor: Actor) -> list[CreditHold]:
 
 
 def overdue_clause(today: date):
-    """True for an invoice the client should have paid by now and has not, and does not
-    contest."""
+    """True for an invoice the client should have paid by now and has not. A disputed
+    one counts: a dispute pauses the letters, but only the money, a credit note, a
+    write-off or an admin ends a hold."""
     return (
         (Invoice.status == InvoiceStatus.OPEN)
         & (Invoice.total_minor > Invoice.paid_minor + Invoice.credited_minor)
         & (Invoice.due_on < today)
-        & ~disputed_clause()
     )
 
 
 def lift_paid_holds(session: Session, *, today: date) -> list[CreditHold]:
     """Lift every self-lifting hold whose client owes nothing overdue any more (paid,
-    credited, written off or disputed). Idempotent."""
+    credited or written off). Idempotent."""
     overdue = exists().where(Invoice.client_party_id == CreditHold.party_id, overdue_clause(today))
     holds = session.scalars(
         select(CreditHold)

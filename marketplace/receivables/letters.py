@@ -30,9 +30,9 @@ def client_letter(
         subject = f"Reminder: invoice {invoice.number} for {owed} is due on {due}"
         opening = f"Invoice {invoice.number} is due on {due}; {owed} is still open."
     else:
-        subject = f"Overdue: invoice {invoice.number}, {owed}, {late} days past due"
+        subject = f"Overdue: invoice {invoice.number}, {owed}, {_days(late)} past due"
         opening = (
-            f"Invoice {invoice.number} was due on {due} and is {late} days past due; "
+            f"Invoice {invoice.number} was due on {due} and is {_days(late)} past due; "
             f"{owed} is still owed. The teams who did this work are paid only when it is."
         )
     return subject, _to_client(reader, opening, invoice)
@@ -42,9 +42,9 @@ def hold_letter(reader: User, invoice: Invoice, today: date) -> tuple[str, str]:
     """Tells the client it is on credit hold, and how the hold ends."""
     owed = money_in(reader.locale, invoice.outstanding_minor, invoice.currency)
     late = (today - invoice.due_on).days
-    subject = f"Credit hold: invoice {invoice.number} is {late} days past due"
+    subject = f"Credit hold: invoice {invoice.number} is {_days(late)} past due"
     opening = (
-        f"Invoice {invoice.number} ({owed} open) is {late} days past due, so your account "
+        f"Invoice {invoice.number} ({owed} open) is {_days(late)} past due, so your account "
         "is on credit hold: you cannot post new orders and your scheduled drops are not "
         "released. The hold lifts itself once your overdue invoices are paid."
     )
@@ -55,15 +55,21 @@ def escalation_letter(reader: User, invoice: Invoice, today: date) -> tuple[str,
     """Tells a platform admin the schedule has done what it can."""
     owed = money_in(reader.locale, invoice.outstanding_minor, invoice.currency)
     late = (today - invoice.due_on).days
-    subject = f"Escalation: {invoice.client.name} owes {owed} on {invoice.number}, {late} days late"
+    subject = (
+        f"Escalation: {invoice.client.name} owes {owed} on {invoice.number}, {_days(late)} late"
+    )
     body = (
         f"{invoice.client.name} has not paid invoice {invoice.number} ({owed} open), "
-        f"due on {day_in(reader.locale, invoice.due_on)}: {late} days past due. The "
+        f"due on {day_in(reader.locale, invoice.due_on)}: {_days(late)} past due. The "
         "dunning schedule has sent its notices; it needs a person now: call the client, "
         f"record a promise or a dispute (POST /api/v1/invoices/{invoice.id}/promises or "
         "/disputes), or put it on credit hold.\n"
     )
     return subject, body
+
+
+def _days(count: int) -> str:
+    return "1 day" if count == 1 else f"{count} days"
 
 
 def _to_client(reader: User, opening: str, invoice: Invoice) -> str:

@@ -297,3 +297,21 @@ def test_a_holds_since_is_shown_in_the_asked_time_zone(app, api, cast, frozen_cl
     berlin = api.get(f"/orders/{order}/drops?tz=Europe/Berlin", cast.client).body
     assert berlin["upcoming"][0]["scheduled_at"] == "2026-03-02T20:00:00+01:00"
     assert berlin["upcoming"][0]["credit_hold"]["since"] == "2026-03-02T19:59:59+01:00"
+
+
+def test_a_held_clients_lottery_takes_no_interest_until_the_hold_lifts(
+    app, api, cast, frozen_clock
+):
+    frozen_clock.stand_at("2026-03-02T18:00:00+08:00")
+    order = post_order(
+        api, cast.client, items=10, batch_size=5, release_plan=SHANGHAI_3AM, claim_mode="lottery"
+    )
+    hold(app, cast)
+    counts = row_counts(app)
+    asked = api.put(f"/orders/{order}/interest", cast.owner, {"batches": 1})
+    assert (asked.status, asked.error_code) == (409, "client_on_credit_hold")
+    assert asked.body["error"]["details"]["reason"] == REASON
+    assert row_counts(app) == counts
+
+    lift(app, cast)
+    assert api.put(f"/orders/{order}/interest", cast.owner, {"batches": 1}).status == 200
