@@ -37,10 +37,11 @@ from marketplace.payments.settlement import (
     split,
 )
 
-# How each kind of note reads in the ledger: its memo's label and its transaction kind.
-LEDGER_KINDS = {
-    CreditNoteKind.CORRECTION: ("Credit note", "credit_note"),
-    CreditNoteKind.WRITE_OFF: ("Write-off", "write_off"),
+# How each kind of note reads: its ledger memo's label, its ledger transaction kind, and
+# its action in the audit log.
+KINDS = {
+    CreditNoteKind.CORRECTION: ("Credit note", "credit_note", "credit_note.issued"),
+    CreditNoteKind.WRITE_OFF: ("Write-off", "write_off", "invoice.written_off"),
 }
 
 
@@ -63,36 +64,25 @@ def issue_credit_note(
     invoice = get_invoice(session, actor, invoice_id)
     actor.require(Role.PLATFORM_ADMIN)
     amount_minor = minor_units(amount, invoice.currency, "amount")
-    note = take_off(
+    return take_off(
         session,
+        actor,
         invoice,
         amount_minor,
         kind=CreditNoteKind.CORRECTION,
         reason=reason,
-        by_user_id=actor.user_id,
         timezone=timezone,
     )
-    audit.record(
-        session,
-        actor,
-        "credit_note.issued",
-        ("invoice", invoice.id),
-        credit_note=note.number,
-        amount=format_minor(amount_minor, invoice.currency),
-        currency=invoice.currency,
-        reason=reason,
-    )
-    return note
 
 
 def take_off(
     session: Session,
+    actor: Actor,
     invoice: Invoice,
     amount_minor: int,
     *,
     kind: CreditNoteKind,
     reason: str,
-    by_user_id: int | None,
     timezone: str,
 ) -> CreditNote:
     """Take `amount_minor` off what the client owes on `invoice` by a numbered credit note
@@ -101,7 +91,8 @@ def take_off(
     Either way each holder's pending earnings on the invoice drop by an exact part, as
     the payment would have raised them: pay-when-paid means the loss of an unpaid
     invoice is borne down the chain in proportion to what each share waited for. An
-    invoice with nothing left outstanding is closed (paid, or written off).
+    invoice with nothing left outstanding is closed (paid, or written off). The audit
+    log records the actor's action in the same unit of work.
     """
     hold_client(session, invoice.client_party_id)
     session.execute(select(Invoice.id).where(Invoice.id == invoice.id).with_for_update())
@@ -119,7 +110,7 @@ def take_off(
         amount_minor=amount_minor,
         reason=reason,
         kind=kind,
-        issued_by_user_id=by_user_id,
+        issued_by_user_id=actor.user_id,
     )
     session.add(note)
     session.flush()
@@ -134,7 +125,7 @@ def take_off(
         currency=invoice.currency,
     )
     receivable = client_books(session, invoice.client_party_id, invoice.currency).receivable
-    label, ledger_kind = LEDGER_KINDS[kind]
+    label, ledger_kind, action = KINDS[kind]
     ledger.post(
         session,
         key=f"{ledger_kind.replace('_', '-')}:{note.id}",
@@ -157,6 +148,16 @@ def take_off(
             invoice.status = InvoiceStatus.WRITTEN_OFF
         else:
             invoice.status, invoice.paid_at = InvoiceStatus.PAID, clock.now()
+    audit.record(
+        session,
+        actor,
+        action,
+        ("invoice", invoice.id),
+        credit_note=note.number,
+        amount=format_minor(amount_minor, invoice.currency),
+        currency=invoice.currency,
+        reason=reason,
+    )
     return note
 
 

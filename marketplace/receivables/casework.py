@@ -16,7 +16,6 @@ from marketplace.errors import Conflict, Invalid, NotFound
 from marketplace.identity import audit
 from marketplace.identity.actor import Actor
 from marketplace.identity.models import Role
-from marketplace.money import format_minor
 from marketplace.payments.amounts import minor_units
 from marketplace.payments.credit_notes import take_off
 from marketplace.payments.invoices import get_invoice
@@ -171,26 +170,15 @@ def write_off(
         if amount is None
         else minor_units(amount, invoice.currency, "amount")
     )
-    note = take_off(
+    return take_off(
         session,
+        actor,
         invoice,
         amount_minor,
         kind=CreditNoteKind.WRITE_OFF,
         reason=reason,
-        by_user_id=actor.user_id,
         timezone=timezone,
     )
-    audit.record(
-        session,
-        actor,
-        "invoice.written_off",
-        ("invoice", invoice.id),
-        credit_note=note.number,
-        amount=format_minor(amount_minor, invoice.currency),
-        currency=invoice.currency,
-        reason=reason,
-    )
-    return note
 
 
 def invoice_collection(

@@ -1,5 +1,7 @@
 """Receivables as the API reads and writes them: aging, dunning, casework, holds, records."""
 
+from datetime import date, timedelta
+
 from marshmallow import Schema, fields, validate
 
 from marketplace.db import MAX_ID
@@ -15,7 +17,9 @@ def _text(max_length: int, **kwargs) -> fields.String:
 
 class AgingArgs(FileFormat):
     as_of = fields.Date(
-        metadata={"description": "The day to report as of (default: today, business time)."}
+        # The report reads up to the end of the day: the calendar's last day has none.
+        validate=validate.Range(max=date.max - timedelta(days=1)),
+        metadata={"description": "The day to report as of (default: today, business time)."},
     )
     currency = Currency(metadata={"example": "CNY"})
 
