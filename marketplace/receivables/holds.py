@@ -107,7 +107,7 @@ def lift_paid_holds(session: Session, *, today: date) -> list[CreditHold]:
         .with_for_update(skip_locked=True)
     ).all()
     for hold in holds:
-        lift_hold(session, hold, reason="its overdue invoices were paid", by_user_id=None)
+        lift_hold(session, hold, reason="nothing it owes is overdue any more", by_user_id=None)
         audit.record(
             session,
             None,

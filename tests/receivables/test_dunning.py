@@ -193,14 +193,14 @@ def test_an_unpaid_invoice_walks_the_whole_schedule_and_payment_lifts_the_hold(
     assert api.get("/credit-holds", cast.admin).body == []
     [past] = api.get(f"/clients/{horizon}/credit-holds", cast.admin).body
     assert (past["id"], past["lifted_at"]) == (hold["id"], "2026-05-17T01:05:00+00:00")
-    assert past["lift_reason"] == "its overdue invoices were paid"
+    assert past["lift_reason"] == "nothing it owes is overdue any more"
     assert audit(api, cast.admin, "credit_hold.lifted") == [
         {
             "user_id": None,
             "source": "scheduler",
             "subject_type": "client",
             "subject_id": horizon,
-            "details": {"hold_id": hold["id"], "reason": "its overdue invoices were paid"},
+            "details": {"hold_id": hold["id"], "reason": "nothing it owes is overdue any more"},
         }
     ]
     assert api.post("/orders", cast.client, order_body()).status == 201
