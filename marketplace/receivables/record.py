@@ -2,8 +2,9 @@
 
 How a client has paid: how many invoices it paid by their due date, how late it
 was on average and at worst, what it owes past due right now, and how old its
-oldest unpaid invoice is. Lateness counts a paid invoice to the day it was paid, an
-unpaid one (or one written off) to today: a client that never pays does not look
+oldest unpaid invoice is. Lateness counts a paid invoice to the day its money arrived
+(a bank transfer's value date, not the day an admin recorded it), an unpaid one (or
+one written off) to today: a client that never pays does not look
 punctual for having paid nothing.
 """
 
@@ -12,7 +13,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from marketplace.errors import NotFound
@@ -20,7 +21,7 @@ from marketplace.identity.models import Party, PartyKind
 from marketplace.identity.standing import held_parties
 from marketplace.money import format_minor
 from marketplace.orders.models import Order, OrderStatus
-from marketplace.payments.models import Invoice, InvoiceStatus
+from marketplace.payments.models import Application, Invoice, InvoiceStatus, Payment
 from marketplace.receivables.days import day_of, days_late
 
 
@@ -57,20 +58,41 @@ def _records(
     ):
         invoices[invoice.client_party_id].append(invoice)
     holds = held_parties(session, ids)
+    arrived = dict(
+        session.execute(
+            select(Application.invoice_id, func.max(Payment.received_on))
+            .join(Payment, Payment.id == Application.payment_id)
+            .join(Invoice, Invoice.id == Application.invoice_id)
+            .where(Invoice.client_party_id.in_(ids), Application.amount_minor > 0)
+            .group_by(Application.invoice_id)
+        ).all()
+    )
     return [
-        _record(client, invoices[client.id], holds.get(client.id), today, timezone)
+        _record(client, invoices[client.id], holds.get(client.id), arrived, today, timezone)
         for client in clients
     ]
 
 
-def _record(client: Party, invoices: list, hold, today: date, timezone: str) -> dict[str, Any]:
+def paid_day(invoice: Invoice, arrived: date | None, timezone: str) -> date:
+    """The day the client paid the invoice: when the last money for it arrived (a transfer
+    recorded days later still counts from its value date), never before it was issued; or
+    the day it was closed, if a credit note settled the rest."""
+    closed_on = day_of(invoice.paid_at, timezone)
+    if arrived is None:
+        return closed_on
+    return min(max(arrived, day_of(invoice.issued_at, timezone)), closed_on)
+
+
+def _record(
+    client: Party, invoices: list, hold, arrived: dict, today: date, timezone: str
+) -> dict[str, Any]:
     lateness = []
     paid = on_time = 0
     overdue: dict[str, int] = defaultdict(int)
     oldest_unpaid: date | None = None
     for invoice in invoices:
         if invoice.status == InvoiceStatus.PAID:
-            paid_on = day_of(invoice.paid_at, timezone)
+            paid_on = paid_day(invoice, arrived.get(invoice.id), timezone)
             paid += 1
             on_time += paid_on <= invoice.due_on
             lateness.append(days_late(invoice.due_on, paid_on))

@@ -103,21 +103,22 @@ def test_a_record_counts_on_time_late_and_unpaid_invoices_exactly(api, cast, fro
     frozen_clock.stand_at("2026-03-14T00:30:00+08:00")  # 03-13 16:30 UTC: 03-14 in Shanghai
     assert [record(api, cast)[k] for k in ("average_days_late", "worst_days_late")] == ["5.7", 12]
 
-    # Paid at last, 12 days late: nothing overdue or unpaid but the one not yet due.
+    # Paid at last: the transfer arrived 03-13, recorded on 03-14. It counts from the day the
+    # money arrived, 11 days late: nothing overdue or unpaid but the one not yet due.
     pay(api, cast, unpaid, "0.13", "2026-03-13", "ICBC-4")
     paid_up = record(api, cast)
     assert {k: paid_up[k] for k in paid_up if k not in ("client_id", "client_name")} == {
         "invoices_issued": 4,
         "invoices_paid": 3,
         "paid_on_time": 1,
-        "average_days_late": "5.7",  # (0 + 5 + 12) / 3, fixed now it is paid
-        "worst_days_late": 12,
+        "average_days_late": "5.3",  # (0 + 5 + 11) / 3, fixed now it is paid
+        "worst_days_late": 11,
         "overdue_now": [],
         "oldest_unpaid_days": 2,  # the 0.11 issued 03-12
         "credit_hold": None,
     }
     frozen_clock.stand_at("2026-03-20T12:00:00+08:00")
-    assert record(api, cast)["average_days_late"] == "5.7"
+    assert record(api, cast)["average_days_late"] == "5.3"
 
 
 def test_a_client_that_was_never_invoiced_has_an_empty_record(api, cast, frozen_clock):
