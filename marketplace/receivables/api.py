@@ -126,7 +126,7 @@ class InvoiceDisputes(MethodView):
             return casework.open_dispute(session, current_actor(), invoice_id, **data)
 
 
-@blp.route("/disputes/<int:dispute_id>/resolution")
+@blp.route("/invoice-disputes/<int:dispute_id>/resolution")
 class DisputeResolution(MethodView):
     @blp.doc(security=BEARER_AUTH)
     @blp.arguments(ResolutionIn)

@@ -235,9 +235,13 @@ class PaymentRecordOut(Schema):
     credit_hold = fields.Nested(HoldSummaryOut, allow_none=True)
 
 
+# Actions and subjects are named in lower case with dots and underscores.
+AUDIT_NAME = validate.Regexp(r"^[a-z_.]+$", error="Lower-case letters, dots and underscores.")
+
+
 class AuditArgs(PageArgs):
-    action = fields.String(validate=validate.Length(max=64))
-    subject_type = fields.String(validate=validate.Length(max=32))
+    action = fields.String(validate=[validate.Length(max=64), AUDIT_NAME])
+    subject_type = fields.String(validate=[validate.Length(max=32), AUDIT_NAME])
     subject_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
 
 

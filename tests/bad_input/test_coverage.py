@@ -86,5 +86,15 @@ NEW_READS = {
         "/invoices/<int:invoice_id>",
         "/invoices/<int:invoice_id>/credit-notes",
         "/reconciliation",
+        # Receivables: aging, the dunning schedule, collection, holds, records, mail, audit.
+        "/receivables/aging",
+        "/dunning/steps",
+        "/invoices/<int:invoice_id>/collection",
+        "/credit-holds",
+        "/clients/<int:client_id>/credit-holds",
+        "/clients/<int:client_id>/payment-record",
+        "/payment-records",
+        "/outbox",
+        "/audit-log",
     )
 }

@@ -134,7 +134,9 @@ def test_every_casework_action_is_logged_with_who_when_and_what(app, api, cast, 
     )
     frozen_clock.stand_at("2026-03-07T12:00:00+08:00")
     resolved = api.post(
-        f"/disputes/{dispute.body['id']}/resolution", cast.admin, {"resolution": "Boxes were fine"}
+        f"/invoice-disputes/{dispute.body['id']}/resolution",
+        cast.admin,
+        {"resolution": "Boxes were fine"},
     )
     frozen_clock.stand_at("2026-03-08T13:00:00+08:00")
     written_off = api.post(
@@ -238,14 +240,17 @@ def test_every_casework_action_is_logged_with_who_when_and_what(app, api, cast, 
         if code:
             assert refused.error_code == code
     again = api.post(
-        f"/disputes/{dispute.body['id']}/resolution", cast.admin, {"resolution": "again"}
+        f"/invoice-disputes/{dispute.body['id']}/resolution", cast.admin, {"resolution": "again"}
     )
     assert (again.status, again.error_code) == (409, "dispute_resolved")
     by_client = api.post(
-        f"/disputes/{dispute.body['id']}/resolution", cast.client, {"resolution": "x"}
+        f"/invoice-disputes/{dispute.body['id']}/resolution", cast.client, {"resolution": "x"}
     )
     assert by_client.status == 403
-    assert api.post("/disputes/999999/resolution", cast.admin, {"resolution": "x"}).status == 404
+    assert (
+        api.post("/invoice-disputes/999999/resolution", cast.admin, {"resolution": "x"}).status
+        == 404
+    )
     assert row_counts(app) == counts
 
     # A second open dispute is refused; so is casework on an invoice paid in full.

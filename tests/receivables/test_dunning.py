@@ -479,7 +479,7 @@ def dispute(api, token: str, invoice: dict, reason: str = "Boxes 3 to 5 miss the
 
 
 def resolve(api, token: str, dispute_id: int, resolution: str = "The boxes are right"):
-    return api.post(f"/disputes/{dispute_id}/resolution", token, {"resolution": resolution})
+    return api.post(f"/invoice-disputes/{dispute_id}/resolution", token, {"resolution": resolution})
 
 
 def test_a_disputed_invoice_is_not_chased_until_the_dispute_is_resolved(
