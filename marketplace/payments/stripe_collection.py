@@ -64,6 +64,10 @@ def pay_invoice_by_card(
         raise StripeNotConfigured("Card payments need Stripe: set STRIPE_SECRET_KEY.")
     if invoice.status == InvoiceStatus.PAID:
         raise Conflict("The invoice is already paid.", code="invoice_paid")
+    if invoice.status != InvoiceStatus.OPEN:
+        raise Conflict(
+            f"The invoice is {invoice.status}: nothing is owed.", code="invoice_not_open"
+        )
     intent = stripe.charge_invoice(
         amount_minor=invoice.outstanding_minor,
         currency=invoice.currency,

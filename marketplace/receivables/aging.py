@@ -104,9 +104,7 @@ def aging_report(
         "buckets": BUCKET_NAMES,
         "clients": [
             _amounts(row, row["buckets"], row["currency"])
-            for _, row in sorted(
-                clients.items(), key=lambda item: (item[0][1], item[1]["client_name"], item[0][0])
-            )
+            for _, row in sorted(clients.items(), key=_by_currency_and_name)
         ],
         "totals": [
             _amounts({"currency": code}, buckets, code) for code, buckets in sorted(totals.items())

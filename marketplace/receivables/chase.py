@@ -1,4 +1,4 @@
-"""One pass of chasing receivables, as the daily job and `marketplace chase-receivables`
+"""One pass of chasing receivables, as the daily job and `marketplace receivables chase`
 run it."""
 
 from dataclasses import dataclass

@@ -35,7 +35,7 @@ from marketplace.payments.models import Invoice
 from marketplace.receivables import aging, casework, dunning, holds, record
 from marketplace.receivables.chase import chase_receivables
 from marketplace.receivables.days import business_today
-from marketplace.receivables.mail import SmtpSettings, send_outbox
+from marketplace.receivables.mail import SmtpSettings, requeue_failed, send_outbox
 from marketplace.receivables.models import StepAction
 
 group = AppGroup("receivables", help="Aging, dunning, promises, disputes, holds, records.")
@@ -101,8 +101,11 @@ def chase_command() -> None:
 
 
 @group.command("send-mail")
-def send_mail_command() -> None:
+@click.option("--retry-failed", is_flag=True, help="Queue the failed e-mails again first.")
+def send_mail_command(retry_failed: bool) -> None:
     """Send the outbox's queued e-mails (needs SMTP_HOST)."""
+    if retry_failed:
+        click.echo(f"{_act(requeue_failed)} failed e-mails queued again")
     _send()
 
 

@@ -9,6 +9,7 @@ dates are written in each recipient's locale and the invoice's currency.
 """
 
 import smtplib
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -135,10 +136,14 @@ def outbox_page(
 def send_outbox(
     settings: SmtpSettings, *, on_each: Callable[[OutboxMessage], None] | None = None
 ) -> dict[str, int]:
-    """Send every queued message once, oldest first; count them as sent or failed.
+    """Send every queued message once, oldest first; count the attempts sent or failed.
 
-    Each message is its own unit of work, so one that fails does not hold back the
-    rest and a crash loses nothing: what was not marked sent is sent by the next run.
+    Each message is its own unit of work, so a crash loses nothing: what was not marked
+    sent is sent by the next run. A refusal of one message (its recipient, its content)
+    does not hold back the rest: a temporary one is retried by later runs, up to
+    MAX_ATTEMPTS, a permanent one (5xx) fails the message at once. A server that cannot
+    be reached or refuses us (connection, login, sender) stops the run and fails
+    nothing: every message waits for the next run.
     """
     counts = {"sent": 0, "failed": 0}
     seen: set[int] = set()
@@ -148,21 +153,44 @@ def send_outbox(
             if message is None:
                 return counts
             seen.add(message.id)
+            message.attempts += 1
             try:
                 _deliver(settings, message)
-            except (smtplib.SMTPException, OSError) as error:
-                message.attempts += 1
-                message.last_error = f"{type(error).__name__}: {error}"[:500]
-                # A 5xx reply is the server's final word; anything else may pass later.
-                permanent = getattr(error, "smtp_code", 0) >= 500
-                message.failed = permanent or message.attempts >= MAX_ATTEMPTS
+            except MESSAGE_REFUSED as error:
+                message.last_error = _described(error)
+                message.failed = _permanent(error) or message.attempts >= MAX_ATTEMPTS
+            except (smtplib.SMTPException, OSError) as error:  # the server, not the message
+                message.last_error = _described(error)
                 counts["failed"] += 1
+                return counts
             else:
-                message.attempts += 1
                 message.sent_at = clock.now()
-                counts["sent"] += 1
+            counts["sent" if message.sent_at else "failed"] += 1
             if on_each:
                 on_each(message)
+
+
+# Refusals of one message; an address no SMTP server can take is refused for good.
+MESSAGE_REFUSED = (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError, UnicodeError)
+
+
+def _permanent(error: Exception) -> bool:
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _ in error.recipients.values())
+    return getattr(error, "smtp_code", 500) >= 500
+
+
+def _described(error: Exception) -> str:
+    return f"{type(error).__name__}: {error}"[:500]
+
+
+def requeue_failed(session: Session) -> int:
+    """Give every failed message another MAX_ATTEMPTS (after a fix at the server or of an
+    address); how many."""
+    messages = session.scalars(select(OutboxMessage).where(OutboxMessage.failed.is_(True))).all()
+    for message in messages:
+        message.failed, message.attempts = False, 0
+    return len(messages)
 
 
 def _claim_next(session: Session, seen: set[int]) -> OutboxMessage | None:
@@ -189,7 +217,8 @@ def _deliver(settings: SmtpSettings, message: OutboxMessage) -> None:
     email.set_content(message.body)
     with smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout) as smtp:
         if settings.starttls:
-            smtp.starttls()
+            # Verify the server's certificate and name before the password goes over.
+            smtp.starttls(context=ssl.create_default_context())
         if settings.username:
             smtp.login(settings.username, settings.password or "")
         # SMTP's own policy: CRLF lines, and a body line "From ..." sent as written.

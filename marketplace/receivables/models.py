@@ -107,9 +107,8 @@ class InvoiceNote(Entity, Base):
 class OutboxMessage(Entity, Base):
     """An e-mail written in the same unit of work as what it tells, sent later by SMTP.
 
-    A message is sent once: the sender claims it, sends, and marks it sent in one
-    unit of work per message; failures are counted and retried up to MAX_ATTEMPTS, but a
-    permanent (5xx) refusal fails it at once.
+    The sender claims a message, sends it, and marks it sent in one unit of work per
+    message (receivables/mail.py `send_outbox` says how failures are retried).
     """
 
     __tablename__ = "outbox_messages"

@@ -17,6 +17,7 @@ from marketplace.receivables.mail import (
     day_in,
     money_in,
     queue,
+    requeue_failed,
     send_outbox,
 )
 from marketplace.receivables.models import OutboxMessage
@@ -340,3 +341,39 @@ def test_two_concurrent_senders_deliver_each_of_twenty_messages_exactly_once(
     with app.app_context():
         unsent = select(func.count()).where(OutboxMessage.sent_at.is_(None))
         assert db.session.scalar(unsent) == 0
+
+
+def test_a_server_that_cannot_be_reached_stops_the_run_and_fails_nothing(app, cast, smtp_server):
+    for label in ("client", "owner", "li"):
+        queue_to(app, cast.user_ids[label], f"For {label}", "Hello.\n")
+    closed = settings_for(smtp_server, port=free_port())
+
+    # Down for longer than MAX_ATTEMPTS runs: the server's fault, so no message fails.
+    for _ in range(MAX_ATTEMPTS + 2):
+        assert send(app, closed) == {"sent": 0, "failed": 1}
+    rows = outbox(app)
+    assert [(row.attempts, row.failed) for row in rows] == [
+        (MAX_ATTEMPTS + 2, False),
+        (0, False),
+        (0, False),
+    ]
+
+    assert send(app, settings_for(smtp_server)) == {"sent": 3, "failed": 0}
+    assert [m.to for m in smtp_server.messages] == [
+        "client@example.com",
+        "owner@example.com",
+        "li@example.com",
+    ]
+
+
+def test_failed_messages_are_queued_again_on_request(app, cast, smtp_server):
+    queue_to(app, cast.user_ids["client"], "Invoice overdue", "Please pay.\n")
+    smtp_server.refuse("550 Mailbox unavailable")
+    assert send(app, settings_for(smtp_server)) == {"sent": 0, "failed": 1}
+    smtp_server.accept()
+
+    with app.app_context(), unit_of_work() as session:
+        assert requeue_failed(session) == 1
+    assert send(app, settings_for(smtp_server)) == {"sent": 1, "failed": 0}
+    [row] = outbox(app)
+    assert (row.attempts, row.failed) == (1, False) and row.sent_at is not None
