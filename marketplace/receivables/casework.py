@@ -20,15 +20,17 @@ from marketplace.payments.amounts import minor_units
 from marketplace.payments.credit_notes import take_off
 from marketplace.payments.invoices import get_invoice
 from marketplace.payments.models import CreditNote, CreditNoteKind, Invoice, InvoiceStatus
-from marketplace.receivables.days import day_of
 from marketplace.receivables.dunning import pauses
+from marketplace.receivables.mail import recipients
 from marketplace.receivables.models import (
     Dispute,
     DunningAction,
     InvoiceNote,
     OutboxMessage,
     Promise,
+    StepAction,
 )
+from marketplace.receivables.record import paid_days
 
 # How far ahead a promise may be dated.
 LONGEST_PROMISE = timedelta(days=366)
@@ -186,8 +188,10 @@ def invoice_collection(
 ) -> dict[str, Any]:
     """Everything done to collect the invoice: steps taken, e-mails, promises (kept,
     broken or pending), disputes, write-offs and, for admins, notes. For its client
-    and platform admins."""
+    and platform admins; the client sees neither the admins' notes nor what was written
+    to them (escalations)."""
     invoice = get_invoice(session, actor, invoice_id)
+    internal = not actor.is_platform_admin
 
     def rows(model, order=None):
         return list(
@@ -197,16 +201,25 @@ def invoice_collection(
         )
 
     paused = pauses(session, [invoice.id], today).get(invoice.id)
+    paid_on = paid_days(session, [invoice], timezone).get(invoice.id)
     return {
         "invoice_id": invoice.id,
         "number": invoice.number,
         "status": invoice.status,
         "paused": paused,
         "disputed": any(d.resolved_at is None for d in rows(Dispute)),
-        "steps": rows(DunningAction),
-        "emails": rows(OutboxMessage),
+        "steps": [
+            step
+            for step in rows(DunningAction)
+            if not (internal and step.step.action == StepAction.ESCALATION)
+        ],
+        "emails": [
+            email
+            for email in rows(OutboxMessage)
+            if not internal or email.to_address in client_addresses(session, invoice)
+        ],
         "promises": [
-            {"promise": p, "state": promise_state(p, invoice, today, timezone)}
+            {"promise": p, "state": promise_state(p, invoice, paid_on, today)}
             for p in rows(Promise)
         ],
         "disputes": rows(Dispute),
@@ -215,10 +228,13 @@ def invoice_collection(
     }
 
 
-def promise_state(promise: Promise, invoice: Invoice, today: date, timezone: str) -> str:
-    """kept (the invoice was paid by the promised day), broken (the day passed without
-    it), or pending."""
-    if invoice.status == InvoiceStatus.PAID:
-        kept = day_of(invoice.paid_at, timezone) <= promise.promised_on
-        return "kept" if kept else "broken"
+def promise_state(promise: Promise, invoice: Invoice, paid_on: date | None, today: date) -> str:
+    """kept (the invoice's money arrived by the promised day), broken (the day passed
+    without it), or pending."""
+    if paid_on is not None:
+        return "kept" if paid_on <= promise.promised_on else "broken"
     return "broken" if today > promise.promised_on else "pending"
+
+
+def client_addresses(session: Session, invoice: Invoice) -> set[str]:
+    return {user.email for user in recipients(session, invoice.client_party_id, Role.CLIENT_ADMIN)}

@@ -58,33 +58,44 @@ def _records(
     ):
         invoices[invoice.client_party_id].append(invoice)
     holds = held_parties(session, ids)
-    arrived = dict(
-        session.execute(
-            select(Application.invoice_id, func.max(Payment.received_on))
-            .join(Payment, Payment.id == Application.payment_id)
-            .join(Invoice, Invoice.id == Application.invoice_id)
-            .where(Invoice.client_party_id.in_(ids), Application.amount_minor > 0)
-            .group_by(Application.invoice_id)
-        ).all()
-    )
+    paid_on = paid_days(session, [i for found in invoices.values() for i in found], timezone)
     return [
-        _record(client, invoices[client.id], holds.get(client.id), arrived, today, timezone)
+        _record(client, invoices[client.id], holds.get(client.id), paid_on, today, timezone)
         for client in clients
     ]
 
 
-def paid_day(invoice: Invoice, arrived: date | None, timezone: str) -> date:
-    """The day the client paid the invoice: when the last money for it arrived (a transfer
-    recorded days later still counts from its value date), never before it was issued; or
-    the day it was closed, if a credit note settled the rest."""
-    closed_on = day_of(invoice.paid_at, timezone)
-    if arrived is None:
-        return closed_on
-    return min(max(arrived, day_of(invoice.issued_at, timezone)), closed_on)
+def paid_days(session: Session, invoices: list[Invoice], timezone: str) -> dict[int, date]:
+    """The day each paid invoice among `invoices` was paid: when the last money for it
+    arrived (a transfer recorded days later counts from its value date), never before
+    it was issued nor after it closed (a credit note may have settled the rest)."""
+    paid = {invoice.id: invoice for invoice in invoices if invoice.status == InvoiceStatus.PAID}
+    arrived = (
+        dict(
+            session.execute(
+                select(Application.invoice_id, func.max(Payment.received_on))
+                .join(Payment, Payment.id == Application.payment_id)
+                .where(Application.invoice_id.in_(paid), Application.amount_minor > 0)
+                .group_by(Application.invoice_id)
+            ).all()
+        )
+        if paid
+        else {}
+    )
+    days = {}
+    for invoice_id, invoice in paid.items():
+        closed_on = day_of(invoice.paid_at, timezone)
+        money_on = arrived.get(invoice_id)
+        days[invoice_id] = (
+            closed_on
+            if money_on is None
+            else min(max(money_on, day_of(invoice.issued_at, timezone)), closed_on)
+        )
+    return days
 
 
 def _record(
-    client: Party, invoices: list, hold, arrived: dict, today: date, timezone: str
+    client: Party, invoices: list, hold, paid_on: dict[int, date], today: date, timezone: str
 ) -> dict[str, Any]:
     lateness = []
     paid = on_time = 0
@@ -92,10 +103,9 @@ def _record(
     oldest_unpaid: date | None = None
     for invoice in invoices:
         if invoice.status == InvoiceStatus.PAID:
-            paid_on = paid_day(invoice, arrived.get(invoice.id), timezone)
             paid += 1
-            on_time += paid_on <= invoice.due_on
-            lateness.append(days_late(invoice.due_on, paid_on))
+            on_time += paid_on[invoice.id] <= invoice.due_on
+            lateness.append(days_late(invoice.due_on, paid_on[invoice.id]))
             continue
         if invoice.due_on < today:
             lateness.append(days_late(invoice.due_on, today))

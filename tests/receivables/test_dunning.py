@@ -210,7 +210,7 @@ def test_an_unpaid_invoice_walks_the_whole_schedule_and_payment_lifts_the_hold(
         stand_on(frozen_clock, invoice, offset)
         assert chase(app) == NOTHING
     assert len(mail(api, cast.admin)) == 7
-    assert steps_of(api, cast.client, invoice) == [
+    taken_steps = [
         (-3, "reminder", "2026-03-29", "sent"),
         (1, "notice", "2026-04-02", "sent"),
         (7, "notice", "2026-04-08", "sent"),
@@ -218,6 +218,11 @@ def test_an_unpaid_invoice_walks_the_whole_schedule_and_payment_lifts_the_hold(
         (30, "escalation", "2026-05-01", "escalated"),
         (45, "credit_hold", "2026-05-16", "held"),
     ]
+    assert steps_of(api, cast.admin, invoice) == taken_steps
+    # The client sees what was sent to it, not the escalation written to the admins.
+    assert steps_of(api, cast.client, invoice) == [s for s in taken_steps if s[1] != "escalation"]
+    seen = api.get(f"/invoices/{invoice['id']}/collection", cast.client).body["emails"]
+    assert {e["to"] for e in seen} == {"client@example.com"} and len(seen) == 5
 
 
 def test_the_business_day_in_shanghai_decides_when_a_step_is_due(app, api, cast, frozen_clock):
