@@ -120,6 +120,7 @@ class AuditEntry(Entity, Base):
     """One admin action: who (a user, or the command line), when (`created_at`), what."""
 
     __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_subject", "subject_type", "subject_id"),)
 
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     # Where it came from: "api", "cli" or "scheduler".

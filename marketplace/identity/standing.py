@@ -14,11 +14,13 @@ from marketplace.errors import Conflict
 from marketplace.identity.models import CreditHold
 
 
-def active_hold(session: Session, party_id: int) -> CreditHold | None:
-    """The client's hold in force, if any."""
-    return session.scalar(
-        select(CreditHold).where(CreditHold.party_id == party_id, CreditHold.lifted_at.is_(None))
+def active_hold(session: Session, party_id: int, *, for_update: bool = False) -> CreditHold | None:
+    """The client's hold in force, if any; `for_update` locks it until the unit of work
+    ends, so that two lifting it at once lift it once."""
+    query = select(CreditHold).where(
+        CreditHold.party_id == party_id, CreditHold.lifted_at.is_(None)
     )
+    return session.scalar(query.with_for_update() if for_update else query)
 
 
 def held_parties(session: Session, party_ids: set[int]) -> dict[int, CreditHold]:

@@ -79,14 +79,15 @@ def take_off(
     session: Session,
     actor: Actor,
     invoice: Invoice,
-    amount_minor: int,
+    amount_minor: int | None,
     *,
     kind: CreditNoteKind,
     reason: str,
     timezone: str,
 ) -> CreditNote:
-    """Take `amount_minor` off what the client owes on `invoice` by a numbered credit note
-    of `kind`: a correction, or a write-off of money that will never come.
+    """Take `amount_minor` (None: all that is owed) off what the client owes on `invoice`
+    by a numbered credit note of `kind`: a correction, or a write-off of money that will
+    never come. 409 if nothing is owed, or for more than is.
 
     Either way each holder's pending earnings on the invoice drop by an exact part, as
     the payment would have raised them: pay-when-paid means the loss of an unpaid
@@ -97,6 +98,13 @@ def take_off(
     hold_client(session, invoice.client_party_id)
     session.execute(select(Invoice.id).where(Invoice.id == invoice.id).with_for_update())
     session.refresh(invoice)
+    if invoice.outstanding_minor <= 0:
+        raise Conflict(
+            f"Invoice {invoice.number} is {invoice.status}: nothing is owed on it.",
+            code="invoice_not_open",
+        )
+    if amount_minor is None:  # all that is owed, as it stands under the lock
+        amount_minor = invoice.outstanding_minor
     if amount_minor > invoice.outstanding_minor:
         raise Conflict(
             "A credit note cannot take off more than is outstanding; refund what was paid.",

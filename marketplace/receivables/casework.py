@@ -17,6 +17,7 @@ from marketplace.identity import audit
 from marketplace.identity.actor import Actor
 from marketplace.identity.models import Role
 from marketplace.payments.amounts import minor_units
+from marketplace.payments.credit import hold_client
 from marketplace.payments.credit_notes import take_off
 from marketplace.payments.invoices import get_invoice
 from marketplace.payments.models import CreditNote, CreditNoteKind, Invoice, InvoiceStatus
@@ -93,6 +94,7 @@ def open_dispute(session: Session, actor: Actor, invoice_id: int, *, reason: str
     the client right lifts it. 409 if one is open already or nothing is owed."""
     invoice = _admin_invoice(session, actor, invoice_id)
     _owing(invoice)
+    hold_client(session, invoice.client_party_id)
     session.execute(select(Invoice.id).where(Invoice.id == invoice.id).with_for_update())
     if session.scalar(
         select(Dispute.id).where(Dispute.invoice_id == invoice.id, Dispute.resolved_at.is_(None))
@@ -167,11 +169,7 @@ def write_off(
     """
     invoice = _admin_invoice(session, actor, invoice_id)
     _owing(invoice)
-    amount_minor = (
-        invoice.outstanding_minor
-        if amount is None
-        else minor_units(amount, invoice.currency, "amount")
-    )
+    amount_minor = None if amount is None else minor_units(amount, invoice.currency, "amount")
     return take_off(
         session,
         actor,

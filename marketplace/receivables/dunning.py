@@ -28,6 +28,7 @@ from marketplace.identity import audit
 from marketplace.identity.actor import Actor
 from marketplace.identity.models import Role, User
 from marketplace.identity.standing import active_hold, place_hold
+from marketplace.payments.credit import hold_client
 from marketplace.payments.models import Invoice, InvoiceStatus
 from marketplace.receivables import letters
 from marketplace.receivables.mail import platform_admins, queue, recipients
@@ -42,6 +43,8 @@ from marketplace.receivables.models import (
 )
 
 MAX_STEPS = 20
+# How far from the due date a step may be, in days (the table's check says the same).
+EARLIEST, LATEST = -365, 3650
 
 
 def current_schedule(session: Session) -> list[DunningStep]:
@@ -61,7 +64,7 @@ def schedule(session: Session, actor: Actor) -> list[DunningStep]:
     return current_schedule(session)
 
 
-def replace_schedule(session: Session, actor: Actor | None, steps: list[dict]) -> list[DunningStep]:
+def replace_schedule(session: Session, actor: Actor, steps: list[dict]) -> list[DunningStep]:
     """Make `steps` (each an offset in days from the due date and an action) the schedule
     (platform admins).
 
@@ -70,9 +73,13 @@ def replace_schedule(session: Session, actor: Actor | None, steps: list[dict]) -
     including those already past its day. Two steps on one day with one action are
     refused (422).
     """
-    if actor is not None:
-        actor.require(Role.PLATFORM_ADMIN)
+    actor.require(Role.PLATFORM_ADMIN)
     wanted = [(step["offset_days"], StepAction(step["action"])) for step in steps]
+    if any(not EARLIEST <= offset <= LATEST for offset, _ in wanted):
+        raise Invalid(
+            f"A step is from {EARLIEST} to {LATEST} days from the due date.",
+            code="step_out_of_range",
+        )
     if len(set(wanted)) != len(wanted):
         raise Invalid("A step is listed twice.", code="duplicate_step")
     if len(wanted) > MAX_STEPS:
@@ -129,7 +136,7 @@ def owing(today_limit: date):
             Invoice.total_minor > Invoice.paid_minor + Invoice.credited_minor,
             Invoice.due_on <= today_limit,
         )
-        .order_by(Invoice.due_on, Invoice.id)
+        .order_by(Invoice.client_party_id, Invoice.id)
     )
 
 
@@ -137,8 +144,9 @@ def take_due_steps(session: Session, *, today: date) -> list[DunningAction]:
     """Take, once, every step whose day has come on each open invoice that is not paused.
 
     Safe to run at any time, as often as wanted, by several processes at once: each
-    (invoice, step) is taken by whoever writes its row first. The e-mails a step sends
-    are written to the outbox in this same unit of work.
+    (invoice, step) is taken by whoever writes its row first. Each client is locked
+    before its invoices, as payments lock them, so a pass and a payment queue. The
+    e-mails a step sends are written to the outbox in this same unit of work.
     """
     steps = current_schedule(session)
     if not steps:
@@ -155,9 +163,15 @@ def take_due_steps(session: Session, *, today: date) -> list[DunningAction]:
         ):
             taken[invoice_id][step.id] = step
     actions = []
+    client_id = None
     for invoice in invoices:
         if invoice.id in paused:
             continue
+        if invoice.client_party_id != client_id:
+            # The lock order of every use case that touches a client's money: the client,
+            # then its invoices (what a step writes refers to its invoice), by id.
+            client_id = invoice.client_party_id
+            hold_client(session, client_id)
         had = taken[invoice.id]
         due = [
             step

@@ -6,6 +6,7 @@ from datetime import date
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
+from marketplace.db import find
 from marketplace.errors import Conflict, NotFound
 from marketplace.identity import audit
 from marketplace.identity.actor import Actor
@@ -14,8 +15,9 @@ from marketplace.identity.standing import active_hold, lift_hold, place_hold
 from marketplace.payments.models import Invoice, InvoiceStatus
 
 
-def _client(session: Session, client_id: int) -> Party:
-    client = session.get(Party, client_id) if 0 < client_id < 2**63 else None
+def client_party(session: Session, client_id: int) -> Party:
+    """The client with this id; 404 `client_not_found` for any other party or none."""
+    client = find(session, Party, client_id)
     if client is None or client.kind != PartyKind.CLIENT:
         raise NotFound(f"No client {client_id}.", code="client_not_found")
     return client
@@ -28,7 +30,7 @@ def put_on_hold(
     do not release until the hold is lifted, by an admin or, with `lifts_when_paid`,
     by itself once nothing it owes is overdue. 409 if it is on hold already."""
     actor.require(Role.PLATFORM_ADMIN)
-    client = _client(session, client_id)
+    client = client_party(session, client_id)
     hold = place_hold(
         session, client.id, reason=reason, by_user_id=actor.user_id, lifts_when_paid=lifts_when_paid
     )
@@ -51,8 +53,8 @@ def lift_client_hold(session: Session, actor: Actor, client_id: int, *, reason: 
     """Lift the client's hold now (platform admins); its next drops release as planned.
     409 if it is not on hold."""
     actor.require(Role.PLATFORM_ADMIN)
-    client = _client(session, client_id)
-    hold = active_hold(session, client.id)
+    client = client_party(session, client_id)
+    hold = active_hold(session, client.id, for_update=True)
     if hold is None:
         raise Conflict("The client is not on credit hold.", code="not_on_hold")
     lift_hold(session, hold, reason=reason, by_user_id=actor.user_id)
@@ -65,7 +67,7 @@ def lift_client_hold(session: Session, actor: Actor, client_id: int, *, reason: 
 def client_holds(session: Session, actor: Actor, client_id: int) -> list[CreditHold]:
     """The client's holds, in force and past, newest first (platform admins)."""
     actor.require(Role.PLATFORM_ADMIN)
-    client = _client(session, client_id)
+    client = client_party(session, client_id)
     return list(
         session.scalars(
             select(CreditHold)

@@ -16,13 +16,13 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from marketplace.errors import NotFound
-from marketplace.identity.models import Party, PartyKind
+from marketplace.identity.models import Party
 from marketplace.identity.standing import held_parties
 from marketplace.money import format_minor
 from marketplace.orders.models import Order, OrderStatus
 from marketplace.payments.models import Application, Invoice, InvoiceStatus, Payment
 from marketplace.receivables.days import day_of, days_late
+from marketplace.receivables.holds import client_party
 
 
 def payment_record(
@@ -30,9 +30,7 @@ def payment_record(
 ) -> dict[str, Any]:
     """One client's record, for any signed-in user: what a team weighs before taking
     its work. 404 for a party that is not a client."""
-    client = session.get(Party, client_id) if 0 < client_id < 2**63 else None
-    if client is None or client.kind != PartyKind.CLIENT:
-        raise NotFound(f"No client {client_id}.", code="client_not_found")
+    client = client_party(session, client_id)
     return _records(session, [client], today=today, timezone=timezone)[0]
 
 

@@ -7,6 +7,7 @@ from marshmallow import Schema, fields, validate
 from marketplace.db import MAX_ID
 from marketplace.payments.schemas import CreditNoteOut, FileFormat
 from marketplace.receivables.aging import BUCKET_NAMES
+from marketplace.receivables.dunning import EARLIEST, LATEST, MAX_STEPS
 from marketplace.receivables.models import StepAction
 from marketplace.web import Currency, DecimalString, PageArgs, not_blank
 
@@ -54,14 +55,16 @@ class StepIn(Schema):
     offset_days = fields.Integer(
         strict=True,
         required=True,
-        validate=validate.Range(min=-365, max=3650),
+        validate=validate.Range(min=EARLIEST, max=LATEST),
         metadata={"description": "Days after the due date (negative: before it)."},
     )
     action = fields.String(required=True, validate=validate.OneOf([a.value for a in StepAction]))
 
 
 class ScheduleIn(Schema):
-    steps = fields.List(fields.Nested(StepIn), required=True, validate=validate.Length(max=20))
+    steps = fields.List(
+        fields.Nested(StepIn), required=True, validate=validate.Length(max=MAX_STEPS)
+    )
 
 
 class StepOut(Schema):

@@ -56,6 +56,7 @@ def upgrade() -> None:
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_audit_log_action'), ['action'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_log_user_id'), ['user_id'], unique=False)
+        batch_op.create_index('ix_audit_log_subject', ['subject_type', 'subject_id'], unique=False)
 
     op.create_table('credit_holds',
     sa.Column('party_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -204,6 +205,7 @@ def downgrade() -> None:
 
     op.drop_table('credit_holds')
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
+        batch_op.drop_index('ix_audit_log_subject')
         batch_op.drop_index(batch_op.f('ix_audit_log_user_id'))
         batch_op.drop_index(batch_op.f('ix_audit_log_action'))
 

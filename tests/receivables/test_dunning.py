@@ -13,12 +13,13 @@ from datetime import date
 import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 from babel.numbers import format_currency
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
 from marketplace import scheduler
 from marketplace.db import db, unit_of_work
 from marketplace.identity.models import CreditHold, Role
+from marketplace.payments.credit import hold_client
+from marketplace.receivables import dunning
 from marketplace.receivables.days import business_today
 from marketplace.receivables.holds import lift_paid_holds
 from marketplace.receivables.mail import SmtpSettings, send_outbox
@@ -742,26 +743,27 @@ def test_the_reminder_reaches_a_real_smtp_server_and_is_listed_as_sent(
 @pytest.mark.slow
 @pytest.mark.only_engine("postgresql")
 def test_two_passes_at_once_take_each_step_on_ten_invoices_exactly_once(
-    app, api, cast, frozen_clock
+    app, api, cast, frozen_clock, monkeypatch
 ):
     use_schedule(api, cast.admin)
     invoices = [invoiced(api, cast, items=1) for _ in range(10)]
     assert {i["due_on"] for i in invoices} == {"2026-04-01"}
     stand_on(frozen_clock, invoices[0], 45)  # every step is due on every invoice
 
-    # Each pass waits, at its first write, for the other to get there too: both have read
-    # that nothing was taken yet, and both try to take the same first step. (The timeout
+    # Each pass waits, before it locks the client, for the other to get there too: both
+    # have read that nothing was taken yet, and both go for the same steps. (The timeout
     # only turns a deadlock into a failure instead of a hung run.)
-    both_writing = threading.Barrier(2, timeout=60)
+    both_read = threading.Barrier(2, timeout=60)
     racers: dict[int, bool] = {}
     results: list[Chased] = []
     errors: list[BaseException] = []
 
-    def first_write(session, _context, _instances):
+    def lock_after_the_other_read(session, client_id):
         ident = threading.get_ident()
         if racers.get(ident) is False:
             racers[ident] = True
-            both_writing.wait()
+            both_read.wait()
+        hold_client(session, client_id)
 
     def run_pass():
         racers[threading.get_ident()] = False
@@ -770,19 +772,16 @@ def test_two_passes_at_once_take_each_step_on_ten_invoices_exactly_once(
         except BaseException as exc:
             errors.append(exc)
 
-    event.listen(Session, "before_flush", first_write)
-    try:
-        threads = [threading.Thread(target=run_pass) for _ in range(2)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-    finally:
-        event.remove(Session, "before_flush", first_write)
+    monkeypatch.setattr(dunning, "hold_client", lock_after_the_other_read)
+    threads = [threading.Thread(target=run_pass) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
 
     assert errors == []
     assert list(racers.values()) == [True, True]
-    # The loser waited on the winner's first row, then found every step taken.
+    # The loser waited on the winner's lock on the client, then found every step taken.
     assert sorted(len(result.steps) for result in results) == [0, 60]
     # Together the passes took 6 steps on each of 10 invoices, each once.
     taken_steps = [step for result in results for step in result.steps]
