@@ -61,6 +61,9 @@ class NextDropOut(UpcomingDropOut):
     order_id = fields.Integer()
     title = fields.String()
     task_type = fields.String()
+    client_id = fields.Integer(
+        metadata={"description": "How it pays: GET /clients/{client_id}/payment-record."}
+    )
     client_name = fields.String()
     unit_price = Price(attribute="unit_price_micros", allow_none=True)
     currency = fields.String()
