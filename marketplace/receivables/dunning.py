@@ -18,7 +18,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from functools import partial
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -128,15 +128,11 @@ def pauses(session: Session, invoice_ids: list[int], today: date) -> dict[int, s
 
 
 def owing(today_limit: date):
-    """Open invoices with money owed, due on or before `today_limit`."""
-    return (
-        select(Invoice)
-        .where(
-            Invoice.status == InvoiceStatus.OPEN,
-            Invoice.total_minor > Invoice.paid_minor + Invoice.credited_minor,
-            Invoice.due_on <= today_limit,
-        )
-        .order_by(Invoice.client_party_id, Invoice.id)
+    """True for an open invoice with money owed, due on or before `today_limit`."""
+    return and_(
+        Invoice.status == InvoiceStatus.OPEN,
+        Invoice.total_minor > Invoice.paid_minor + Invoice.credited_minor,
+        Invoice.due_on <= today_limit,
     )
 
 
@@ -145,33 +141,50 @@ def take_due_steps(session: Session, *, today: date) -> list[DunningAction]:
 
     Safe to run at any time, as often as wanted, by several processes at once: each
     (invoice, step) is taken by whoever writes its row first. Each client is locked
-    before its invoices, as payments lock them, so a pass and a payment queue. The
-    e-mails a step sends are written to the outbox in this same unit of work.
+    before its invoices are read, as payments lock it, so a pass and a payment queue
+    and the pass never chases what was paid while it waited. The e-mails a step sends
+    are written to the outbox in this same unit of work.
     """
     steps = current_schedule(session)
     if not steps:
         return []
-    invoices = session.scalars(owing(today - timedelta(days=steps[0].offset_days))).all()
+    limit = today - timedelta(days=steps[0].offset_days)
+    clients = session.scalars(
+        select(Invoice.client_party_id)
+        .where(owing(limit))
+        .distinct()
+        .order_by(Invoice.client_party_id)
+    ).all()
+    actions = []
+    for client_id in clients:
+        hold_client(session, client_id)
+        invoices = session.scalars(
+            select(Invoice)
+            .where(Invoice.client_party_id == client_id, owing(limit))
+            .order_by(Invoice.id)
+            .execution_options(populate_existing=True)
+        ).all()
+        actions += _chase_client(session, invoices, steps, today)
+    return actions
+
+
+def _chase_client(
+    session: Session, invoices: list[Invoice], steps: list[DunningStep], today: date
+) -> list[DunningAction]:
+    """Take the due steps on one client's invoices, its lock held."""
     ids = [invoice.id for invoice in invoices]
     paused = pauses(session, ids, today)
     taken: dict[int, dict[int, DunningStep]] = defaultdict(dict)
-    if ids:
-        for invoice_id, step in session.execute(
-            select(DunningAction.invoice_id, DunningStep)
-            .join(DunningStep, DunningStep.id == DunningAction.step_id)
-            .where(DunningAction.invoice_id.in_(ids))
-        ):
-            taken[invoice_id][step.id] = step
+    for invoice_id, step in session.execute(
+        select(DunningAction.invoice_id, DunningStep)
+        .join(DunningStep, DunningStep.id == DunningAction.step_id)
+        .where(DunningAction.invoice_id.in_(ids))
+    ):
+        taken[invoice_id][step.id] = step
     actions = []
-    client_id = None
     for invoice in invoices:
         if invoice.id in paused:
             continue
-        if invoice.client_party_id != client_id:
-            # The lock order of every use case that touches a client's money: the client,
-            # then its invoices (what a step writes refers to its invoice), by id.
-            client_id = invoice.client_party_id
-            hold_client(session, client_id)
         had = taken[invoice.id]
         due = [
             step
