@@ -142,6 +142,17 @@ def configure(scheduler: BaseScheduler, app: Flask) -> BaseScheduler:
     return scheduler
 
 
+# The other jobs: their ids, what each runs, and when (cron fields, in business time).
+CRON_JOBS = (
+    ("invoice-accepted-work", invoice_accepted_work, {"hour": 0, "minute": 30}),
+    ("accept-unreviewed-work", accept_unreviewed_work, {"minute": 15}),
+    ("send-pending-payouts", send_pending_payouts, {"minute": "*/15"}),
+    ("chase-receivables", chase_overdue_invoices, {"hour": 9, "minute": 0}),
+    ("lift-paid-holds", lift_holds_paid_off, {"minute": "*/5"}),
+    ("send-mail", send_mail, {"second": 30}),
+)
+
+
 def declare_jobs(
     scheduler: BaseScheduler, zone: ZoneInfo, *, release_check_seconds: int | None = None
 ) -> None:
@@ -157,39 +168,8 @@ def declare_jobs(
         id="release-drops",
         replace_existing=True,
     )
-    scheduler.add_job(
-        invoice_accepted_work,
-        CronTrigger(hour=0, minute=30, timezone=zone),
-        id="invoice-accepted-work",
-        replace_existing=True,
-    )
-    scheduler.add_job(
-        accept_unreviewed_work,
-        CronTrigger(minute=15, timezone=zone),
-        id="accept-unreviewed-work",
-        replace_existing=True,
-    )
-    scheduler.add_job(
-        send_pending_payouts,
-        CronTrigger(minute="*/15", timezone=zone),
-        id="send-pending-payouts",
-        replace_existing=True,
-    )
-    scheduler.add_job(
-        chase_overdue_invoices,
-        CronTrigger(hour=9, minute=0, timezone=zone),
-        id="chase-receivables",
-        replace_existing=True,
-    )
-    scheduler.add_job(
-        lift_holds_paid_off,
-        CronTrigger(minute="*/5", timezone=zone),
-        id="lift-paid-holds",
-        replace_existing=True,
-    )
-    scheduler.add_job(
-        send_mail, CronTrigger(second=30, timezone=zone), id="send-mail", replace_existing=True
-    )
+    for job_id, job, when in CRON_JOBS:
+        scheduler.add_job(job, CronTrigger(timezone=zone, **when), id=job_id, replace_existing=True)
 
 
 def start_embedded(app: Flask) -> BaseScheduler:
