@@ -70,8 +70,8 @@ def replace_schedule(session: Session, actor: Actor, steps: list[dict]) -> list[
 
     A step that stays keeps its id, so invoices that had it do not have it again; a
     step that goes is retired, not deleted; a new step applies to every open invoice,
-    including those already past its day. Two steps on one day with one action are
-    refused (422).
+    including those already past its day (but a letter earlier than one the invoice
+    already had goes unsent). Two steps on one day with one action are refused (422).
     """
     actor.require(Role.PLATFORM_ADMIN)
     wanted = [(step["offset_days"], StepAction(step["action"])) for step in steps]
