@@ -26,6 +26,7 @@ from werkzeug.serving import run_simple
 
 from marketplace.db import unit_of_work
 from marketplace.errors import DomainError
+from marketplace.identity import audit
 from marketplace.identity import service as identity
 from marketplace.identity.models import Party, PartyKind, Role, User
 from marketplace.money import check_currency, format_minor
@@ -34,6 +35,11 @@ from marketplace.receivables.cli import group as receivables_group
 
 def _fail_cleanly(error: DomainError) -> None:
     raise click.ClickException(f"{error.code}: {error.message}")
+
+
+def _log(session, action: str, subject: tuple[str, int], **details) -> None:
+    """An operator's command in the audit log: from the CLI, by no user of ours."""
+    audit.record(session, None, action, subject, source="cli", **details)
 
 
 @click.command("create-party")
@@ -47,6 +53,7 @@ def create_party_command(name: str, kind: str, bank_account: str | None) -> None
         party = identity.create_party(
             session, kind=PartyKind(kind), name=name, bank_account=bank_account
         )
+        _log(session, "party.created", ("party", party.id), name=name, kind=kind)
     click.echo(f"party {party.id}: {party.name} ({party.kind})")
 
 
@@ -69,6 +76,7 @@ def create_user_command(email, name, password, party_id, role, bank_account) -> 
                 session, email=email, name=name, password=password, bank_account=bank_account
             )
             identity.add_membership(session, user=user, party=party, role=Role(role))
+            _log(session, "user.created", ("user", user.id), email=user.email, role=role)
     except DomainError as error:
         _fail_cleanly(error)
     click.echo(f"user {user.id}: {user.email}, {role} of {party.name}")
@@ -85,6 +93,7 @@ def create_token_command(email: str, name: str) -> None:
         if user is None:
             raise click.ClickException(f"no user {email}")
         token = identity.issue_token(session, user, name=name)
+        _log(session, "token.issued", ("user", user.id), name=name)
     click.echo(token)
 
 
@@ -194,6 +203,8 @@ def connect_account_command(party_id, user_id, account, country) -> None:
                 account=account,
                 country=country,
             )
+            subject = ("user", user_id) if user_id else ("party", party_id)
+            _log(session, "payee.connected", subject, account=payee.stripe_account)
             click.echo(f"{payee.name}: {payee.stripe_account}")
     except DomainError as error:
         _fail_cleanly(error)

@@ -1,7 +1,10 @@
 """The `marketplace` command: users and tokens, the demo, payout runs with their bank file."""
 
-from marketplace.db import unit_of_work
+from sqlalchemy import select
+
+from marketplace.db import db, unit_of_work
 from marketplace.demo import DEMO_TOKENS
+from marketplace.identity.models import AuditEntry
 from marketplace.orders.models import Drop
 from tests.flows import claim, holding, post_order, review, set_rate, submit
 
@@ -28,6 +31,16 @@ def test_a_user_created_on_the_command_line_can_log_in_with_its_token(app, api):
     assert made.exit_code == 0, made.output
     token = runner.invoke(args=["create-token", "li@example.com"]).output.strip()
     assert api.get("/me", token).body["memberships"][0]["role"] == "annotator"
+    # Each operator's command is in the audit log, from the CLI, by no user of ours.
+    with app.app_context():
+        logged = db.session.execute(
+            select(AuditEntry.action, AuditEntry.source, AuditEntry.user_id).order_by(AuditEntry.id)
+        ).all()
+    assert logged == [
+        ("party.created", "cli", None),
+        ("user.created", "cli", None),
+        ("token.issued", "cli", None),
+    ]
 
     refused = runner.invoke(
         args=[
