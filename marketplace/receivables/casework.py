@@ -165,10 +165,11 @@ def write_off(
     One balanced ledger transaction (kind `write_off`) lowers the client's receivable
     and, as pay-when-paid says, the pending earnings of every holder on the invoice by
     an exact part: nobody was paid this money, so nobody is paid it now. The invoice
-    closes as written off when nothing is left. 409 for more than is outstanding.
+    closes as written off when nothing is left. 409 if nothing is owed, or for more
+    than is.
     """
     invoice = _admin_invoice(session, actor, invoice_id)
-    _owing(invoice)
+    _owing(invoice)  # before the amount's form: a closed invoice takes no write-off at all
     amount_minor = None if amount is None else minor_units(amount, invoice.currency, "amount")
     return take_off(
         session,
@@ -200,6 +201,10 @@ def invoice_collection(
 
     paused = pauses(session, [invoice.id], today).get(invoice.id)
     paid_on = paid_days(session, [invoice], timezone).get(invoice.id)
+    # The client reads what was written to its own admins, not to ours.
+    readers = {
+        user.email for user in recipients(session, invoice.client_party_id, Role.CLIENT_ADMIN)
+    }
     return {
         "invoice_id": invoice.id,
         "number": invoice.number,
@@ -212,9 +217,7 @@ def invoice_collection(
             if not (internal and step.step.action == StepAction.ESCALATION)
         ],
         "emails": [
-            email
-            for email in rows(OutboxMessage)
-            if not internal or email.to_address in client_addresses(session, invoice)
+            email for email in rows(OutboxMessage) if not internal or email.to_address in readers
         ],
         "promises": [
             {"promise": p, "state": promise_state(p, invoice, paid_on, today)}
@@ -232,7 +235,3 @@ def promise_state(promise: Promise, invoice: Invoice, paid_on: date | None, toda
     if paid_on is not None:
         return "kept" if paid_on <= promise.promised_on else "broken"
     return "broken" if today > promise.promised_on else "pending"
-
-
-def client_addresses(session: Session, invoice: Invoice) -> set[str]:
-    return {user.email for user in recipients(session, invoice.client_party_id, Role.CLIENT_ADMIN)}

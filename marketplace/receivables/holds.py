@@ -1,7 +1,7 @@
 """Credit holds as admins and the schedule use them: placed, lifted, and lifting
 themselves once the client owes nothing overdue."""
 
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
@@ -12,7 +12,8 @@ from marketplace.identity import audit
 from marketplace.identity.actor import Actor
 from marketplace.identity.models import CreditHold, Party, PartyKind, Role
 from marketplace.identity.standing import active_hold, lift_hold, place_hold
-from marketplace.payments.models import Invoice, InvoiceStatus
+from marketplace.payments.models import Invoice
+from marketplace.receivables.dunning import owing
 
 
 def client_party(session: Session, client_id: int) -> Party:
@@ -87,21 +88,14 @@ def holds_in_force(session: Session, actor: Actor) -> list[CreditHold]:
     )
 
 
-def overdue_clause(today: date):
-    """True for an invoice the client should have paid by now and has not. A disputed
-    one counts: a dispute pauses the letters, but only the money, a credit note, a
-    write-off or an admin ends a hold."""
-    return (
-        (Invoice.status == InvoiceStatus.OPEN)
-        & (Invoice.total_minor > Invoice.paid_minor + Invoice.credited_minor)
-        & (Invoice.due_on < today)
-    )
-
-
 def lift_paid_holds(session: Session, *, today: date) -> list[CreditHold]:
     """Lift every self-lifting hold whose client owes nothing overdue any more (paid,
     credited or written off). Idempotent."""
-    overdue = exists().where(Invoice.client_party_id == CreditHold.party_id, overdue_clause(today))
+    # Owed and due before today. A disputed invoice counts: a dispute pauses the letters,
+    # but only the money, a credit note, a write-off or an admin ends a hold.
+    overdue = exists().where(
+        Invoice.client_party_id == CreditHold.party_id, owing(today - timedelta(days=1))
+    )
     holds = session.scalars(
         select(CreditHold)
         .where(CreditHold.lifted_at.is_(None), CreditHold.lifts_when_paid.is_(True), ~overdue)
