@@ -212,7 +212,9 @@ class ClientPaymentRecord(MethodView):
     @blp.response(200, PaymentRecordOut)
     def get(self, client_id):
         """How the client pays: on time, days late, overdue now, oldest unpaid"""
-        return record.payment_record(db.session, client_id, today=today(), timezone=timezone())
+        return record.payment_record(
+            db.session, client_id, reader=current_actor(), today=today(), timezone=timezone()
+        )
 
 
 @blp.route("/payment-records")
@@ -221,7 +223,9 @@ class PaymentRecords(MethodView):
     @blp.response(200, PaymentRecordOut(many=True))
     def get(self):
         """The payment record of every client with published orders, before you claim"""
-        return record.payment_records(db.session, today=today(), timezone=timezone())
+        return record.payment_records(
+            db.session, reader=current_actor(), today=today(), timezone=timezone()
+        )
 
 
 @blp.route("/outbox")

@@ -269,10 +269,10 @@ def lift_command(client_id: int, reason: str, by: str) -> None:
 @group.command("record")
 @click.argument("client_id", type=int)
 def record_command(client_id: int) -> None:
-    """A client's payment record, as teams see it."""
+    """A client's payment record, as teams see it but with the exact overdue amounts."""
     found = _act(
         lambda session: record.payment_record(
-            session, client_id, today=business_today(_zone()), timezone=_zone()
+            session, client_id, reader=None, today=business_today(_zone()), timezone=_zone()
         )
     )
     click.echo(json.dumps(found, default=str, indent=2, ensure_ascii=False))

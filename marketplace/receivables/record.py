@@ -1,11 +1,17 @@
 """Each client's payment record, shown to teams before they bid on or claim its work.
 
 How a client has paid: how many invoices it paid by their due date, how late it
-was on average and at worst, what it owes past due right now, and how old its
-oldest unpaid invoice is. Lateness counts a paid invoice to the day its money arrived
-(a bank transfer's value date, not the day an admin recorded it), an unpaid one (or
-one written off) to today: a client that never pays does not look
-punctual for having paid nothing.
+was on average and at worst, how many invoices and how much it owes past due right
+now, and how old its oldest unpaid invoice is. Lateness counts a paid invoice to the
+day its money arrived (a bank transfer's value date, not the day an admin recorded
+it), an unpaid one (or one written off) to today: a client that never pays does not
+look punctual for having paid nothing.
+
+What is overdue is money of the client's invoices, and an invoice's total over the
+quantity of an order gives away the client's price (with the fee public, 205.80 / 1.05
+/ 1,960 boxes = 0.10). So only the client itself and the platform's admins read the
+exact sum; everyone else reads its band, a power of ten (100 to 1,000 CNY), which
+bounds a price no closer than a factor of ten (docs/money.md, "Who sees which figure").
 """
 
 from collections import defaultdict
@@ -16,9 +22,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from marketplace.identity.actor import Actor
 from marketplace.identity.models import Party
 from marketplace.identity.standing import held_parties
-from marketplace.money import format_minor
+from marketplace.money import format_minor, from_minor, to_minor
 from marketplace.orders.models import Order, OrderStatus
 from marketplace.payments.models import Application, Invoice, InvoiceStatus, Payment
 from marketplace.receivables.days import day_of, days_late
@@ -26,16 +33,21 @@ from marketplace.receivables.holds import client_party
 
 
 def payment_record(
-    session: Session, client_id: int, *, today: date, timezone: str
+    session: Session, client_id: int, *, reader: Actor | None, today: date, timezone: str
 ) -> dict[str, Any]:
     """One client's record, for any signed-in user: what a team weighs before taking
-    its work. 404 for a party that is not a client."""
+    its work. 404 for a party that is not a client. The overdue money is exact only for
+    the client's own members and platform admins (and the operator: `reader` None),
+    a band for everyone else."""
     client = client_party(session, client_id)
-    return _records(session, [client], today=today, timezone=timezone)[0]
+    return _records(session, [client], reader=reader, today=today, timezone=timezone)[0]
 
 
-def payment_records(session: Session, *, today: date, timezone: str) -> list[dict[str, Any]]:
-    """The record of every client with a published order: the market a team looks at."""
+def payment_records(
+    session: Session, *, reader: Actor | None, today: date, timezone: str
+) -> list[dict[str, Any]]:
+    """The record of every client with a published order: the market a team looks at,
+    the overdue money shown to `reader` as `payment_record` shows it."""
     clients = session.scalars(
         select(Party)
         .where(
@@ -43,11 +55,31 @@ def payment_records(session: Session, *, today: date, timezone: str) -> list[dic
         )
         .order_by(Party.id)
     ).all()
-    return _records(session, list(clients), today=today, timezone=timezone)
+    return _records(session, list(clients), reader=reader, today=today, timezone=timezone)
+
+
+def shows_exact_overdue(reader: Actor | None, client_id: int) -> bool:
+    """Whether `reader` may read the client's overdue money to the fen: the client's own
+    people, platform admins, the operator. No team, even the client's prime contractor."""
+    return reader is None or reader.is_platform_admin or client_id in reader.party_ids()
+
+
+def overdue_band(amount_minor: int, currency: str) -> dict[str, str]:
+    """The power-of-ten band an overdue sum falls in, in the currency's major unit:
+    [0, 100), [100, 1,000), [1,000, 10,000), ... Bounds are decimal strings."""
+    major = from_minor(amount_minor, currency)
+    below = Decimal(100)
+    while major >= below:
+        below *= 10
+    at_least = Decimal(0) if below == 100 else below / 10
+    return {
+        "at_least": format_minor(to_minor(at_least, currency), currency),
+        "below": format_minor(to_minor(below, currency), currency),
+    }
 
 
 def _records(
-    session: Session, clients: list[Party], *, today: date, timezone: str
+    session: Session, clients: list[Party], *, reader: Actor | None, today: date, timezone: str
 ) -> list[dict[str, Any]]:
     ids = {client.id for client in clients}
     invoices = defaultdict(list)
@@ -59,6 +91,7 @@ def _records(
     paid_on = paid_days(session, [i for found in invoices.values() for i in found], timezone)
     return [
         _record(client, invoices[client.id], holds.get(client.id), paid_on, today, timezone)
+        | _overdue(invoices[client.id], today, exact=shows_exact_overdue(reader, client.id))
         for client in clients
     ]
 
@@ -97,7 +130,6 @@ def _record(
 ) -> dict[str, Any]:
     lateness = []
     paid = on_time = 0
-    overdue: dict[str, int] = defaultdict(int)
     oldest_unpaid: date | None = None
     for invoice in invoices:
         if invoice.status == InvoiceStatus.PAID:
@@ -110,8 +142,6 @@ def _record(
         if invoice.status == InvoiceStatus.OPEN and invoice.outstanding_minor > 0:
             issued_on = day_of(invoice.issued_at, timezone)
             oldest_unpaid = min(oldest_unpaid or issued_on, issued_on)
-            if invoice.due_on < today:
-                overdue[invoice.currency] += invoice.outstanding_minor
     average = (
         str((Decimal(sum(lateness)) / len(lateness)).quantize(Decimal("0.1"), ROUND_HALF_UP))
         if lateness
@@ -125,10 +155,30 @@ def _record(
         "paid_on_time": on_time,
         "average_days_late": average,
         "worst_days_late": max(lateness) if lateness else None,
-        "overdue_now": [
-            {"currency": code, "amount": format_minor(amount, code)}
-            for code, amount in sorted(overdue.items())
-        ],
         "oldest_unpaid_days": (today - oldest_unpaid).days if oldest_unpaid else None,
         "credit_hold": hold and {"since": hold.created_at, "reason": hold.reason},
+    }
+
+
+def _overdue(invoices: list[Invoice], today: date, *, exact: bool) -> dict[str, Any]:
+    """How many invoices are past due and unpaid, and what they owe per currency: the
+    band for everyone, the exact amount too where `exact`."""
+    overdue = [
+        invoice
+        for invoice in invoices
+        if invoice.status == InvoiceStatus.OPEN
+        and invoice.outstanding_minor > 0
+        and invoice.due_on < today
+    ]
+    owed: dict[str, int] = defaultdict(int)
+    for invoice in overdue:
+        owed[invoice.currency] += invoice.outstanding_minor
+    return {
+        "overdue_invoices": len(overdue),
+        "overdue_now": [
+            {"currency": code}
+            | overdue_band(amount, code)
+            | {"amount": format_minor(amount, code) if exact else None}
+            for code, amount in sorted(owed.items())
+        ],
     }

@@ -182,7 +182,14 @@ class CollectionOut(Schema):
 
 
 class HoldIn(Schema):
-    reason = _text(500, required=True)
+    reason = _text(
+        500,
+        required=True,
+        metadata={
+            "description": "Shown to every team on the client's payment record: name "
+            "invoices and days, never amounts (they would give away the client's price)."
+        },
+    )
     lifts_when_paid = fields.Boolean(
         load_default=False,
         metadata={"description": "Lift by itself once nothing the client owes is overdue."},
@@ -214,7 +221,17 @@ class HoldSummaryOut(Schema):
 
 class OverdueOut(Schema):
     currency = fields.String()
-    amount = fields.String()
+    at_least = fields.String(
+        metadata={"description": "The sum's band: a power of ten (0, 100, 1000, ...)."}
+    )
+    below = fields.String(metadata={"description": "The band's end: ten times `at_least`."})
+    amount = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "The exact sum, for the client's own people and platform admins "
+            "only: with an order's quantity it would give away the client's price."
+        },
+    )
 
 
 class PaymentRecordOut(Schema):
@@ -231,7 +248,11 @@ class PaymentRecordOut(Schema):
         },
     )
     worst_days_late = fields.Integer(allow_none=True)
-    overdue_now = fields.List(fields.Nested(OverdueOut))
+    overdue_invoices = fields.Integer(metadata={"description": "Past due and unpaid now."})
+    overdue_now = fields.List(
+        fields.Nested(OverdueOut),
+        metadata={"description": "What those invoices owe, per currency."},
+    )
     oldest_unpaid_days = fields.Integer(
         allow_none=True, metadata={"description": "Age of the oldest unpaid invoice, in days."}
     )

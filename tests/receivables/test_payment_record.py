@@ -6,6 +6,7 @@ one past due by the days to today (Asia/Shanghai); the average has one decimal.
 
 import pytest
 
+from marketplace.receivables.record import overdue_band
 from tests.flows import claim, post_order, review, set_rate, submit
 from tests.support import row_counts
 
@@ -81,10 +82,17 @@ def test_a_record_counts_on_time_late_and_unpaid_invoices_exactly(api, cast, fro
         "paid_on_time": 1,
         "average_days_late": "5.0",  # (0 + 5 + 10) / 3
         "worst_days_late": 10,
-        "overdue_now": [{"currency": "CNY", "amount": "0.21"}],
+        "overdue_invoices": 1,
+        # A team reads the band of what is overdue, never the sum (it would give away the
+        # client's price); the client itself and the admins read the sum too.
+        "overdue_now": [{"currency": "CNY", "at_least": "0.00", "below": "100.00", "amount": None}],
         "oldest_unpaid_days": 10,  # issued 03-02, today 03-12
         "credit_hold": None,
     }
+    for who in ("client", "admin"):
+        assert record(api, cast, token=cast.tokens[who])["overdue_now"] == [
+            {"currency": "CNY", "at_least": "0.00", "below": "100.00", "amount": "0.21"}
+        ], who
 
     # Part of the unpaid invoice arrives: what is overdue drops; it is still late.
     pay(api, cast, unpaid, "0.08", "2026-03-12", "ICBC-3")
@@ -93,7 +101,7 @@ def test_a_record_counts_on_time_late_and_unpaid_invoices_exactly(api, cast, fro
     now = record(api, cast)
     assert (now["invoices_issued"], now["invoices_paid"], now["paid_on_time"]) == (4, 2, 1)
     assert (now["average_days_late"], now["worst_days_late"]) == ("5.0", 10)
-    assert now["overdue_now"] == [{"currency": "CNY", "amount": "0.13"}]
+    assert record(api, cast, token=cast.client)["overdue_now"][0]["amount"] == "0.13"
     assert now["oldest_unpaid_days"] == 10
 
     # A day later: (0 + 5 + 11) / 3 = 5.33 -> 5.3; two days later (0 + 5 + 12) / 3 = 5.67 -> 5.7.
@@ -113,6 +121,7 @@ def test_a_record_counts_on_time_late_and_unpaid_invoices_exactly(api, cast, fro
         "paid_on_time": 1,
         "average_days_late": "5.3",  # (0 + 5 + 11) / 3, fixed now it is paid
         "worst_days_late": 11,
+        "overdue_invoices": 0,
         "overdue_now": [],
         "oldest_unpaid_days": 2,  # the 0.11 issued 03-12
         "credit_hold": None,
@@ -130,6 +139,7 @@ def test_a_client_that_was_never_invoiced_has_an_empty_record(api, cast, frozen_
         "paid_on_time": 0,
         "average_days_late": None,
         "worst_days_late": None,
+        "overdue_invoices": 0,
         "overdue_now": [],
         "oldest_unpaid_days": None,
         "credit_hold": None,
@@ -142,12 +152,13 @@ def test_overdue_amounts_are_kept_apart_by_currency(api, cast, frozen_clock):
     invoice_for(api, cast, items=2, terms=3, currency="USD")  # 0.21 USD due 03-05
     frozen_clock.stand_at("2026-03-05T12:00:00+08:00")
 
-    now = record(api, cast)
+    now = record(api, cast, token=cast.client)
 
     # The USD invoice due today is not overdue yet: (3 + 2) / 2 = 2.5 days late.
+    assert now["overdue_invoices"] == 2
     assert now["overdue_now"] == [
-        {"currency": "CNY", "amount": "1.05"},
-        {"currency": "USD", "amount": "0.32"},
+        {"currency": "CNY", "at_least": "0.00", "below": "100.00", "amount": "1.05"},
+        {"currency": "USD", "at_least": "0.00", "below": "100.00", "amount": "0.32"},
     ]
     assert (now["average_days_late"], now["worst_days_late"]) == ("2.5", 3)
     assert (now["invoices_issued"], now["invoices_paid"], now["oldest_unpaid_days"]) == (3, 0, 3)
@@ -182,7 +193,12 @@ def test_every_client_with_published_orders_is_listed_for_anyone_signed_in(
     for who in ("li", "owner", "rival_owner", "rival_client", "client", "admin"):
         answer = api.get("/payment-records", cast.tokens[who])
         assert answer.status == 200, who
-        assert answer.body == [record(api, cast)], who
+        assert answer.body == [record(api, cast, token=cast.tokens[who])], who
+    # Only the client itself and the admins read the overdue sum to the fen.
+    assert [
+        api.get("/payment-records", cast.tokens[who]).body[0]["overdue_now"][0]["amount"]
+        for who in ("li", "owner", "rival_owner", "rival_client", "client", "admin")
+    ] == [None, None, None, None, "0.21", "0.21"]
     assert answer.body[0]["average_days_late"] == "5.0"
 
     post_order(api, cast.rival_client, items=1)
@@ -210,13 +226,36 @@ def test_a_record_is_for_clients_only(app, api, cast):
     assert row_counts(app) == counts
 
 
-@pytest.mark.parametrize("who", ["rival_client", "rival_annotator", "reviewer"])
-def test_any_signed_in_user_reads_any_client_record(api, cast, frozen_clock, who):
+@pytest.mark.parametrize("who", ["rival_client", "rival_annotator", "reviewer", "owner"])
+def test_any_signed_in_user_reads_any_client_record_with_the_overdue_sum_banded(
+    api, cast, frozen_clock, who
+):
     invoice_for(api, cast, items=10, terms=0)
     frozen_clock.stand_at("2026-03-04T12:00:00+08:00")
     answer = api.get(f"/clients/{cast.party_ids['horizon']}/payment-record", cast.tokens[who])
     assert answer.status == 200
     assert (answer.body["overdue_now"], answer.body["worst_days_late"]) == (
-        [{"currency": "CNY", "amount": "1.05"}],
+        [{"currency": "CNY", "at_least": "0.00", "below": "100.00", "amount": None}],
         2,
     )
+    assert "1.05" not in answer.text
+
+
+@pytest.mark.parametrize(
+    ("minor", "currency", "band"),
+    [
+        (0, "CNY", ("0.00", "100.00")),
+        (9999, "CNY", ("0.00", "100.00")),
+        (10000, "CNY", ("100.00", "1000.00")),
+        (20580, "CNY", ("100.00", "1000.00")),
+        (99999, "CNY", ("100.00", "1000.00")),
+        (100000, "CNY", ("1000.00", "10000.00")),
+        (123456789, "USD", ("1000000.00", "10000000.00")),
+        (99, "JPY", ("0", "100")),
+        (100, "JPY", ("100", "1000")),
+        (50000, "JPY", ("10000", "100000")),
+    ],
+)
+def test_an_overdue_sum_falls_in_a_band_of_a_power_of_ten(minor, currency, band):
+    found = overdue_band(minor, currency)
+    assert (found["at_least"], found["below"]) == band
