@@ -33,11 +33,12 @@ check: lint
 	DATABASE_URL=sqlite:///instance/check.db $(BIN)/alembic upgrade head
 	DATABASE_URL=sqlite:///instance/check.db $(BIN)/alembic check
 	rm -f instance/check.db
-	$(BIN)/pytest -q -m "not slow" --engines sqlite
+	$(BIN)/pytest -q -n auto --dist loadgroup -m "not slow" --engines sqlite
 
-# Everything: lint and the whole suite on SQLite and PostgreSQL.
+# Everything: lint and the whole suite on SQLite and PostgreSQL, one worker a core
+# (tests/conftest.py keeps the many-connection tests on one worker).
 test: lint
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto --dist loadgroup
 
 # A benchmark (benchmarks/README.md) on the PostgreSQL server at BENCH_DATABASE_URL
 # (default postgresql://postgres@127.0.0.1:5432); it makes its own database and drops it.

@@ -44,6 +44,15 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("engine_name", engines, indirect=True, scope="session")
 
 
+def pytest_collection_modifyitems(config, items):
+    """Under xdist (`make test` runs two workers), the tests pinned to one engine, the
+    concurrency tests among them, share one worker: two of them at once would open more
+    PostgreSQL connections than the server allows."""
+    for item in items:
+        if item.get_closest_marker("only_engine"):
+            item.add_marker(pytest.mark.xdist_group("many_connections"))
+
+
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_terminal_summary(terminalreporter):
     """After the short summary: one line that says why PostgreSQL did not run."""
