@@ -45,7 +45,7 @@ def pytest_generate_tests(metafunc):
 
 
 def pytest_collection_modifyitems(config, items):
-    """Under xdist (`make test` runs two workers), the tests pinned to one engine, the
+    """Under xdist (`make test` runs a worker a core), the tests pinned to one engine, the
     concurrency tests among them, share one worker: two of them at once would open more
     PostgreSQL connections than the server allows."""
     for item in items:

@@ -10,8 +10,9 @@ look punctual for having paid nothing.
 What is overdue is money of the client's invoices, and an invoice's total over the
 quantity of an order gives away the client's price (with the fee public, 205.80 / 1.05
 / 1,960 boxes = 0.10). So only the client itself and the platform's admins read the
-exact sum; everyone else reads its band, a power of ten (100 to 1,000 CNY), which
-bounds a price no closer than a factor of ten (docs/money.md, "Who sees which figure").
+exact sum; everyone else reads the band of those invoices' issued totals, a power of
+ten (100 to 1,000 CNY), which money arriving does not move: it bounds a price no closer
+than a factor of ten (docs/money.md, "Who sees which figure").
 """
 
 from collections import defaultdict
@@ -23,7 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from marketplace.identity.actor import Actor
-from marketplace.identity.models import Party
+from marketplace.identity.models import CreditHold, Party
 from marketplace.identity.standing import held_parties
 from marketplace.money import format_minor, from_minor, to_minor
 from marketplace.orders.models import Order, OrderStatus
@@ -90,8 +91,9 @@ def _records(
     holds = held_parties(session, ids)
     paid_on = paid_days(session, [i for found in invoices.values() for i in found], timezone)
     return [
-        _record(client, invoices[client.id], holds.get(client.id), paid_on, today, timezone)
+        _record(client, invoices[client.id], paid_on, today, timezone)
         | _overdue(invoices[client.id], today, exact=shows_exact_overdue(reader, client.id))
+        | _hold(holds.get(client.id), exact=shows_exact_overdue(reader, client.id))
         for client in clients
     ]
 
@@ -126,7 +128,7 @@ def paid_days(session: Session, invoices: list[Invoice], timezone: str) -> dict[
 
 
 def _record(
-    client: Party, invoices: list, hold, paid_on: dict[int, date], today: date, timezone: str
+    client: Party, invoices: list[Invoice], paid_on: dict[int, date], today: date, timezone: str
 ) -> dict[str, Any]:
     lateness = []
     paid = on_time = 0
@@ -156,13 +158,12 @@ def _record(
         "average_days_late": average,
         "worst_days_late": max(lateness) if lateness else None,
         "oldest_unpaid_days": (today - oldest_unpaid).days if oldest_unpaid else None,
-        "credit_hold": hold and {"since": hold.created_at, "reason": hold.reason},
     }
 
 
 def _overdue(invoices: list[Invoice], today: date, *, exact: bool) -> dict[str, Any]:
-    """How many invoices are past due and unpaid, and what they owe per currency: the
-    band for everyone, the exact amount too where `exact`."""
+    """How many invoices are past due and unpaid, and per currency the band of their
+    issued totals for everyone, and what they still owe where `exact`."""
     overdue = [
         invoice
         for invoice in invoices
@@ -171,14 +172,37 @@ def _overdue(invoices: list[Invoice], today: date, *, exact: bool) -> dict[str, 
         and invoice.due_on < today
     ]
     owed: dict[str, int] = defaultdict(int)
+    issued: dict[str, int] = defaultdict(int)
     for invoice in overdue:
         owed[invoice.currency] += invoice.outstanding_minor
+        # The band is of what the invoices were issued for, not of what is left: a link
+        # sees its own shares settle in proportion, so a band of what is left, crossing
+        # a power of ten as money arrives, would narrow the client's price down.
+        issued[invoice.currency] += invoice.total_minor
     return {
         "overdue_invoices": len(overdue),
         "overdue_now": [
             {"currency": code}
-            | overdue_band(amount, code)
+            | overdue_band(issued[code], code)
             | {"amount": format_minor(amount, code) if exact else None}
             for code, amount in sorted(owed.items())
         ],
+    }
+
+
+# What teams read of a hold an admin placed: the admin's own words may name amounts.
+PLACED_BY_ADMIN = "placed by a platform admin"
+
+
+def _hold(hold: CreditHold | None, *, exact: bool) -> dict[str, Any]:
+    """The hold in force, if any. Its reason is the schedule's (an invoice and its days
+    late) for everyone; an admin's free text only for those who read `exact` amounts."""
+    if hold is None:
+        return {"credit_hold": None}
+    shown = exact or hold.placed_by_user_id is None
+    return {
+        "credit_hold": {
+            "since": hold.created_at,
+            "reason": hold.reason if shown else PLACED_BY_ADMIN,
+        }
     }

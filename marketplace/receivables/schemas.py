@@ -222,14 +222,17 @@ class HoldSummaryOut(Schema):
 class OverdueOut(Schema):
     currency = fields.String()
     at_least = fields.String(
-        metadata={"description": "The sum's band: a power of ten (0, 100, 1000, ...)."}
+        metadata={
+            "description": "The band of the overdue invoices' issued totals: 0, 100, "
+            "1000, ... (money arriving does not move it)."
+        }
     )
-    below = fields.String(metadata={"description": "The band's end: ten times `at_least`."})
+    below = fields.String(metadata={"description": "The band's end: 100, 1000, 10000, ..."})
     amount = fields.String(
         allow_none=True,
         metadata={
-            "description": "The exact sum, for the client's own people and platform admins "
-            "only: with an order's quantity it would give away the client's price."
+            "description": "What they still owe, for the client's own people and platform "
+            "admins only: with an order's quantity it would give away the client's price."
         },
     )
 

@@ -383,7 +383,11 @@ def acme_held(world: World, caller: str, body: list) -> bool:
 
 
 def acmes_record_shows_the_hold(world: World, caller: str, body: dict) -> bool:
-    return (body["credit_hold"] or {}).get("reason") == HOLD["reason"]
+    # An admin's words are for Acme's people and the admins; everyone else reads who.
+    own = caller in ("rival_client", "admin")
+    return (body["credit_hold"] or {}).get("reason") == (
+        HOLD["reason"] if own else "placed by a platform admin"
+    )
 
 
 def actions_on_the_invoice(world: World, caller: str, body: list) -> bool:

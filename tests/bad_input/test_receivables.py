@@ -91,7 +91,7 @@ def chased(api, cast, invoiced) -> dict[str, int]:
         "holds in force": [(ids["acme"], "Pays late.", False)],
         "horizon's holds": [],
         "records": [(ids["horizon"], 2, 1, None)],
-        "acme's record": (ids["acme"], 0, 0, "Pays late."),
+        "acme's record": (ids["acme"], 0, 0, "placed by a platform admin"),
     }
     return ids
 

@@ -1,7 +1,7 @@
 """Every GET the served OpenAPI document lists, with every id the database holds.
 
 An operation is crawled once per combination of its path's ids and its usual query
-parameters (each `format`, each team as `team_id`, the widest page). A path parameter
+parameters (each `format`, each `status`, each team as `team_id`, the widest page). A path parameter
 or a required query parameter the crawler has no values for fails the crawl, naming
 it: a new kind of id must be taught here before its views can ship unread.
 """
@@ -81,6 +81,8 @@ PATH_PAIRS: dict[tuple[str, ...], Callable[[Session], list[tuple]]] = {
 # query parameter -> the values to send (None: leave it out); others are left out
 QUERY_VALUES: dict[str, Callable[[Session, dict], list]] = {
     "format": lambda session, schema: schema.get("enum") or [None],
+    # Each state: a list's default state may be empty by the time the money moves.
+    "status": lambda session, schema: [None, *(v for v in schema.get("enum", []) if v)],
     "team_id": lambda session, schema: [None, *PATH_VALUES["team_id"](session)],
     "limit": lambda session, schema: [schema.get("maximum", 1000)],
     "currency": lambda session, schema: ["CNY"],

@@ -3,7 +3,8 @@
 A figure is a `Decimal` in the currency's major unit. An answer states it
 
 - as a decimal string at any precision: "205.8", "205.80", "205.800";
-- inside a sentence or a formatted amount: "¥205.80", "1,960.00 boxes", "CN¥205.80";
+- inside a sentence or a formatted amount: "¥205.80", "1,960.00 boxes", "CN¥205.80",
+  and a whole amount beside its currency: "¥196", "196 CNY";
 - as an integer under a money key: 20580 under `amount_minor` is 205.80, 100000 under
   `unit_price_micros` is 0.10, and an integer under a key naming money (`total`,
   `fee`, `price`, ...) is read all three ways;
@@ -26,6 +27,10 @@ MINOR_EXPONENT = 2  # the story's currency, CNY; a crawl in JPY would pass 0
 WHOLE = re.compile(r"-?\d+(?:\.\d+)?")
 # A number inside text: grouped thousands, or any number with a fractional part.
 EMBEDDED = re.compile(r"(?<![\d.])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d,])|\d+\.\d+")
+# A whole amount beside its currency in text: "¥196", "196 CNY", "196元".
+BESIDE_CURRENCY = re.compile(
+    r"(?:CN¥|US\$|¥|￥|\$)\s?(\d[\d,]*(?:\.\d+)?)|(\d[\d,]*(?:\.\d+)?)\s?(?:CNY|USD|元|CN¥)"
+)
 MONEY_KEY = re.compile(
     r"amount|price|total|fee|margin|line|balance|earn|owed|outstanding|credit|refund|"
     r"paid|pending|available|unbilled|payout|rate|cost|minimum|absorbed|returned|applied"
@@ -56,7 +61,7 @@ def _string_readings(key: str, value: str) -> Iterator[Decimal]:
         else:
             yield from _integer_readings(key, int(text))
         return
-    for match in EMBEDDED.findall(value):
+    for match in EMBEDDED.findall(value) + [a or b for a, b in BESIDE_CURRENCY.findall(value)]:
         number = _number(match)
         if number is not None:
             yield number

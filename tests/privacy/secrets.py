@@ -81,33 +81,29 @@ def story_secrets() -> list[Secret]:
     return secrets
 
 
+# The client's money: each row's figures (the `_minor` attributes), by model.
+CLIENT_FIGURES = [
+    (Invoice, "number", ("items", "fee", "total", "credited", "paid", "outstanding")),
+    (Payment, "reference", ("amount", "applied", "returned", "unapplied")),
+    (Application, "id", ("amount",)),
+    (CreditNote, "number", ("amount",)),
+    (Reversal, "reference", ("amount",)),
+]
+
+
 def money_secrets(session: Session, labels: dict[int, str]) -> list[Secret]:
     """Every figure of the client's money and every holder's ledger, as it stands now.
     `labels` names each party id of the story (horizon, apex, ...)."""
-    client_money = []
-    for invoice in session.scalars(select(Invoice)):
-        client_money += [
-            (invoice.total_minor, f"{invoice.number} total"),
-            (invoice.fee_minor, f"{invoice.number} fee"),
-            (invoice.credited_minor, f"{invoice.number} credited"),
-            (invoice.paid_minor, f"{invoice.number} paid"),
-            (invoice.outstanding_minor, f"{invoice.number} outstanding"),
-        ]
-    for payment in session.scalars(select(Payment)):
-        client_money += [
-            (payment.amount_minor, f"payment {payment.reference}"),
-            (payment.applied_minor, f"payment {payment.reference} applied"),
-            (payment.returned_minor, f"payment {payment.reference} returned"),
-            (payment.unapplied_minor, f"payment {payment.reference} unapplied"),
-        ]
-    for model, what in ((Application, "application"), (CreditNote, "credit note")):
-        client_money += [
-            (row.amount_minor, f"{what} {row.id}") for row in session.scalars(select(model))
-        ]
-    client_money += [
-        (row.amount_minor, f"reversal {row.reference}") for row in session.scalars(select(Reversal))
+    secrets = [
+        Secret(
+            _major(getattr(row, f"{attribute}_minor")),
+            f"{model.__name__} {getattr(row, name)} {attribute}",
+            CLIENT_SIDE,
+        )
+        for model, name, attributes in CLIENT_FIGURES
+        for row in session.scalars(select(model))
+        for attribute in attributes
     ]
-    secrets = [Secret(_major(minor), what, CLIENT_SIDE) for minor, what in client_money]
     return [s for s in secrets + _ledger_secrets(session, labels) if s.figure >= LEAST]
 
 

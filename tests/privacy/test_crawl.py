@@ -43,6 +43,7 @@ MOMENTS = [
     "written_off",
 ]
 
+ROLES = ("owner", "reviewer", "annotator")
 # What each reader must find somewhere: the crawl is not blind to its own figures.
 MUST_SEE = {
     "horizon client": ["0.10", "205.80"],
@@ -64,7 +65,7 @@ def readers(api, cast, teams) -> list[Reader]:
     ] + [
         (f"{team} {role}", getattr(teams[team], role), team, role)
         for team in TEAMS
-        for role in ("owner", "reviewer", "annotator")
+        for role in ROLES
     ]
     return [
         Reader(label, token, party, role, api.get("/me", token).body["id"])
@@ -147,7 +148,11 @@ def test_no_reader_reads_a_figure_above_its_link_at_any_moment(app, api, cast, f
         label: [f for f in expected if Decimal(f) not in found.seen[label]]
         for label, expected in MUST_SEE.items()
     } == {label: [] for label in MUST_SEE}
-    # The one figure the crawl cannot hold against a reader: Crane's reviewer may read the
-    # line of the team's piece rate, 78.40, which is also all its one annotator earned.
+    # The figures the crawl cannot hold against a reader, as they are also its own: Crane's
+    # reviewer may read the line of the team's piece rate, 78.40, which is also all its one
+    # annotator earned; Apex's people read their own line, 196.00, the invoice's items line.
     annotator = story.teams["crane"].annotator_id
-    assert found.blind == {("crane reviewer", "78.40", f"user {annotator}'s pending earnings")}
+    assert found.blind == {
+        ("crane reviewer", "78.40", f"user {annotator}'s pending earnings"),
+        *((f"apex {role}", "196.00", "Invoice INV-2026-000001 items") for role in ROLES),
+    }

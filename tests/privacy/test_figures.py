@@ -55,6 +55,11 @@ def test_grouped_thousands_in_text_are_one_figure():
     assert {Decimal("1960.00"), Decimal("12345")} <= found
 
 
+@pytest.mark.parametrize("text", ["owes ¥196", "owes CN¥196", "196 CNY owed", "欠196元"])
+def test_a_whole_amount_beside_its_currency_is_a_figure(text):
+    assert Decimal("196") in figures(text, "text/plain")
+
+
 def test_ids_counts_days_and_dates_are_not_money():
     answer = {
         "id": 49,

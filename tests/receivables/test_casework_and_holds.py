@@ -452,7 +452,10 @@ def test_a_self_lifting_hold_lifts_once_nothing_is_overdue(app, api, cast, froze
     assert placed.status == 201, placed.body
     hold_id = placed.body["id"]
     record = api.get(f"/clients/{horizon}/payment-record", cast.li).body
-    assert record["credit_hold"] == {"since": "2026-03-05T01:00:00+00:00", "reason": "INV overdue"}
+    assert record["credit_hold"] == {
+        "since": "2026-03-05T01:00:00+00:00",
+        "reason": "placed by a platform admin",  # an admin's words are not for teams
+    }
 
     # On its due day it was not overdue yet; from the next day it is, until paid in full.
     assert run_lift_paid_holds(app, date(2026, 3, 5)) == []

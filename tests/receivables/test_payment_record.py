@@ -171,10 +171,16 @@ def test_the_record_shows_a_credit_hold_in_force(api, cast, frozen_clock):
     )
     assert placed.status == 201, placed.body
 
+    # An admin's own words may name amounts: teams read that an admin placed it.
     assert record(api, cast)["credit_hold"] == {
         "since": "2026-03-02T10:00:00+00:00",
-        "reason": "INV-2026-000003 is late",
+        "reason": "placed by a platform admin",
     }
+    for who in ("client", "admin"):
+        assert record(api, cast, token=cast.tokens[who])["credit_hold"] == {
+            "since": "2026-03-02T10:00:00+00:00",
+            "reason": "INV-2026-000003 is late",
+        }, who
     assert record(api, cast, "acme")["credit_hold"] is None
 
     frozen_clock.step(hours=1)
