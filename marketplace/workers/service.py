@@ -8,7 +8,6 @@ from marketplace.db import MAX_ID
 from marketplace.errors import Conflict, Forbidden
 from marketplace.identity.actor import Actor
 from marketplace.identity.models import Role
-from marketplace.money import format_micros
 from marketplace.orders.claims import lock_claimant
 from marketplace.orders.models import Batch, Item
 from marketplace.orders.service import get_order
@@ -100,11 +99,12 @@ def check_piece_rate_within(session: Session, *, contract: Contract) -> None:
     level_rate = highest_level_rate(session, team, order.task_type, order.currency)
     rate = max((r for r in (piece_rate, level_rate) if r is not None), default=None)
     if rate is not None and rate > contract.unit_price_micros:
+        # No rate in the details: when the link above awards the team's bid, the answer
+        # is the awarder's, and a team's annotator rates are its own (README, Privacy).
         raise Conflict(
             "The team pays its annotators more per item of this order than this contract "
-            "pays; it lowers its piece rate first.",
+            "pays; it lowers its piece rate (or its levels' rates) first.",
             code="rate_above_contract_price",
-            piece_rate=format_micros(rate),
         )
 
 
