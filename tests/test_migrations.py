@@ -18,6 +18,7 @@ def test_the_migrated_schema_matches_the_models(database_url):
     command.check(alembic(database_url))  # raises if autogenerate would change anything
 
 
+@pytest.mark.slow
 def test_migrations_go_down_to_nothing_and_up_again(tmp_path):
     config = alembic(f"sqlite:///{tmp_path / 'roundtrip.db'}")
     command.upgrade(config, "head")

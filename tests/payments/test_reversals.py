@@ -10,6 +10,8 @@ her twice. A reversal is recorded once per reference, never more than what is le
 payment, only by platform admins; the ledger balances throughout.
 """
 
+import pytest
+
 from tests.flows import holding, ledger_totals
 from tests.payments.test_settlement import (
     CHAIN_SHARES,
@@ -23,6 +25,10 @@ from tests.payments.test_settlement import (
     transfer,
 )
 from tests.support import row_counts
+
+# End-to-end walks through the money's life: `make test` runs them, `make check`
+# leaves them out.
+pytestmark = pytest.mark.slow
 
 
 def reverse(api, token, payment_id, amount, reference, kind="refund"):

@@ -12,6 +12,10 @@ import pytest
 from tests.flows import claim, post_order, review, set_rate, submit
 from tests.support import row_counts
 
+# End-to-end walks through the money's life: `make test` runs them, `make check`
+# leaves them out.
+pytestmark = pytest.mark.slow
+
 BUCKETS = ["current", "1_30", "31_60", "61_90", "91_180", "over_180"]
 NOTHING = dict.fromkeys(BUCKETS, "0.00")
 

@@ -11,6 +11,10 @@ from marketplace.receivables.holds import lift_paid_holds
 from tests.flows import claim, order_body, post_order, review, set_rate, submit
 from tests.support import all_at_once, row_counts
 
+# End-to-end walks through the money's life: `make test` runs them, `make check`
+# leaves them out.
+pytestmark = pytest.mark.slow
+
 NO_ORDER = order_body(items=1)
 
 
@@ -530,7 +534,6 @@ def test_a_dispute_keeps_a_self_lifting_hold_and_a_write_off_lifts_it(app, api, 
     assert api.get(f"/invoices/{acme_overdue['id']}", cast.rival_client).body["status"] == "open"
 
 
-@pytest.mark.slow
 @pytest.mark.only_engine("postgresql")
 def test_admins_placing_a_hold_at_once_place_one(app, api, cast, frozen_clock):
     horizon = cast.party_ids["horizon"]

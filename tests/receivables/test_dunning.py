@@ -39,6 +39,10 @@ from tests.receivables.worlds import (
 )
 from tests.support import row_counts
 
+# End-to-end walks through the money's life: `make test` runs them, `make check`
+# leaves them out.
+pytestmark = pytest.mark.slow
+
 NUMBER = "INV-2026-000001"
 NOTHING = Chased(steps=[], lifted=[])
 # babel 2.19 (CLDR 47): zh_CN writes the yuan as U+00A5 YEN SIGN before the amount.
@@ -740,7 +744,6 @@ def test_the_reminder_reaches_a_real_smtp_server_and_is_listed_as_sent(
     assert len(smtp_server.messages) == 1
 
 
-@pytest.mark.slow
 @pytest.mark.only_engine("postgresql")
 def test_two_passes_at_once_take_each_step_on_ten_invoices_exactly_once(
     app, api, cast, frozen_clock, monkeypatch

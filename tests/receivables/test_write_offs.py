@@ -9,6 +9,10 @@ from marketplace.ledger import Account, Entry, LedgerTransaction
 from tests.flows import holding, invoiced, ledger_totals
 from tests.support import all_at_once, row_counts
 
+# End-to-end walks through the money's life: `make test` runs them, `make check`
+# leaves them out.
+pytestmark = pytest.mark.slow
+
 
 def write_off(api, token, invoice: dict, **body):
     return api.post(f"/invoices/{invoice['id']}/write-offs", token, body)
@@ -285,7 +289,6 @@ def test_no_write_off_of_an_invoice_that_does_not_exist(app, api, cast):
 # Races (PostgreSQL: SQLite serializes writers).
 
 
-@pytest.mark.slow
 @pytest.mark.only_engine("postgresql")
 def test_write_offs_racing_on_one_invoice_never_take_off_more_than_is_owed(
     app, api, cast, frozen_clock
@@ -324,7 +327,6 @@ def test_write_offs_racing_on_one_invoice_never_take_off_more_than_is_owed(
     assert len(audit(api, cast, invoice)) == 3
 
 
-@pytest.mark.slow
 @pytest.mark.only_engine("postgresql")
 def test_a_write_off_of_everything_racing_a_payment_in_full_leaves_one_of_two_outcomes(
     app, api, cast, frozen_clock

@@ -13,6 +13,9 @@ from tests.flows import review, submit
 from tests.review import REASON, REASON_CODE, day, history, submissions, work, worked_order
 from tests.support import row_counts
 
+# Whole flows of the work side: `make test` runs them, `make check` leaves them out.
+pytestmark = pytest.mark.slow
+
 WHY = "The box covers the whole wheel; see the left edge."
 
 

@@ -9,6 +9,9 @@ from tests.flows import BOXES, review, submit
 from tests.review import REASON, REASON_CODE, day, history, submissions, work, worked_order
 from tests.support import row_counts
 
+# Whole flows of the work side: `make test` runs them, `make check` leaves them out.
+pytestmark = pytest.mark.slow
+
 TERMS = {"sample_rate": "0.2", "accuracy_threshold": "0.9"}
 REWORK_NOTE = "The batch's sample was 50.00 % accurate, under 90.00 %."
 

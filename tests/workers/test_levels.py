@@ -13,6 +13,9 @@ from tests.flows import holding, order_body, review, set_rate, submit
 from tests.support import row_counts
 from tests.workers import add_level, move, ready_work
 
+# Whole flows of the work side: `make test` runs them, `make check` leaves them out.
+pytestmark = pytest.mark.slow
+
 
 def promotion(accuracy: str, over: int = 20) -> dict:
     return {"min_accuracy": accuracy, "over_items": over}

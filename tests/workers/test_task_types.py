@@ -10,6 +10,9 @@ from tests.flows import IMAGE, claim, order_body, set_rate
 from tests.support import row_counts
 from tests.workers import ready_work, take
 
+# Whole flows of the work side: `make test` runs them, `make check` leaves them out.
+pytestmark = pytest.mark.slow
+
 CAR = {"label": "car", "x": 1, "y": 2, "w": 30, "h": 40}
 ERROR_TYPES = ["factual_error", "unsafe", "off_topic"]
 
