@@ -8,6 +8,7 @@ from marketplace.config import Config
 from marketplace.db import db
 from marketplace.identity.auth import authenticate_request
 from marketplace.identity.service import use_password_profile
+from marketplace.limits import limiter
 from marketplace.web import Api, register_error_handlers, swagger_ui
 
 
@@ -18,6 +19,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config.update(overrides or {})
 
     db.init_app(app)
+    limiter.init_app(app)
     use_password_profile(app.config["PASSWORD_HASH_PROFILE"])
     api = Api(
         app,

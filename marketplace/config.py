@@ -55,6 +55,16 @@ class Config:
         self.PAYOUT_FILE_DIR = os.environ.get("PAYOUT_FILE_DIR", str(INSTANCE_DIR / "payouts"))
         # argon2-cffi parameter profile for password hashes.
         self.PASSWORD_HASH_PROFILE = os.environ.get("PASSWORD_HASH_PROFILE", "RFC_9106_LOW_MEMORY")
+        # Signs what must not be forged: annotators' pseudonyms in results, session cookies.
+        # Set it in production; the default is for a laptop.
+        self.SECRET_KEY = os.environ.get("SECRET_KEY", "piecework-dev-secret-change-me")
+        # Where people reach the service: links in e-mails (verification, invites, resets).
+        self.PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/")
+        # Flask-Limiter's storage: memory by default; redis://127.0.0.1:6379 to share it
+        # between processes. RATELIMIT_ENABLED=0 turns throttling off (benchmarks).
+        self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+        self.RATELIMIT_ENABLED = os.environ.get("RATELIMIT_ENABLED", "1") != "0"
+        self.RATELIMIT_HEADERS_ENABLED = True
         self.MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(32 * 1024 * 1024)))
         # Drills and tests only (README, "Scheduled jobs"). CLOCK_FILE: the scheduler's clock
         # reads the moment from this file on every call instead of the system time.

@@ -4,6 +4,7 @@
 def load_all_models() -> None:
     import marketplace.identity.models
     import marketplace.ledger
+    import marketplace.notices.models
     import marketplace.orders.models
     import marketplace.payments.models
     import marketplace.receivables.models

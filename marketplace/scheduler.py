@@ -26,6 +26,7 @@ from flask import Flask, current_app
 
 from marketplace import clock
 from marketplace.db import db, unit_of_work
+from marketplace.notices.mail import SmtpSettings, send_outbox
 from marketplace.orders.drops import release_due_batches
 from marketplace.orders.models import Batch, Drop
 from marketplace.payments.invoices import Terms, invoice_all_accepted_work
@@ -33,7 +34,6 @@ from marketplace.payments.transfers import send_pending_transfers
 from marketplace.receivables.chase import chase_receivables
 from marketplace.receivables.days import business_today
 from marketplace.receivables.holds import lift_paid_holds
-from marketplace.receivables.mail import SmtpSettings, send_outbox
 from marketplace.workers.leases import return_expired_batches
 from marketplace.workers.review import accept_overdue_work
 from marketplace.workers.tasks import return_expired_tasks

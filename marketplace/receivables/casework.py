@@ -16,18 +16,18 @@ from marketplace.errors import Conflict, Invalid, NotFound
 from marketplace.identity import audit
 from marketplace.identity.actor import Actor
 from marketplace.identity.models import Role
+from marketplace.notices.mail import recipients
+from marketplace.notices.models import OutboxMessage
 from marketplace.payments.amounts import minor_units
 from marketplace.payments.credit import hold_client
 from marketplace.payments.credit_notes import take_off
 from marketplace.payments.invoices import get_invoice
 from marketplace.payments.models import CreditNote, CreditNoteKind, Invoice, InvoiceStatus
 from marketplace.receivables.dunning import pauses
-from marketplace.receivables.mail import recipients
 from marketplace.receivables.models import (
     Dispute,
     DunningAction,
     InvoiceNote,
-    OutboxMessage,
     Promise,
     StepAction,
 )

@@ -31,11 +31,11 @@ from marketplace.errors import DomainError
 from marketplace.identity import audit
 from marketplace.identity.service import actor_on_command_line
 from marketplace.money import check_currency
+from marketplace.notices.mail import SmtpSettings, requeue_failed, send_outbox
 from marketplace.payments.models import Invoice
 from marketplace.receivables import aging, casework, dunning, holds, record
 from marketplace.receivables.chase import chase_receivables
 from marketplace.receivables.days import business_today
-from marketplace.receivables.mail import SmtpSettings, requeue_failed, send_outbox
 from marketplace.receivables.models import StepAction
 
 group = AppGroup("receivables", help="Aging, dunning, promises, disputes, holds, records.")

@@ -28,10 +28,10 @@ from marketplace.identity import audit
 from marketplace.identity.actor import Actor
 from marketplace.identity.models import Role, User
 from marketplace.identity.standing import active_hold, place_hold
+from marketplace.notices.mail import platform_admins, queue, recipients
 from marketplace.payments.credit import hold_client
 from marketplace.payments.models import Invoice, InvoiceStatus
 from marketplace.receivables import letters
-from marketplace.receivables.mail import platform_admins, queue, recipients
 from marketplace.receivables.models import (
     EMAIL_ACTIONS,
     Dispute,
@@ -249,7 +249,9 @@ def _write(
     """Queue `letter` (its subject and body, for one reader) to each reader."""
     for reader in readers:
         subject, body = letter(reader, invoice, today)
-        queue(session, reader, subject, body, invoice_id=invoice.id, dunning_action_id=action.id)
+        queue(
+            session, reader.email, subject, body, invoice_id=invoice.id, dunning_action_id=action.id
+        )
 
 
 def _outcome(session: Session, invoice: Invoice, step: DunningStep) -> StepOutcome:

@@ -22,10 +22,11 @@ from sqlalchemy import select
 
 from marketplace.db import db
 from marketplace.identity.models import CreditHold
+from marketplace.notices.models import OutboxMessage
 from marketplace.payments.credit import hold_client
 from marketplace.payments.models import Invoice, InvoiceStatus
 from marketplace.receivables import dunning
-from marketplace.receivables.models import DunningAction, OutboxMessage
+from marketplace.receivables.models import DunningAction
 from tests.flows import invoiced, ledger_totals
 from tests.receivables.worlds import SCHEDULE, Chased, chase, stand_on, use_schedule
 from tests.support import ApiClient

@@ -18,12 +18,13 @@ from sqlalchemy import select
 from marketplace import scheduler
 from marketplace.db import db, unit_of_work
 from marketplace.identity.models import CreditHold, Role
+from marketplace.notices.mail import SmtpSettings, send_outbox
+from marketplace.notices.models import OutboxMessage
 from marketplace.payments.credit import hold_client
 from marketplace.receivables import dunning
 from marketplace.receivables.days import business_today
 from marketplace.receivables.holds import lift_paid_holds
-from marketplace.receivables.mail import SmtpSettings, send_outbox
-from marketplace.receivables.models import DunningAction, OutboxMessage
+from marketplace.receivables.models import DunningAction
 from tests.flows import invoiced, order_body
 from tests.receivables.worlds import (
     SCHEDULE,

@@ -11,16 +11,9 @@ from sqlalchemy import func, select
 
 from marketplace.db import db, unit_of_work
 from marketplace.identity.models import User
-from marketplace.receivables.mail import (
-    MAX_ATTEMPTS,
-    SmtpSettings,
-    day_in,
-    money_in,
-    queue,
-    requeue_failed,
-    send_outbox,
-)
-from marketplace.receivables.models import OutboxMessage
+from marketplace.notices.mail import MAX_ATTEMPTS, SmtpSettings, queue, requeue_failed, send_outbox
+from marketplace.notices.models import OutboxMessage
+from marketplace.receivables.mail import day_in, money_in
 from tests.stripe_servers import free_port
 
 SENDER = "billing@piecework.test"
@@ -35,7 +28,7 @@ def settings_for(server, **changes) -> SmtpSettings:
 def queue_to(app, user_id: int, subject: str, body: str) -> int:
     """Queue one message to the user in a unit of work of its own; answers its id."""
     with app.app_context(), unit_of_work() as session:
-        message = queue(session, session.get(User, user_id), subject, body)
+        message = queue(session, session.get(User, user_id).email, subject, body)
         session.flush()
         return message.id
 
@@ -56,7 +49,7 @@ class Boom(Exception):
 
 def test_a_message_queued_in_a_unit_of_work_that_rolls_back_is_never_sent(app, cast, smtp_server):
     with pytest.raises(Boom), app.app_context(), unit_of_work() as session:
-        queue(session, session.get(User, cast.user_ids["client"]), "Invoice overdue", "Pay.")
+        queue(session, session.get(User, cast.user_ids["client"]).email, "Invoice overdue", "Pay.")
         session.flush()  # written to the database, then rolled back with the rest
         raise Boom
 
@@ -304,7 +297,7 @@ def test_two_concurrent_senders_deliver_each_of_twenty_messages_exactly_once(
     with app.app_context(), unit_of_work() as session:
         to = session.get(User, cast.user_ids["client"])
         for n in range(20):
-            queue(session, to, f"Letter {n}", f"Letter number {n}.\n")
+            queue(session, to.email, f"Letter {n}", f"Letter number {n}.\n")
     # Each sender's first message waits here, still locked, until the other sender has one
     # too: so both really hold claims at once, which only SKIP LOCKED allows. (The timeout
     # only turns a deadlock into a failure instead of a hung run.)
