@@ -36,19 +36,26 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     register_error_handlers(app)
     app.register_blueprint(swagger_ui)
 
+    from marketplace.accounts.api import blp as accounts_blp
     from marketplace.identity.api import blp as identity_blp
+    from marketplace.notices.api import blp as notices_blp
+    from marketplace.orders.announce import announce_claim
     from marketplace.orders.api import blp as orders_blp
-    from marketplace.orders.events import batch_claimed
+    from marketplace.orders.events import batch_claimed, items_added
+    from marketplace.orders.items_api import blp as items_blp
     from marketplace.payments.api import blp as payments_blp
     from marketplace.payments.earnings_api import blp as earnings_blp
     from marketplace.payments.stripe_gateway import StripeGateway
     from marketplace.receivables.api import blp as receivables_blp
+    from marketplace.results.api import blp as results_blp
+    from marketplace.subcontract.added_items import grow_sole_award
     from marketplace.subcontract.api import blp as subcontract_blp
     from marketplace.subcontract.bids_api import blp as bids_blp
     from marketplace.subcontract.events import batches_handed_down, contract_made
     from marketplace.subcontract.service import hold_claimed_batch
     from marketplace.workers.api import blp as workers_blp
     from marketplace.workers.levels_api import blp as levels_blp
+    from marketplace.workers.members_api import blp as members_blp
     from marketplace.workers.service import (
         check_claimed_pay,
         check_piece_rate_within,
@@ -58,28 +65,36 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     blueprints = (
         identity_blp,
+        accounts_blp,
         orders_blp,
+        items_blp,
         subcontract_blp,
         bids_blp,
         workers_blp,
         levels_blp,
+        members_blp,
         payments_blp,
         earnings_blp,
         receivables_blp,
+        results_blp,
+        notices_blp,
     )
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
     # None without a key: the manual gateway (recorded transfers, bank files) is the default.
     app.extensions["stripe_gateway"] = StripeGateway.from_config(app.config)
 
-    # A claim puts the batch under the team's contract, then opens its tasks; batches
+    # A claim puts the batch under the team's contract, then opens its tasks and is
+    # announced to the team's and the client's webhook endpoints; batches
     # passed down a chain take their tasks along; a contract, new or claimed under, never
     # pays less than its team already pays its annotators. All in the same unit of work.
     batch_claimed.connect(hold_claimed_batch)
     batch_claimed.connect(check_claimed_pay)
     batch_claimed.connect(open_tasks)
+    batch_claimed.connect(announce_claim)
     batches_handed_down.connect(hand_over_tasks)
     contract_made.connect(check_piece_rate_within)
+    items_added.connect(grow_sole_award)
 
     from marketplace.cli import register_commands
 

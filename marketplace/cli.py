@@ -9,7 +9,9 @@ marketplace reconcile --currency CNY --from 2026-03-01 --to 2026-03-31
 marketplace send-payouts                       (Stripe transfers left pending by an outage)
 marketplace connect-account --party 3          (a Stripe Connect account for a payee)
 marketplace release-drops                      (one scheduler pass: leases, then due drops)
+marketplace deliver-webhooks                   (attempt the webhook deliveries due now)
 marketplace verify-lottery 42                  (re-run drop 42's published lottery)
+marketplace import-items 7 items.csv --by EMAIL (add a file's items to order 7)
 marketplace serve --host 127.0.0.1 --port 5000   (the API with an embedded scheduler)
 marketplace scheduler                          (the scheduler as its own process)
 marketplace receivables --help                 (aging, dunning, promises, disputes, holds)
@@ -271,6 +273,21 @@ def accept_unreviewed_command() -> None:
     click.echo(f"{accepted} items accepted past their review window")
 
 
+@click.command("deliver-webhooks")
+@with_appcontext
+def deliver_webhooks_command() -> None:
+    """Attempt every webhook delivery that is due, now (one pass of the scheduler's job)."""
+    from marketplace.notices.webhooks import deliver_due
+
+    def show(delivery) -> None:
+        answer = delivery.last_status_code or delivery.last_error
+        event = delivery.event.public_id
+        click.echo(f"delivery {delivery.id} of {event}: {delivery.status} ({answer})")
+
+    counts = deliver_due(timeout=current_app.config["WEBHOOK_TIMEOUT_SECONDS"], on_each=show)
+    click.echo("{delivered} delivered, {retrying} to retry, {failed} failed".format(**counts))
+
+
 @click.command("verify-lottery")
 @with_appcontext
 @click.argument("drop_id", type=int)
@@ -301,6 +318,56 @@ def verify_lottery_command(drop_id: int) -> None:
     if wrong:
         raise click.ClickException(f"{wrong} teams' batches differ from the lottery's")
     click.echo("every team got what the lottery gives")
+
+
+@click.command("import-items")
+@with_appcontext
+@click.argument("order_id", type=int)
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--by", required=True, help="E-mail of the order's client admin.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "jsonl"]),
+    default=None,
+    help="Default: from the file's name (.csv; .jsonl or .ndjson).",
+)
+@click.option("--on-duplicate", type=click.Choice(["refuse", "skip"]), default="refuse")
+def import_items_command(order_id: int, path: Path, by: str, fmt, on_duplicate: str) -> None:
+    """Add the items of a CSV or JSON Lines file to an order, all or none (docs/items.md)."""
+    from marketplace.orders.imports import import_items, order_to_import_into
+
+    fmt = fmt or ("csv" if path.suffix.lower() == ".csv" else "jsonl")
+    config = current_app.config
+    try:
+        with (
+            path.open("rb") as stream,
+            click.progressbar(length=path.stat().st_size, label="Reading items") as bar,
+            unit_of_work() as session,
+        ):
+            actor = identity.actor_on_command_line(session, by)
+            record, _ = import_items(
+                session,
+                actor,
+                order_to_import_into(session, actor, order_id),
+                stream,
+                fmt=fmt,
+                on_duplicate=on_duplicate,
+                max_rows=config["ITEMS_IMPORT_MAX_ROWS"],
+                # An operator's file is on disk: only the row limit applies.
+                max_bytes=path.stat().st_size,
+                on_progress=lambda done: bar.update(done - bar.pos),
+            )
+    except DomainError as error:
+        rows = error.details.get("rows", [])[:10]
+        for row in rows:
+            click.echo(f"row {row['row']} (line {row['line']}) {row['field']}: {row['message']}")
+        _fail_cleanly(error)
+    click.echo(
+        f"order {order_id}: {record.items_added} items added from {record.rows_read} rows, "
+        f"{record.duplicates_skipped} duplicates skipped, {record.batches_created} new "
+        f"batches; quantity {record.quantity}"
+    )
 
 
 @click.command("serve")
@@ -344,7 +411,9 @@ def register_commands(app: Flask) -> None:
         connect_account_command,
         release_drops_command,
         accept_unreviewed_command,
+        deliver_webhooks_command,
         verify_lottery_command,
+        import_items_command,
         serve_command,
         scheduler_command,
     ):

@@ -52,6 +52,8 @@ class Config:
         self.SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD") or None
         self.SMTP_STARTTLS = os.environ.get("SMTP_STARTTLS") == "1"
         self.MAIL_FROM = os.environ.get("MAIL_FROM", "billing@piecework.localhost")
+        # Webhooks out (docs/webhooks.md): how long one delivery attempt may wait for an answer.
+        self.WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
         self.PAYOUT_FILE_DIR = os.environ.get("PAYOUT_FILE_DIR", str(INSTANCE_DIR / "payouts"))
         # argon2-cffi parameter profile for password hashes.
         self.PASSWORD_HASH_PROFILE = os.environ.get("PASSWORD_HASH_PROFILE", "RFC_9106_LOW_MEMORY")
@@ -65,7 +67,36 @@ class Config:
         self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
         self.RATELIMIT_ENABLED = os.environ.get("RATELIMIT_ENABLED", "1") != "0"
         self.RATELIMIT_HEADERS_ENABLED = True
+        # The doors anyone may knock on (sign-in, sign-up, password resets, verification
+        # mails), each counted per address and per account: limits in Flask-Limiter's
+        # notation. An office behind one address signs in many people at 9:00.
+        self.ACCOUNTS_LIMIT_PER_ADDRESS = os.environ.get(
+            "ACCOUNTS_LIMIT_PER_ADDRESS", "60 per minute;600 per hour"
+        )
+        self.ACCOUNTS_LIMIT_PER_ACCOUNT = os.environ.get(
+            "ACCOUNTS_LIMIT_PER_ACCOUNT", "10 per minute;50 per hour"
+        )
+        # Whose sign-ups wait for an admin's approval before publishing orders: none, clients.
+        self.SIGNUP_APPROVAL = os.environ.get("SIGNUP_APPROVAL", "none")
+        if self.SIGNUP_APPROVAL not in ("none", "clients"):
+            raise ValueError(
+                f"SIGNUP_APPROVAL must be none or clients, not {self.SIGNUP_APPROVAL!r}"
+            )
+        # Invite acceptance (workers/members_api.py), per address and per invite: a token is
+        # 256 random bits, so these guard against floods, not guessing.
+        self.INVITE_ACCEPT_LIMIT_PER_ADDRESS = os.environ.get(
+            "INVITE_ACCEPT_LIMIT_PER_ADDRESS", "20 per minute;200 per hour"
+        )
+        self.INVITE_ACCEPT_LIMIT_PER_INVITE = os.environ.get(
+            "INVITE_ACCEPT_LIMIT_PER_INVITE", "5 per minute;20 per day"
+        )
         self.MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(32 * 1024 * 1024)))
+        # Items from a file (POST /orders/{id}/items, docs/items.md): the most rows and
+        # bytes one upload may hold; that endpoint alone takes bodies past MAX_CONTENT_LENGTH.
+        self.ITEMS_IMPORT_MAX_ROWS = int(os.environ.get("ITEMS_IMPORT_MAX_ROWS", "1000000"))
+        self.ITEMS_UPLOAD_MAX_BYTES = int(
+            os.environ.get("ITEMS_UPLOAD_MAX_BYTES", str(512 * 1024 * 1024))
+        )
         # Drills and tests only (README, "Scheduled jobs"). CLOCK_FILE: the scheduler's clock
         # reads the moment from this file on every call instead of the system time.
         # RELEASE_CHECK_SECONDS: look for due drops every that many seconds instead of once a

@@ -128,7 +128,10 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Engine:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         # Take the write lock up front: concurrent writers wait instead of failing mid-way.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A long read (a streamed export, option `read_only`) takes a snapshot instead and
+        # holds no writer back.
+        read_only = connection.get_execution_options().get("read_only")
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 

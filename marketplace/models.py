@@ -2,6 +2,7 @@
 
 
 def load_all_models() -> None:
+    import marketplace.accounts.models
     import marketplace.identity.models
     import marketplace.ledger
     import marketplace.notices.models

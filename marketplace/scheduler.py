@@ -27,6 +27,9 @@ from flask import Flask, current_app
 from marketplace import clock
 from marketplace.db import db, unit_of_work
 from marketplace.notices.mail import SmtpSettings, send_outbox
+from marketplace.notices.webhooks import deliver_due
+from marketplace.orders.announce import warn_expiring_leases
+from marketplace.orders.drop_mail import remind_owners_of_drops
 from marketplace.orders.drops import release_due_batches
 from marketplace.orders.models import Batch, Drop
 from marketplace.payments.invoices import Terms, invoice_all_accepted_work
@@ -123,6 +126,26 @@ def send_mail() -> None:
         log.info("mail: %d sent, %d failed", counts["sent"], counts["failed"])
 
 
+def deliver_webhooks() -> None:
+    """Every minute: attempt the webhook deliveries that are due (notices/webhooks.py)."""
+    with _app.app_context():
+        counts = deliver_due(timeout=_app.config["WEBHOOK_TIMEOUT_SECONDS"])
+    if any(counts.values()):
+        log.info(
+            "webhooks: %(delivered)d delivered, %(retrying)d retrying, %(failed)d failed", counts
+        )
+
+
+def notices_ahead() -> None:
+    """Every minute: warn teams of batch leases ending within the hour, and e-mail the
+    owners who asked ahead of the drops their teams may claim."""
+    with _app.app_context(), unit_of_work() as session:
+        leases = warn_expiring_leases(session)
+        reminders = remind_owners_of_drops(session)
+    if leases or reminders:
+        log.info("notices: %d leases ending, %d drop e-mails queued", leases, reminders)
+
+
 def configure(scheduler: BaseScheduler, app: Flask) -> BaseScheduler:
     """Point a scheduler that is not running yet at the app's database, with the jobs."""
     global _app
@@ -150,6 +173,8 @@ CRON_JOBS = (
     ("chase-receivables", chase_overdue_invoices, {"hour": 9, "minute": 0}),
     ("lift-paid-holds", lift_holds_paid_off, {"minute": "*/5"}),
     ("send-mail", send_mail, {"second": 30}),
+    ("deliver-webhooks", deliver_webhooks, {"second": 40}),
+    ("notices-ahead", notices_ahead, {"second": 20}),
 )
 
 

@@ -33,6 +33,9 @@ from marketplace.money import (
 # A per-item price above a million major units is a typo, not a labeling order.
 MAX_PRICE_MICROS = 1_000_000 * MICROS
 WRITE_METHODS = {"POST", "PUT", "PATCH"}
+# Endpoints whose body is a file (CSV, JSON Lines, multipart), not JSON: each checks its
+# own content types and size.
+FILE_ENDPOINTS = {"items.OrderItems"}
 DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
@@ -142,7 +145,12 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.before_request
     def _require_json_body():
-        if request.method in WRITE_METHODS and request.content_length and not request.is_json:
+        if (
+            request.method in WRITE_METHODS
+            and request.content_length
+            and not request.is_json
+            and request.endpoint not in FILE_ENDPOINTS
+        ):
             return error_response(
                 415, "unsupported_media_type", "Send the request body as application/json."
             )

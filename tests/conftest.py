@@ -108,6 +108,14 @@ def _app(database_url, tmp_path_factory):
             # Concurrency tests run 50+ clients, each on a connection of its own.
             "DATABASE_POOL_SIZE": 40,
             "PAYOUT_FILE_DIR": str(tmp_path_factory.mktemp("payouts")),
+            # Every test accepts invites from 127.0.0.1, and the bad-input tables send one
+            # invite's token many times; tests of the limits set their own.
+            "INVITE_ACCEPT_LIMIT_PER_ADDRESS": "10000 per minute",
+            "INVITE_ACCEPT_LIMIT_PER_INVITE": "10000 per minute",
+            # Every test signs in from 127.0.0.1, Li many times; tests of the limits (and
+            # of the lockout, which no limit may hide) set their own.
+            "ACCOUNTS_LIMIT_PER_ADDRESS": "10000 per minute",
+            "ACCOUNTS_LIMIT_PER_ACCOUNT": "10000 per minute",
         }
     )
     yield app

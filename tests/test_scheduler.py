@@ -18,6 +18,8 @@ def test_the_jobs_and_their_schedules_are_declared(app):
             "chase-receivables",
             "lift-paid-holds",
             "send-mail",
+            "deliver-webhooks",
+            "notices-ahead",
         }
         assert str(jobs["release-drops"].trigger) == "cron[second='0']"
         invoicing = jobs["invoice-accepted-work"].trigger
@@ -30,6 +32,6 @@ def test_the_jobs_and_their_schedules_are_declared(app):
         assert str(jobs["send-mail"].trigger) == "cron[second='30']"
         # Declaring again (as every restart does) replaces the jobs instead of adding more.
         scheduler.declare_jobs(configured, invoicing.timezone)
-        assert len(configured.get_jobs()) == 7
+        assert len(configured.get_jobs()) == 9
     finally:
         configured.shutdown(wait=False)

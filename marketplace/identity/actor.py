@@ -13,6 +13,8 @@ class Actor:
     # Where the actor acts from, for the audit log: "api", or "cli" for an admin named
     # on the command line.
     via: str = "api"
+    # Whether the user proved her e-mail address (see accounts/signup.py).
+    verified: bool = True
 
     def party_ids(self, *roles: Role) -> set[int]:
         """Parties in which the actor holds any of `roles` (any role if none are named)."""
@@ -34,6 +36,16 @@ class Actor:
         if not any(self.has(role, party_id) for role in roles):
             raise Forbidden(
                 "Your role does not allow this.", required_roles=[str(r) for r in roles]
+            )
+
+    def require_verified(self) -> None:
+        """Raise Forbidden (`email_not_verified`) until the user verified her e-mail address:
+        an account from a sign-up may not publish orders nor claim work before that."""
+        if not self.verified:
+            raise Forbidden(
+                "Verify your e-mail address first: follow the link we sent you, or ask for "
+                "another (POST /api/v1/signup/verification).",
+                code="email_not_verified",
             )
 
     def acting_for(self, role: Role, requested: int | None, what: str) -> int:

@@ -4,22 +4,11 @@ from marketplace.db import db, unit_of_work
 from marketplace.identity import service
 from marketplace.identity.auth import BEARER_AUTH, bearer_token, current_actor
 from marketplace.identity.models import User
-from marketplace.identity.schemas import LoginIn, TokenOut, UserOut
+from marketplace.identity.schemas import UserOut
 from marketplace.web import Blueprint
 
-blp = Blueprint("identity", __name__, url_prefix="/api/v1", description="Log in and who am I")
-
-
-@blp.route("/auth/tokens")
-class Tokens(MethodView):
-    @blp.doc(security=[])
-    @blp.arguments(LoginIn)
-    @blp.response(201, TokenOut)
-    def post(self, credentials):
-        """Log in with e-mail and password; returns a new bearer token"""
-        with unit_of_work() as session:
-            user, token = service.log_in(session, **credentials)
-        return {"token": token, "user": user}
+# Signing in (POST /auth/tokens) is in accounts/api.py, with its throttling and lockout.
+blp = Blueprint("identity", __name__, url_prefix="/api/v1", description="Log out and who am I")
 
 
 @blp.route("/auth/tokens/current")

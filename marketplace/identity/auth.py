@@ -9,9 +9,19 @@ from marketplace.identity.service import actor_for_token
 
 BEARER_AUTH = [{"bearerAuth": []}]
 API_PREFIX = "/api/v1/"
-# Endpoints anyone may call: logging in.
+# Endpoints anyone may call: signing up and in, verifying an address, resetting a password
+# (GET /signup, beside sign-up, asks for the caller itself).
 # Stripe's webhook proves who sent it by its signature, not a token.
-PUBLIC_ENDPOINTS = {"identity.Tokens", "payments.StripeWebhook"}
+PUBLIC_ENDPOINTS = {
+    "accounts.SignIn",
+    "accounts.Signup",
+    "accounts.Verify",
+    "accounts.PasswordResets",
+    "accounts.CompleteReset",
+    # An invite is accepted with its e-mailed token, by people who have no account yet.
+    "members.AcceptInvite",
+    "payments.StripeWebhook",
+}
 
 
 def bearer_token() -> str:

@@ -4,7 +4,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.db import Base, Entity, Id, UTCDateTime
@@ -60,6 +60,12 @@ class User(Entity, Base):
     stripe_account: Mapped[str | None] = mapped_column(String(100))
     # How numbers are written for this user (CSV statements): a CLDR locale such as zh_CN.
     locale: Mapped[str] = mapped_column(String(35), default="zh_CN")
+    # Set when the user proved the address is hers; until then she may not publish an
+    # order nor claim work. Users made by an operator or an accepted invite start verified.
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Wrong passwords since the last sign-in; enough of them lock sign-in until locked_until.
+    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     memberships: Mapped[list["Membership"]] = relationship(
         back_populates="user", lazy="selectin", order_by="Membership.id"
     )
@@ -72,6 +78,8 @@ class Membership(Entity, Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"), index=True)
     role: Mapped[str] = mapped_column(String(32))
+    # Set while the team's owner has her deactivated: she takes no work; her money stays hers.
+    deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     user: Mapped[User] = relationship(back_populates="memberships")
     party: Mapped[Party] = relationship(lazy="joined")
 
@@ -85,6 +93,8 @@ class ApiToken(Entity, Base):
     token_digest: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(100), default="")
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # None: until revoked. A token past it no longer authenticates.
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class CreditHold(Entity, Base):

@@ -2,14 +2,15 @@
 
 import hashlib
 import secrets
+from datetime import datetime
 
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from marketplace import clock
-from marketplace.errors import Conflict, Invalid, NotFound, Unauthorized
+from marketplace.errors import Conflict, Invalid, NotFound
 from marketplace.identity.actor import Actor
 from marketplace.identity.models import (
     ROLES_BY_PARTY_KIND,
@@ -51,20 +52,59 @@ def create_party(session: Session, *, kind: PartyKind, name: str, bank_account: 
 
 
 def create_user(
-    session: Session, *, email: str, name: str, password: str, bank_account: str | None = None
+    session: Session,
+    *,
+    email: str,
+    name: str,
+    password: str,
+    bank_account: str | None = None,
+    verified: bool = True,
 ) -> User:
-    """Register a user with a hashed password; an e-mail is used once."""
+    """Register a user with a hashed password; an e-mail is used once. Users an operator
+    makes start verified; a sign-up's (`verified=False`) must prove the address."""
     email = email.strip().lower()
     if session.scalar(select(User.id).where(User.email == email)):
         raise Conflict("A user with this e-mail exists.", code="email_taken", email=email)
-    if len(password) < 8:
-        raise Invalid("A password has at least 8 characters.", code="weak_password")
+    check_password_strength(password)
     user = User(
-        email=email, name=name, password_hash=_hasher.hash(password), bank_account=bank_account
+        email=email,
+        name=name,
+        password_hash=_hasher.hash(password),
+        bank_account=bank_account,
+        email_verified_at=clock.now() if verified else None,
+        failed_sign_ins=0,
     )
     session.add(user)
     session.flush()
     return user
+
+
+def check_password_strength(password: str) -> None:
+    """422 `weak_password` for a password shorter than 8 characters."""
+    if len(password) < 8:
+        raise Invalid("A password has at least 8 characters.", code="weak_password")
+
+
+def password_matches(user: User | None, password: str) -> bool:
+    """Whether `password` is the user's; with no user it costs as much and is False."""
+    try:
+        _hasher.verify(user.password_hash if user else _unknown_user_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    return user is not None
+
+
+def set_password(
+    session: Session, user: User, password: str, *, keep_token: str | None = None
+) -> None:
+    """Give the user a new password and revoke all her tokens but `keep_token` (the one
+    the change was made with, if any): whoever knew the old password is signed out."""
+    check_password_strength(password)
+    user.password_hash = _hasher.hash(password)
+    revoked = update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    if keep_token is not None:
+        revoked = revoked.where(ApiToken.token_digest != digest(keep_token))
+    session.execute(revoked.values(revoked_at=clock.now()))
 
 
 def add_membership(session: Session, *, user: User, party: Party, role: Role) -> Membership:
@@ -79,38 +119,40 @@ def add_membership(session: Session, *, user: User, party: Party, role: Role) ->
     return membership
 
 
-def issue_token(session: Session, user: User, *, name: str = "", token: str | None = None) -> str:
+def issue_token(
+    session: Session,
+    user: User,
+    *,
+    name: str = "",
+    token: str | None = None,
+    expires_at: datetime | None = None,
+) -> str:
     """Create a bearer token for `user` and return it; only its digest is kept."""
     token = token or TOKEN_PREFIX + secrets.token_urlsafe(32)
-    session.add(ApiToken(user_id=user.id, token_digest=digest(token), name=name))
+    session.add(
+        ApiToken(user_id=user.id, token_digest=digest(token), name=name, expires_at=expires_at)
+    )
     session.flush()
     return token
-
-
-def log_in(session: Session, *, email: str, password: str) -> tuple[User, str]:
-    """Check the password and return the user with a new token; 401 on any mismatch."""
-    user = session.scalar(select(User).where(User.email == email.strip().lower()))
-    try:
-        _hasher.verify(user.password_hash if user else _unknown_user_hash, password)
-    except (VerificationError, InvalidHashError):
-        user = None
-    if user is None:
-        raise Unauthorized("E-mail or password is wrong.", code="invalid_credentials")
-    return user, issue_token(session, user, name="login")
 
 
 def actor_for_token(session: Session, token: str) -> Actor | None:
     """The actor a live token speaks for, or None."""
     # One round trip: it runs before every request.
     rows = session.execute(
-        select(ApiToken.user_id, Membership.party_id, Membership.role)
+        select(ApiToken.user_id, User.email_verified_at, Membership.party_id, Membership.role)
+        .join(User, User.id == ApiToken.user_id)
         .outerjoin(Membership, Membership.user_id == ApiToken.user_id)
-        .where(ApiToken.token_digest == digest(token), ApiToken.revoked_at.is_(None))
+        .where(
+            ApiToken.token_digest == digest(token),
+            ApiToken.revoked_at.is_(None),
+            or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > clock.now()),
+        )
     ).all()
     if not rows:
         return None
-    roles = frozenset((party, Role(role)) for _, party, role in rows if party is not None)
-    return Actor(rows[0].user_id, roles)
+    roles = frozenset((party, Role(role)) for _, _, party, role in rows if party is not None)
+    return Actor(rows[0].user_id, roles, verified=rows[0].email_verified_at is not None)
 
 
 def actor_on_command_line(session: Session, email: str) -> Actor:

@@ -29,8 +29,10 @@ def claim_batch(session: Session, actor: Actor, batch_id: int, team_id: int | No
     batch before a passed trial (`trial_required`, `trial_failed`), or a claim
     over a per-team limit (`claim_limit_reached`, with the limit in the details).
     Subscribers of `batch_claimed` run in the same unit of work (on a bids order the
-    team's contract must have room for the batch: `no_contract_room`).
+    team's contract must have room for the batch: `no_contract_room`). A user who has
+    not verified her e-mail address claims nothing (403 `email_not_verified`).
     """
+    actor.require_verified()
     team = _only_owned_team(actor, team_id)
     if team is not None and 0 < batch_id <= MAX_ID:
         batch = _claim_plain(session, batch_id, team, clock.now())

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from marketplace import clock
 from marketplace.errors import Invalid
 from marketplace.identity.standing import active_hold
+from marketplace.orders.announce import drop_taken
 from marketplace.orders.lottery import allot_drop
 from marketplace.orders.models import (
     Batch,
@@ -166,6 +167,7 @@ def _take(
             select(Batch).where(Batch.id.in_(released_ids)).order_by(Batch.seq)
         ).all()
         allot_drop(session, order, drop, list(batches))
+    drop_taken(session, order, drop)
     return drop
 
 

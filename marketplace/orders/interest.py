@@ -33,6 +33,7 @@ def register_interest(
     """
     order = open_order(session, actor, order_id)
     actor.require(Role.TEAM_OWNER)
+    actor.require_verified()
     refuse_if_held(session, order.client_party_id)
     team = actor.acting_for(Role.TEAM_OWNER, team_id, "team")
     _lock_lottery(session, order)

@@ -312,3 +312,26 @@ class Allotment(Entity, Base):
     rank_key: Mapped[str] = mapped_column(String(64))
     batch_ids: Mapped[list[int]] = mapped_column(JSON)
     note: Mapped[str | None] = mapped_column(String(300))
+
+
+class ItemImport(Entity, Base):
+    """A file of items added to an order, and the answer its upload got.
+
+    An upload with an `Idempotency-Key` is answered once: the same key again on the
+    order replays this answer (the same content) or is refused (other content).
+    """
+
+    __tablename__ = "item_imports"
+    __table_args__ = (UniqueConstraint("order_id", "idempotency_key"),)
+
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
+    created_by_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    idempotency_key: Mapped[str | None] = mapped_column(String(255))
+    # Over the body's bytes, the format and the duplicate policy: what "the same upload" is.
+    request_sha256: Mapped[str] = mapped_column(String(64))
+    format: Mapped[str] = mapped_column(String(8))
+    rows_read: Mapped[int] = mapped_column(Integer)
+    items_added: Mapped[int] = mapped_column(Integer)
+    duplicates_skipped: Mapped[int] = mapped_column(Integer)
+    batches_created: Mapped[int] = mapped_column(Integer)
+    quantity: Mapped[int] = mapped_column(Integer)  # the order's, once the items were in

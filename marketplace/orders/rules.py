@@ -20,6 +20,7 @@ def save_rule(session: Session, actor: Actor, data: dict[str, Any]) -> ClaimRule
     the fair order of its lottery (orders/lottery.py), within the order's limits.
     """
     actor.require(Role.TEAM_OWNER)
+    actor.require_verified()
     team = actor.acting_for(Role.TEAM_OWNER, data.pop("team_id", None), "team")
     client = data.get("client_party_id")
     party = find(session, Party, client) if client is not None else None

@@ -8,6 +8,7 @@ from sqlalchemy import Select, case, insert, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from marketplace import clock
+from marketplace.accounts.signup import refuse_unless_approved
 from marketplace.db import MAX_ID, find, keyset_page
 from marketplace.errors import Conflict, Invalid, NotFound
 from marketplace.identity.actor import Actor
@@ -59,7 +60,8 @@ REVIEW_TERMS = {
 def create_order(session: Session, actor: Actor, data: dict[str, Any]) -> Order:
     """Post a draft order with all its items in one unit of work.
 
-    The order's quantity is the number of items. Nothing is released until the
+    The order's quantity is the number of items, each with its own ref (422
+    `duplicate_ref` naming the item). Nothing is released until the
     order is published. A client on credit hold posts nothing (409).
     """
     actor.require(Role.CLIENT_ADMIN)
@@ -77,6 +79,15 @@ def create_order(session: Session, actor: Actor, data: dict[str, Any]) -> Order:
     }
     task_type = task_type_for_order(session, data["task_type"], client_id)
     check_order_terms(task_type, data.get("task_options"), items)
+    first_of_ref: dict[str, int] = {}
+    for index, item in enumerate(items):
+        if first_of_ref.setdefault(item["ref"], index) != index:
+            raise Invalid(
+                "Each item of an order has its own ref.",
+                code="duplicate_ref",
+                item_index=index,
+                first_index=first_of_ref[item["ref"]],
+            )
     order = Order(
         client_party_id=client_id,
         quantity=len(items),
@@ -200,10 +211,14 @@ def publish_order(session: Session, actor: Actor, order_id: int) -> Order:
 
     Trial batches are released at once. Without a release plan so is every
     regular batch; with one they wait, scheduled, for the plan's drops
-    (`release_due_batches`). A client on credit hold publishes nothing (409).
+    (`release_due_batches`). A client on credit hold publishes nothing (409); nor does
+    a user before she verified her e-mail address, nor a client whose sign-up an admin
+    has not approved (403).
     """
     order = get_order(session, actor, order_id)
     actor.require(Role.CLIENT_ADMIN, party_id=order.client_party_id)
+    actor.require_verified()
+    refuse_unless_approved(session, order.client_party_id)
     if order.status != OrderStatus.DRAFT:
         raise Conflict("The order is already published.", code="order_not_draft")
     refuse_if_held(session, order.client_party_id)

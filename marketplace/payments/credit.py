@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from marketplace import clock
 from marketplace.identity.models import Party
+from marketplace.payments.announce import payment_settled
 from marketplace.payments.models import (
     Application,
     ApplicationKind,
@@ -87,10 +88,11 @@ def _apply(session: Session, payment: Payment, invoice: Invoice, amount: int) ->
     application.invoice = invoice
     session.add(application)
     session.flush()
-    settle(session, application)
+    by_holder = settle(session, application)
     payment.applied_minor += amount
     invoice.paid_minor += amount
     if invoice.outstanding_minor == 0:
         invoice.status = InvoiceStatus.PAID
         invoice.paid_at = clock.now()
+    payment_settled(session, application, by_holder)
     return application

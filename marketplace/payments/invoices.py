@@ -21,6 +21,7 @@ from marketplace.money import fee_minor, format_micros, format_minor
 from marketplace.orders.models import BillingPeriod, Order
 from marketplace.orders.service import get_order
 from marketplace.payments.accounts import client_books
+from marketplace.payments.announce import invoice_issued
 from marketplace.payments.billing import Period, current_period_starts, periods_between
 from marketplace.payments.credit import apply_credit
 from marketplace.payments.models import (
@@ -157,6 +158,7 @@ def _invoice_order(
         share.invoice = invoice
     session.add_all(shares)
     _post_accrual(session, invoice, shares)
+    invoice_issued(session, invoice)
     # Money the client sent ahead (an overpayment) pays the new invoice at once.
     apply_credit(session, invoice.client_party_id, invoice.currency)
     return invoice

@@ -17,6 +17,7 @@ from marketplace.identity.models import Party, PartyKind, Role, User
 from marketplace.ledger import Account, AccountKind, Entry, Holder
 from marketplace.money import format_minor
 from marketplace.payments.amounts import minor_units
+from marketplace.payments.announce import payout_paid
 from marketplace.payments.models import (
     Application,
     Invoice,
@@ -113,6 +114,7 @@ def run_payouts(
             legs=[ledger.debit(account, amount), ledger.credit(paid, amount)],
             memo=f"Payout run {run.id} to {payee.name}",
         )
+        payout_paid(session, payout, gateway)
     session.refresh(run)
     audit.record(
         session,

@@ -143,8 +143,9 @@ def per_holder(holders: dict[int, Holder], parts: Parts) -> dict[Holder, int]:
     return totals
 
 
-def settle(session: Session, application: Application) -> None:
-    """Make the application's money available to every holder of the invoice's shares.
+def settle(session: Session, application: Application) -> dict[Holder, int]:
+    """Make the application's money available to every holder of the invoice's shares;
+    answers each holder's part.
 
     One balanced ledger transaction, keyed by the application: the client's credit
     pays its receivable, and each holder's part moves from pending to available.
@@ -169,3 +170,4 @@ def settle(session: Session, application: Application) -> None:
         ],
         memo=f"Settlement of {invoice.number}",
     )
+    return by_holder

@@ -29,6 +29,7 @@ from marketplace.identity.actor import Actor
 from marketplace.identity.models import Role, User
 from marketplace.identity.standing import active_hold, place_hold
 from marketplace.notices.mail import platform_admins, queue, recipients
+from marketplace.payments.announce import invoice_overdue
 from marketplace.payments.credit import hold_client
 from marketplace.payments.models import Invoice, InvoiceStatus
 from marketplace.receivables import letters
@@ -225,6 +226,8 @@ def _take(
         return None
     if superseded:
         return action
+    if step.offset_days > 0:
+        invoice_overdue(session, invoice, step.action, today)
     client_admins = recipients(session, invoice.client_party_id, Role.CLIENT_ADMIN)
     if step.action in EMAIL_ACTIONS:
         letter = partial(letters.client_letter, action=StepAction(step.action))

@@ -91,6 +91,8 @@ def _place(
     team: int,
     data: dict[str, Any],
 ) -> Bid:
+    # Bidding is asking for work: not before the bidder verified her e-mail address.
+    actor.require_verified()
     bid = Bid(
         order_id=order.id,
         offer_id=offer.id if offer else None,

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from marketplace.db import upsert
 from marketplace.identity.models import Party
 from marketplace.orders.models import Order
+from marketplace.workers.announce import announce_decided
 from marketplace.workers.models import (
     DailyTally,
     LevelRate,
@@ -119,6 +120,7 @@ def decide(session: Session, ids: Iterable[int], verdict: Verdict, now: datetime
         )
         if verdict.status in (SubmissionStatus.ACCEPTED, SubmissionStatus.REJECTED):
             _tally_decided(session, chunk, accepted, now)
+    announce_decided(session, ids, verdict.status, verdict.source)
     session.expire_all()
 
 

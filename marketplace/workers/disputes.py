@@ -12,6 +12,7 @@ from marketplace.errors import Conflict, Forbidden, NotFound
 from marketplace.identity.actor import Actor
 from marketplace.identity.models import Role
 from marketplace.orders.models import Order
+from marketplace.workers.announce import announce_dispute
 from marketplace.workers.decisions import Verdict, decide
 from marketplace.workers.models import (
     DecisionSource,
@@ -117,5 +118,6 @@ def decide_dispute(
             SubmissionStatus.ACCEPTED, DecisionSource.DISPUTE, actor.user_id, note=note
         )
         decide(session, [dispute.submission_id], verdict, now)
+    announce_dispute(session, dispute)
     session.flush()
     return dispute

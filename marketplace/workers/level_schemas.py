@@ -92,6 +92,9 @@ class NextLevelOut(Schema):
 class MemberOut(Schema):
     user_id = fields.Integer()
     name = fields.String()
+    role = fields.String(metadata={"description": "annotator or reviewer: one row a role."})
+    active = fields.Boolean(metadata={"description": "False once the owner deactivated her."})
+    deactivated_at = fields.DateTime(allow_none=True)
     level = fields.Nested(LevelRefOut, allow_none=True)
     submitted_today = fields.Integer()
     next = fields.Nested(NextLevelOut, allow_none=True)

@@ -41,6 +41,19 @@ def team_of(session: Session, actor: Actor, team_id: int, *, manage: bool = Fals
     return team
 
 
+def deactivated_in(session: Session, user_id: int) -> set[int]:
+    """The teams that deactivated the user: every role she holds there is deactivated
+    (an owner's never is)."""
+    return set(
+        session.scalars(
+            select(Membership.party_id)
+            .where(Membership.user_id == user_id)
+            .group_by(Membership.party_id)
+            .having(func.count(Membership.deactivated_at) == func.count())
+        )
+    )
+
+
 def set_team_timezone(session: Session, actor: Actor, team_id: int, timezone: str) -> Party:
     """Set the zone of the team's day (quotas reset, tallies count, at its midnight)."""
     team = team_of(session, actor, team_id, manage=True)
@@ -198,27 +211,36 @@ def eligibility(session: Session, team_id: int, user_id: int, level: Level | Non
 
 
 def members(session: Session, actor: Actor, team_id: int) -> list[dict[str, Any]]:
-    """The team's annotators with their level, today's work against the quota, and the
-    next level they are (or are not yet) eligible for. Owners and reviewers see them."""
+    """The team's annotators and reviewers, one row a role: whether she is active (or
+    deactivated, since when), her level, today's work against the quota, and (an
+    annotator) the next level she is (or is not yet) eligible for. Owners and reviewers
+    see them."""
     team = team_of(session, actor, team_id)
     actor.require(Role.TEAM_OWNER, Role.REVIEWER, party_id=team_id)
     today = clock.now().astimezone(ZoneInfo(team.timezone)).date()
-    users = session.scalars(
-        select(User)
+    found = session.execute(
+        select(User, Membership)
         .join(Membership, Membership.user_id == User.id)
-        .where(Membership.party_id == team_id, Membership.role == Role.ANNOTATOR)
-        .order_by(User.id)
+        .where(
+            Membership.party_id == team_id,
+            Membership.role.in_([Role.ANNOTATOR, Role.REVIEWER]),
+        )
+        .order_by(User.id, Membership.id)
     ).all()
     rows = []
-    for user in users:
+    for user, membership in found:
         level = current_level(session, team_id, user.id)
+        annotator = membership.role == Role.ANNOTATOR
         rows.append(
             {
                 "user_id": user.id,
                 "name": user.name,
+                "role": membership.role,
+                "active": membership.deactivated_at is None,
+                "deactivated_at": membership.deactivated_at,
                 "level": level,
                 "submitted_today": submitted_on(session, team_id, user.id, today),
-                "next": eligibility(session, team_id, user.id, level),
+                "next": eligibility(session, team_id, user.id, level) if annotator else None,
             }
         )
     return rows

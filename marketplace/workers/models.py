@@ -303,3 +303,44 @@ class DailyTally(Base):
     accepted: Mapped[int] = mapped_column(Integer, default=0)
     rejected: Mapped[int] = mapped_column(Integer, default=0)
     earned_micros: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class InviteStatus(enum.StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REVOKED = "revoked"
+    EXPIRED = "expired"
+
+
+class TeamInvite(Entity, Base):
+    """A team owner's invitation of a person, by e-mail, to a role and a starting level.
+
+    The e-mailed token is kept only as its SHA-256 digest; it is used once. The status is
+    read from the moments: accepted, revoked, expired (past `expires_at`) or pending.
+    """
+
+    __tablename__ = "team_invites"
+    __table_args__ = (Index("ix_team_invites_team_email", "team_party_id", "email"),)
+
+    team_party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"))
+    email: Mapped[str] = mapped_column(String(254))
+    role: Mapped[str] = mapped_column(String(32))
+    level_id: Mapped[int | None] = mapped_column(ForeignKey("levels.id"))
+    # The language of the invitation mail, for an invitee who has no account yet.
+    locale: Mapped[str] = mapped_column(String(35))
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    accepted_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    def status_at(self, now: datetime) -> InviteStatus:
+        if self.accepted_at is not None:
+            return InviteStatus.ACCEPTED
+        if self.revoked_at is not None:
+            return InviteStatus.REVOKED
+        if self.expires_at <= now:
+            return InviteStatus.EXPIRED
+        return InviteStatus.PENDING

@@ -18,7 +18,7 @@ from marketplace.orders.claims import may_see_batch
 from marketplace.orders.models import Batch, Order
 from marketplace.orders.task_types import get_task_type
 from marketplace.workers.decisions import Verdict, decide
-from marketplace.workers.levels import current_level
+from marketplace.workers.levels import current_level, deactivated_in
 from marketplace.workers.models import (
     BatchReview,
     Decision,
@@ -164,6 +164,7 @@ def review(session: Session, actor: Actor, decisions: list[dict[str, Any]]) -> l
     # A submission is visible to the members of its team (and admins): others get 404
     # before any role is checked, as everywhere else.
     members_of = actor.party_ids(*REVIEWER_ROLES, Role.ANNOTATOR)
+    benched = deactivated_in(session, actor.user_id)
     now = clock.now()
     for decision in decisions:
         submission = found.get(decision["submission_id"])
@@ -177,6 +178,11 @@ def review(session: Session, actor: Actor, decisions: list[dict[str, Any]]) -> l
             raise Forbidden(
                 "Reviewers, owners and quality inspectors of the team review its work.",
                 required_roles=[str(r) for r in REVIEWER_ROLES],
+            )
+        if submission.team_party_id in benched:
+            raise Forbidden(
+                "Your team has deactivated you: you no longer review its work.",
+                code="member_deactivated",
             )
         if submission.annotator_user_id == actor.user_id:
             raise Forbidden("Nobody reviews her own work.", code="own_submission")

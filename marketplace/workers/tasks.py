@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from marketplace import clock
 from marketplace.db import find, keyset_page
-from marketplace.errors import Conflict, NotFound
+from marketplace.errors import Conflict, Forbidden, NotFound
 from marketplace.identity.actor import Actor
 from marketplace.identity.models import Membership, Party, Role
 from marketplace.orders.leases import finish_batch, lock_batch
@@ -36,16 +36,20 @@ def take_tasks(session: Session, actor: Actor, *, count: int) -> list[Task]:
     Only work whose pay she knows is handed out: her level's rate for the task
     type, or the team's piece rate of the order. Never more than her daily quota
     allows (409 `daily_quota_reached` with when it resets), never a task she
-    skipped. On PostgreSQL concurrent takers skip each other's rows (SKIP
+    skipped, never a task of a team that deactivated her (403 `member_deactivated`
+    when all her teams did). On PostgreSQL concurrent takers skip each other's rows (SKIP
     LOCKED) and never get the same task. Each task is hers until its lease ends.
     """
     actor.require(Role.ANNOTATOR)
     now = clock.now()
     taken: list[int] = []
     blocked = None
+    working: list[int] = []
     for team_id in sorted(actor.party_ids(Role.ANNOTATOR)):
+        if not _queue_her_takes(session, team_id, actor.user_id):
+            continue
+        working.append(team_id)
         team = session.get(Party, team_id)
-        _queue_her_takes(session, team_id, actor.user_id)
         left, resets_at = quota_left(session, team, actor.user_id, now)
         wanted = count - len(taken) if left is None else min(count - len(taken), left)
         if wanted <= 0:
@@ -54,6 +58,12 @@ def take_tasks(session: Session, actor: Actor, *, count: int) -> list[Task]:
         taken += _take(session, actor.user_id, team_id, wanted, now)
         if len(taken) == count:
             break
+    if not working:
+        raise Forbidden(
+            "Your team has deactivated you: you can no longer take its work. What you "
+            "earned stays yours.",
+            code="member_deactivated",
+        )
     if not taken and blocked and _open_work(session, blocked[0].id, actor.user_id) is not None:
         team, resets_at = blocked
         raise Conflict(
@@ -63,7 +73,7 @@ def take_tasks(session: Session, actor: Actor, *, count: int) -> list[Task]:
             resets_at=resets_at.isoformat(),
         )
     if not taken:
-        for team_id in sorted(actor.party_ids(Role.ANNOTATOR)):
+        for team_id in working:
             unrated = _open_work(session, team_id, actor.user_id, rated=False)
             if unrated is not None:
                 raise Conflict(
@@ -74,18 +84,21 @@ def take_tasks(session: Session, actor: Actor, *, count: int) -> list[Task]:
     return list(session.scalars(select(Task).where(Task.id.in_(taken)).order_by(Task.id)))
 
 
-def _queue_her_takes(session: Session, team_id: int, user_id: int) -> None:
+def _queue_her_takes(session: Session, team_id: int, user_id: int) -> bool:
     """Lock her membership of the team, so her takes from several tabs at once count her
-    quota one after the other (each sees what the one before it took)."""
-    session.execute(
-        select(Membership.id)
+    quota one after the other (each sees what the one before it took), and a
+    deactivation waits for a take under way (its tasks are then returned too). Whether
+    she works for the team: not deactivated."""
+    membership = session.execute(
+        select(Membership.deactivated_at)
         .where(
             Membership.party_id == team_id,
             Membership.user_id == user_id,
             Membership.role == Role.ANNOTATOR,
         )
         .with_for_update()
-    )
+    ).first()
+    return membership is not None and membership.deactivated_at is None
 
 
 def _pay_known(level_id: int | None):
@@ -247,12 +260,22 @@ def _reopen(task: Task) -> None:
 
 def return_expired_tasks(session: Session) -> int:
     """Tasks held past their lease go back to their team's open tasks; how many did."""
-    expired = session.scalars(
+    return _return_held(session, Task.lease_expires_at <= clock.now())
+
+
+def return_member_tasks(session: Session, *, team_id: int, user_id: int) -> int:
+    """Every task of the team in the member's hands goes back to its open tasks at once, as
+    an expired one does (her team deactivated her); how many did."""
+    return _return_held(session, Task.team_party_id == team_id, Task.annotator_user_id == user_id)
+
+
+def _return_held(session: Session, *held) -> int:
+    tasks = session.scalars(
         select(Task)
-        .where(Task.status == TaskStatus.ASSIGNED, Task.lease_expires_at <= clock.now())
+        .where(Task.status == TaskStatus.ASSIGNED, *held)
         .with_for_update(skip_locked=True, of=Task)
     ).all()
-    for task in expired:
+    for task in tasks:
         _reopen(task)
     session.flush()
-    return len(expired)
+    return len(tasks)

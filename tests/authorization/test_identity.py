@@ -59,12 +59,14 @@ WRITES = [
         body=credentials,
         check=logged_in,
     ),
+    # An address with no account writes nothing; a wrong password counts towards the
+    # account's lock (tests/accounts/test_lockout.py), so it changes the user's row.
     Row(
         "POST",
         "/auth/tokens",
         {caller: (401, "invalid_credentials") for caller in CALLERS},
-        body=lambda w, c: credentials(w, c, password="wrong horse battery"),
-        label="wrong password",
+        body={"email": "nobody@example.com", "password": PASSWORD},
+        label="no such account",
     ),
     Row("DELETE", "/auth/tokens/current", table(NO_CONTENT), check=logged_out),
 ]

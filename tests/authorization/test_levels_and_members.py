@@ -41,7 +41,8 @@ def ladder_is(matrix: Matrix, caller: str, answer: Response) -> str | None:
 
 
 def members_are(matrix: Matrix, caller: str, answer: Response) -> str | None:
-    """Lotus's annotators: their level, boxes submitted today, and the next level up."""
+    """Lotus's annotators and reviewer: their level, boxes submitted today, and (an
+    annotator's) the next level up."""
     w = matrix.world
     got = {
         (
@@ -57,6 +58,7 @@ def members_are(matrix: Matrix, caller: str, answer: Response) -> str | None:
         (w.user("li"), None, 2, "junior", False),
         (w.user("wang"), "junior", 2, "senior", False),
         (w.user("zhang"), "inspector", 0, None, None),
+        (w.user("reviewer"), None, 0, None, None),
     }
     return None if got == want else f"members {sorted(got)}, expected {sorted(want)}"
 

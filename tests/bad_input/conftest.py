@@ -448,6 +448,7 @@ def work_world(api, cast, story, frozen_clock) -> dict[str, Any]:
         ],
         "tiger's levels": [ids["tiger_level"]],
         "lotus's members": [
+            (cast.user_ids["reviewer"], None, 0, None),
             (ids["li_id"], "Junior", 3, ("Senior", False)),
             (ids["wang_id"], None, 0, ("Junior", False)),
             (cast.user_ids["zhang"], None, 0, ("Junior", False)),

@@ -96,5 +96,7 @@ NEW_READS = {
         "/payment-records",
         "/outbox",
         "/audit-log",
+        # Results out.
+        "/orders/<int:order_id>/results",
     )
 }

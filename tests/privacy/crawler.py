@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from marketplace.identity.models import Membership, Party, PartyKind, User
+from marketplace.notices.models import WebhookEndpoint
 from marketplace.orders.models import Batch, Drop, Order, TaskType
 from marketplace.payments.models import Invoice, Payment, PayoutRun
 from marketplace.subcontract.models import Bid, Contract, Offer
@@ -56,6 +57,7 @@ PATH_VALUES: dict[str, Callable[[Session], list]] = {
     "payment_id": _all(Payment.id),
     "run_id": _all(PayoutRun.id),
     "client_id": _parties(PartyKind.CLIENT),
+    "endpoint_id": _all(WebhookEndpoint.id),
 }
 
 
@@ -89,6 +91,10 @@ QUERY_VALUES: dict[str, Callable[[Session, dict], list]] = {
     # The story's days, whatever the default period would be.
     "from": lambda session, schema: ["2026-03-01"],
     "to": lambda session, schema: ["2026-04-30"],
+    # An export's filters: a batch (of one order, another's for the rest), and a moment
+    # before the story's first decision (the whole export, with the filter in force).
+    "batch_id": lambda session, schema: [None, *PATH_VALUES["batch_id"](session)[:1]],
+    "since": lambda session, schema: ["2026-03-01T00:00:00Z"],
 }
 
 

@@ -87,6 +87,8 @@ def _walk(key: str, value) -> Iterator[Decimal]:
 
 def figures(text: str, content_type: str) -> set[Decimal]:
     """Every figure `text` (an answer of `content_type`) states."""
+    if "ndjson" in content_type:  # JSON Lines: a document a line
+        return {f for line in text.splitlines() if line for f in figures(line, "application/json")}
     if "json" in content_type:
         return set(_walk("", json.loads(text, parse_float=Decimal)))
     if "csv" in content_type:

@@ -56,6 +56,10 @@ def build_chain(app, api: ApiClient, cast, clock) -> Story:
     """The order passed down the chain and its boxes done and accepted, and a rival's
     lottery drop at 03:00 the next morning in Shanghai: unbilled."""
     teams = seed_teams(app, TEAMS)
+    # Every party of the chain takes every event: its delivery log is crawled with the rest.
+    hook = {"url": "https://hooks.example/in", "events": ["*"]}
+    for token in (cast.client, *(team.owner for team in teams.values())):
+        ok(api.post("/webhook-endpoints", token, hook))
     order_id = post_order(
         api, cast.client, items=BOXES, price="0.10", batch_size=490, sourcing="bids"
     )

@@ -58,11 +58,12 @@ def overdue(days: int, amount: str = ZH_AMOUNT) -> str:
 
 
 def mail(api, admin_token: str, status: str | None = None) -> list[tuple[str, str]]:
-    """The outbox as (to, subject), oldest first."""
+    """The dunning letters in the outbox as (to, subject), oldest first (annotators' e-mails
+    of their earnings are about no invoice)."""
     query = f"?status={status}" if status else ""
     answer = api.get(f"/outbox{query}", admin_token)
     assert answer.status == 200, answer.body
-    return [(m["to"], m["subject"]) for m in answer.body]
+    return [(m["to"], m["subject"]) for m in answer.body if m["invoice_id"] is not None]
 
 
 def collection(api, token: str, invoice: dict) -> dict:

@@ -1,0 +1,418 @@
+"""Results out, measured on PostgreSQL: the export half of `make bench BENCH=items`.
+
+    .venv/bin/python benchmarks/items_export.py [--sizes 100000,1000000] [--formats jsonl,coco]
+
+What it does, in one run on a database of its own (created, migrated, dropped):
+
+1. World: through the API, a client, a team (owner, reviewer, annotator) and, per size,
+   an order of one box, published, claimed, done and accepted; then, set-based in SQL,
+   each order grows to `size` accepted boxes by copying that item, task and submission
+   (each box its own ref and x), and the tables are vacuumed.
+2. Raw baseline: `COPY (SELECT ...) TO STDOUT` of the same rows and columns the export
+   reads (the accepted submissions of the order with their items, by submission id),
+   read whole by psycopg.
+3. Export: GET /api/v1/orders/{id}/results?format=... through gunicorn (one sync worker),
+   read by http.client in 1 MB reads: time to the first byte of the body, total time,
+   bytes, and the worker's peak resident memory during the download (its high-water
+   mark reset through /proc/<pid>/clear_refs before each, and sampled beside it) over
+   its memory before. Every JSON Lines answer is counted (one line an item) and every
+   COCO document parsed once (an image and an annotation an item).
+
+It prints one line per size and format and writes benchmarks/results/items_export.json
+(and a time-stamped copy). `run_export` is what benchmarks/items.py calls.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from storm.cpu import children
+from storm.report import machine
+from storm.server import free_port
+from storm.source import BIN, shown, use_source
+from storm.world import (
+    create_database,
+    drop_database,
+    make_app,
+    migrate,
+    server_facts,
+    sqlalchemy_url,
+)
+
+RESULTS = Path(__file__).resolve().parent / "results"
+# Label Studio 1.23.2 on this kind of machine: 1.1-1.3 ms a task to export (issue 18).
+LABEL_STUDIO_MS_PER_TASK = 1.1
+BOX = {"boxes": [{"label": "car", "x": 1, "y": 2, "w": 30, "h": 40}]}
+IMAGE = {"width": 1920, "height": 1080}
+# The columns the export reads, for the raw baseline.
+RAW_SELECT = """
+    SELECT s.id, s.batch_id, s.status, s.reviewed_at, s.reason_code, s.reason,
+           s.annotator_user_id, s.result, i.ref, i.payload
+    FROM submissions s JOIN tasks t ON t.id = s.task_id JOIN items i ON i.id = t.item_id
+    WHERE s.order_id = {order_id} AND s.status = 'accepted'
+    ORDER BY s.id
+"""
+
+
+# --------------------------------------------------------------------------- the world
+
+
+def seed_people(app) -> dict[str, Any]:
+    """A client (admin and token) and a team (owner, reviewer, annotator, tokens)."""
+    from marketplace.db import unit_of_work
+    from marketplace.identity import service as identity
+    from marketplace.identity.models import PartyKind, Role
+
+    tokens = {}
+    with app.app_context(), unit_of_work() as session:
+        client = identity.create_party(session, kind=PartyKind.CLIENT, name="Export Client")
+        team = identity.create_party(session, kind=PartyKind.TEAM, name="Export Team")
+        for label, party, role in (
+            ("client", client, Role.CLIENT_ADMIN),
+            ("owner", team, Role.TEAM_OWNER),
+            ("reviewer", team, Role.REVIEWER),
+            ("annotator", team, Role.ANNOTATOR),
+        ):
+            user = identity.create_user(
+                session,
+                email=f"{label}@export.example",
+                name=label.title(),
+                password="bench-password",
+            )
+            identity.add_membership(session, user=user, party=party, role=role)
+            tokens[label] = identity.issue_token(session, user, name="bench")
+    return tokens
+
+
+def one_accepted_box(app, tokens: dict[str, str]) -> int:
+    """An order of one box, published, claimed, done and accepted, through the API."""
+    client = app.test_client()
+
+    def call(method: str, path: str, who: str, body: Any = None) -> Any:
+        answer = client.open(
+            f"/api/v1{path}",
+            method=method,
+            json=body,
+            headers={"Authorization": f"Bearer {tokens[who]}"},
+        )
+        if answer.status_code >= 300:
+            raise RuntimeError(f"{method} {path}: {answer.status_code} {answer.get_data()!r}")
+        return answer.json
+
+    order = {
+        "title": "Export",
+        "task_type": "bbox_2d",
+        "unit_price": "0.10",
+        "currency": "CNY",
+        "payment_terms_days": 30,
+        "batch_size": 1,
+        "items": [{"ref": "s3://export/0000000.jpg", "payload": IMAGE}],
+    }
+    order_id = call("POST", "/orders", "client", order)["id"]
+    call("POST", f"/orders/{order_id}/publish", "client")
+    [batch] = call("GET", f"/orders/{order_id}/batches", "client")
+    call("POST", f"/batches/{batch['id']}/claim", "owner")
+    call("PUT", f"/orders/{order_id}/piece-rate", "owner", {"unit_price": "0.06"})
+    [task] = call("POST", "/tasks/next", "annotator", {"count": 1})
+    done = call("POST", f"/tasks/{task['id']}/submit", "annotator", {"result": BOX})
+    call(
+        "POST",
+        "/reviews",
+        "reviewer",
+        {"decisions": [{"submission_id": done["id"], "decision": "accept"}]},
+    )
+    return order_id
+
+
+def _columns(conn: psycopg.Connection, table: str) -> list[str]:
+    rows = conn.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = %s "
+        "AND table_schema = current_schema() ORDER BY ordinal_position",
+        (table,),
+    ).fetchall()
+    return [name for (name,) in rows if name != "id"]
+
+
+def _copy_rows(
+    conn: psycopg.Connection, table: str, template: int, count: int, changed: dict[str, str]
+) -> int:
+    """`count` copies of row `template` of `table` (n = 1..count), with `changed` columns
+    computed from n; the id of the first copy (ids are taken in n's order)."""
+    columns = _columns(conn, table)
+    values = [changed.get(column, f"t.{column}") for column in columns]
+    first = conn.execute(
+        f"INSERT INTO {table} ({', '.join(columns)}) "
+        f"SELECT {', '.join(values)} FROM {table} t, generate_series(1, %s) AS g(n) "
+        f"WHERE t.id = %s ORDER BY g.n RETURNING id",
+        (count, template),
+    ).fetchone()[0]
+    return first
+
+
+def grow(conninfo: str, order_id: int, size: int) -> None:
+    """The order's one accepted box becomes `size`, each with its own ref and x."""
+    extra = size - 1
+    with psycopg.connect(conninfo) as conn:
+        item, task, submission = conn.execute(
+            "SELECT t.item_id, t.id, s.id FROM submissions s JOIN tasks t ON t.id = s.task_id "
+            "WHERE s.order_id = %s",
+            (order_id,),
+        ).fetchone()
+        first_item = _copy_rows(
+            conn,
+            "items",
+            item,
+            extra,
+            {"seq": "t.seq + g.n", "ref": "'s3://export/' || lpad(g.n::text, 7, '0') || '.jpg'"},
+        )
+        first_task = _copy_rows(conn, "tasks", task, extra, {"item_id": f"{first_item} + g.n - 1"})
+        _copy_rows(
+            conn,
+            "submissions",
+            submission,
+            extra,
+            {
+                "task_id": f"{first_task} + g.n - 1",
+                "result": "json_build_object('boxes', json_build_array(json_build_object("
+                "'label', 'car', 'x', g.n %% 1800, 'y', 2, 'w', 30, 'h', 40)))",
+            },
+        )
+        conn.commit()
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute("VACUUM (ANALYZE) items, tasks, submissions")
+
+
+# --------------------------------------------------------------------------- measuring
+
+
+def raw_copy(conninfo: str, order_id: int) -> dict[str, Any]:
+    """The baseline: COPY of the same rows to this process, read whole."""
+    with psycopg.connect(conninfo) as conn, conn.cursor() as cursor:
+        started = time.perf_counter()
+        size = rows = 0
+        first = None
+        sql = f"COPY ({RAW_SELECT.format(order_id=int(order_id))}) TO STDOUT"
+        with cursor.copy(sql) as copy:
+            for data in copy:
+                first = first or time.perf_counter() - started
+                size += len(data)
+                rows += bytes(data).count(b"\n")
+        return {
+            "seconds": time.perf_counter() - started,
+            "first_byte_s": first,
+            "bytes": size,
+            "rows": rows,
+        }
+
+
+class Worker:
+    """The app under gunicorn with one sync worker: its memory is the export's."""
+
+    def __init__(self, url: str, source: Path) -> None:
+        self.port = free_port()
+        env = {**os.environ, "DATABASE_URL": url, "PYTHONUNBUFFERED": "1"}
+        env["PYTHONPATH"] = str(source)
+        self.process = subprocess.Popen(
+            [
+                str(BIN / "gunicorn"),
+                "marketplace:create_app()",
+                f"--bind=127.0.0.1:{self.port}",
+                "--workers=1",
+                "--log-level=warning",
+                # A sync worker tells the arbiter it lives only between requests.
+                "--timeout=1800",
+            ],
+            cwd=source,
+            env=env,
+        )
+        # Ready once it answers: the socket is bound before the worker has built the app.
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+                conn.request("GET", "/api/openapi.json")
+                conn.getresponse().read()
+                break
+            except OSError:
+                time.sleep(0.2)
+        self.pid = children(self.process.pid)[0]
+
+    def memory_kb(self, field: str) -> int:
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+        raise RuntimeError(f"no {field} for {self.pid}")
+
+    def reset_peak(self) -> bool:
+        try:
+            Path(f"/proc/{self.pid}/clear_refs").write_text("5")
+            return True
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def http_export(worker: Worker, token: str, order_id: int, fmt: str, size: int) -> dict:
+    """One download through HTTP: first byte, total time, bytes, the worker's peak memory."""
+    before = worker.memory_kb("VmRSS")
+    reset = worker.reset_peak()
+    sampled = [before]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.02):
+            sampled.append(worker.memory_kb("VmRSS"))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    conn = http.client.HTTPConnection("127.0.0.1", worker.port, timeout=1800)
+    started = time.perf_counter()
+    conn.request(
+        "GET",
+        f"/api/v1/orders/{order_id}/results?format={fmt}",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    response = conn.getresponse()
+    first = response.read(1)
+    first_byte = time.perf_counter() - started
+    parts, total, lines = [first], len(first), first.count(b"\n")
+    keep = fmt == "coco"
+    while chunk := response.read(1 << 20):
+        total += len(chunk)
+        lines += chunk.count(b"\n")
+        if keep:
+            parts.append(chunk)
+    seconds = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    peak = max(max(sampled), worker.memory_kb("VmHWM") if reset else 0)
+    if response.status != 200:
+        raise RuntimeError(f"export answered {response.status}")
+    if fmt == "jsonl" and lines != size:
+        raise RuntimeError(f"{lines} lines for {size} items")
+    if keep:
+        document = json.loads(b"".join(parts))
+        if len(document["images"]) != size or len(document["annotations"]) != size:
+            raise RuntimeError("the COCO document does not hold every item")
+    return {
+        "seconds": seconds,
+        "first_byte_s": first_byte,
+        "bytes": total,
+        "rss_before_mb": before / 1024,
+        "rss_peak_mb": peak / 1024,
+        "rss_growth_mb": (peak - before) / 1024,
+        "ms_per_item": seconds * 1000 / size,
+    }
+
+
+def run_export(
+    app, conninfo: str, url: str, source: Path, sizes: list[int], formats: list[str]
+) -> dict[str, Any]:
+    """Build an order per size, then measure raw COPY and each format's download; the
+    figures per size (and the orders' ids)."""
+    tokens = seed_people(app)
+    orders = {}
+    for size in sizes:
+        orders[size] = one_accepted_box(app, tokens)
+        started = time.perf_counter()
+        grow(conninfo, orders[size], size)
+        took = time.perf_counter() - started
+        print(f"  order {orders[size]}: {size:,} accepted boxes in {took:.1f} s")
+    worker = Worker(url, source)
+    figures: dict[str, Any] = {}
+    try:
+        for size in sizes:
+            raw = raw_copy(conninfo, orders[size])
+            row: dict[str, Any] = {"order_id": orders[size], "raw_copy": raw}
+            for fmt in formats:
+                got = http_export(worker, tokens["client"], orders[size], fmt, size)
+                got["x_raw_copy"] = got["seconds"] / raw["seconds"]
+                got["x_faster_than_label_studio"] = LABEL_STUDIO_MS_PER_TASK / got["ms_per_item"]
+                row[fmt] = got
+                print(
+                    f"  {size:>9,} {fmt:5}  {got['seconds']:7.2f} s  first byte "
+                    f"{got['first_byte_s'] * 1000:6.0f} ms  {got['x_raw_copy']:5.2f} x COPY "
+                    f"({raw['seconds']:.2f} s)  {got['ms_per_item'] * 1000:6.1f} us/item  "
+                    f"rss {got['rss_before_mb']:.0f} -> {got['rss_peak_mb']:.0f} MB  "
+                    f"{got['x_faster_than_label_studio']:.0f} x Label Studio"
+                )
+            figures[str(size)] = row
+    finally:
+        worker.stop()
+    return figures
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    server = os.environ.get("BENCH_DATABASE_URL") or os.environ.get(
+        "TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432"
+    )
+    parser.add_argument("--server", default=server, help="PostgreSQL server (a superuser)")
+    parser.add_argument("--sizes", default="100000,1000000", help="accepted items per order")
+    parser.add_argument("--formats", default="jsonl,coco")
+    parser.add_argument("--rev", default=None, help="measure a git revision, not the work tree")
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument("--keep-database", action="store_true")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    args.output.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    export = tempfile.TemporaryDirectory(prefix="items-export-src-")
+    source, code = use_source(args.rev, Path(export.name))
+    name, conninfo = create_database(args.server)
+    url = sqlalchemy_url(conninfo)
+    sizes = [int(size) for size in args.sizes.split(",")]
+    formats = args.formats.split(",")
+    try:
+        print(f"database {name}; export of {', '.join(f'{s:,}' for s in sizes)} accepted boxes")
+        migrate(url, source)
+        app = make_app(url)
+        figures = run_export(app, conninfo, url, source, sizes, formats)
+        facts = server_facts(conninfo)
+    finally:
+        if args.keep_database:
+            print(f"kept database {name}")
+        else:
+            drop_database(args.server, name)
+        export.cleanup()
+    result = {
+        "benchmark": "items_export",
+        "timestamp": stamp,
+        "code": code,
+        "machine": machine(facts),
+        "how": "gunicorn, one sync worker; http.client reading 1 MB at a time; raw: psycopg COPY",
+        "targets": {"x_raw_copy": 2.0, "first_byte_s": 1.0, "x_faster_than_label_studio": 20},
+        "sizes": figures,
+    }
+    text = json.dumps(result, indent=2) + "\n"
+    for suffix in (f"-{stamp}", ""):
+        (args.output / f"items_export{suffix}.json").write_text(text)
+    print(f"  written to {shown(args.output / 'items_export.json')}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
