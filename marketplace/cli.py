@@ -284,7 +284,11 @@ def deliver_webhooks_command() -> None:
         event = delivery.event.public_id
         click.echo(f"delivery {delivery.id} of {event}: {delivery.status} ({answer})")
 
-    counts = deliver_due(timeout=current_app.config["WEBHOOK_TIMEOUT_SECONDS"], on_each=show)
+    counts = deliver_due(
+        timeout=current_app.config["WEBHOOK_TIMEOUT_SECONDS"],
+        allow_private=current_app.config["WEBHOOK_ALLOW_PRIVATE_URLS"],
+        on_each=show,
+    )
     click.echo("{delivered} delivered, {retrying} to retry, {failed} failed".format(**counts))
 
 
@@ -335,29 +339,29 @@ def verify_lottery_command(drop_id: int) -> None:
 @click.option("--on-duplicate", type=click.Choice(["refuse", "skip"]), default="refuse")
 def import_items_command(order_id: int, path: Path, by: str, fmt, on_duplicate: str) -> None:
     """Add the items of a CSV or JSON Lines file to an order, all or none (docs/items.md)."""
-    from marketplace.orders.imports import import_items, order_to_import_into
+    from marketplace.orders.imports import import_items, item_schema_to_import, spool_items
 
     fmt = fmt or ("csv" if path.suffix.lower() == ".csv" else "jsonl")
     config = current_app.config
     try:
+        with unit_of_work() as session:
+            actor = identity.actor_on_command_line(session, by)
+            item_schema = item_schema_to_import(session, actor, order_id)
         with (
             path.open("rb") as stream,
             click.progressbar(length=path.stat().st_size, label="Reading items") as bar,
-            unit_of_work() as session,
-        ):
-            actor = identity.actor_on_command_line(session, by)
-            record, _ = import_items(
-                session,
-                actor,
-                order_to_import_into(session, actor, order_id),
+            spool_items(
                 stream,
                 fmt=fmt,
-                on_duplicate=on_duplicate,
+                item_schema=item_schema,
                 max_rows=config["ITEMS_IMPORT_MAX_ROWS"],
                 # An operator's file is on disk: only the row limit applies.
                 max_bytes=path.stat().st_size,
                 on_progress=lambda done: bar.update(done - bar.pos),
-            )
+            ) as spool,
+            unit_of_work() as session,
+        ):
+            record, _ = import_items(session, actor, order_id, spool, on_duplicate=on_duplicate)
     except DomainError as error:
         rows = error.details.get("rows", [])[:10]
         for row in rows:

@@ -1,6 +1,7 @@
 """Settings from environment variables, with safe defaults for a laptop."""
 
 import os
+import secrets
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -19,6 +20,29 @@ def _positive_seconds(name: str) -> int | None:
     if seconds <= 0:
         raise ValueError(f"{name} must be a positive whole number of seconds, not {value!r}")
     return seconds
+
+
+def instance_secret_key() -> str:
+    """This installation's own random key, made on first use and kept in the instance
+    folder: a published default would let anyone undo annotators' pseudonyms."""
+    path = INSTANCE_DIR / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    draft = path.with_name(f"secret_key.{os.getpid()}.{secrets.token_hex(4)}")
+    draft.write_text(key)
+    try:
+        # A link is made whole or not at all: of two processes starting at once, one
+        # key wins and both use it.
+        os.link(draft, path)
+    except FileExistsError:
+        key = path.read_text().strip()
+    finally:
+        draft.unlink()
+    return key
 
 
 def database_url() -> str:
@@ -54,12 +78,14 @@ class Config:
         self.MAIL_FROM = os.environ.get("MAIL_FROM", "billing@piecework.localhost")
         # Webhooks out (docs/webhooks.md): how long one delivery attempt may wait for an answer.
         self.WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
+        # 1: webhooks may go to loopback and private addresses (a receiver on this network).
+        self.WEBHOOK_ALLOW_PRIVATE_URLS = os.environ.get("WEBHOOK_ALLOW_PRIVATE_URLS") == "1"
         self.PAYOUT_FILE_DIR = os.environ.get("PAYOUT_FILE_DIR", str(INSTANCE_DIR / "payouts"))
         # argon2-cffi parameter profile for password hashes.
         self.PASSWORD_HASH_PROFILE = os.environ.get("PASSWORD_HASH_PROFILE", "RFC_9106_LOW_MEMORY")
         # Signs what must not be forged: annotators' pseudonyms in results, session cookies.
-        # Set it in production; the default is for a laptop.
-        self.SECRET_KEY = os.environ.get("SECRET_KEY", "piecework-dev-secret-change-me")
+        # Unset, a random key is made once and kept in the instance folder.
+        self.SECRET_KEY = os.environ.get("SECRET_KEY") or instance_secret_key()
         # Where people reach the service: links in e-mails (verification, invites, resets).
         self.PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/")
         # Flask-Limiter's storage: memory by default; redis://127.0.0.1:6379 to share it
@@ -90,6 +116,7 @@ class Config:
         self.INVITE_ACCEPT_LIMIT_PER_INVITE = os.environ.get(
             "INVITE_ACCEPT_LIMIT_PER_INVITE", "5 per minute;20 per day"
         )
+        self.TEAM_INVITES_LIMIT = os.environ.get("TEAM_INVITES_LIMIT", "30 per hour;200 per day")
         self.MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(32 * 1024 * 1024)))
         # Items from a file (POST /orders/{id}/items, docs/items.md): the most rows and
         # bytes one upload may hold; that endpoint alone takes bodies past MAX_CONTENT_LENGTH.

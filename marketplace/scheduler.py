@@ -129,7 +129,10 @@ def send_mail() -> None:
 def deliver_webhooks() -> None:
     """Every minute: attempt the webhook deliveries that are due (notices/webhooks.py)."""
     with _app.app_context():
-        counts = deliver_due(timeout=_app.config["WEBHOOK_TIMEOUT_SECONDS"])
+        counts = deliver_due(
+            timeout=_app.config["WEBHOOK_TIMEOUT_SECONDS"],
+            allow_private=_app.config["WEBHOOK_ALLOW_PRIVATE_URLS"],
+        )
     if any(counts.values()):
         log.info(
             "webhooks: %(delivered)d delivered, %(retrying)d retrying, %(failed)d failed", counts

@@ -112,6 +112,7 @@ def _app(database_url, tmp_path_factory):
             # invite's token many times; tests of the limits set their own.
             "INVITE_ACCEPT_LIMIT_PER_ADDRESS": "10000 per minute",
             "INVITE_ACCEPT_LIMIT_PER_INVITE": "10000 per minute",
+            "TEAM_INVITES_LIMIT": "10000 per minute",
             # Every test signs in from 127.0.0.1, Li many times; tests of the limits (and
             # of the lockout, which no limit may hide) set their own.
             "ACCOUNTS_LIMIT_PER_ADDRESS": "10000 per minute",

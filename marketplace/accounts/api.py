@@ -162,7 +162,9 @@ class SignIn(MethodView):
     @blp.response(201, TokenOut)
     def post(self, credentials):
         """Sign in with e-mail and password; returns a new bearer token. Ten wrong
-        passwords in a row lock the account for 15 minutes (403 `account_locked`)."""
+        passwords in a row lock the account for 15 minutes: its owner is told by e-mail,
+        and until then every sign-in answers 401 `invalid_credentials`, as for a wrong
+        password or an unknown address."""
         with unit_of_work() as session:
             outcome = signin.sign_in(session, **credentials)
         if outcome.refusal is not None:  # raised after the commit, which counted it

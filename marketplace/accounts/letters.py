@@ -2,8 +2,10 @@
 """What the account e-mails say, in the reader's language (Chinese or English).
 
 Each letter is a subject and a body per language, formatted with the reader's name and
-its link or facts. The reader's language comes from her CLDR locale (`users.locale`):
-zh_* reads Chinese, anything else English. Flask-Babel will take these over later.
+its link or facts. A link's page comes with the pages issue; until then a mail with a
+link also gives its code and the API call that takes it. The reader's language comes
+from her CLDR locale (`users.locale`): zh_* reads Chinese,
+anything else English. Flask-Babel will take these over later.
 """
 
 from sqlalchemy.orm import Session
@@ -16,12 +18,16 @@ LETTERS: dict[str, dict[str, tuple[str, str]]] = {
         "en": (
             "Confirm your e-mail address for Piecework",
             "Hello {name},\n\nPlease confirm that this address is yours by opening this link "
-            "within 24 hours:\n\n{link}\n\nUntil then you can sign in, but not publish orders "
-            "or claim work. If you did not sign up, ignore this message.\n\nPiecework\n",
+            "within 24 hours:\n\n{link}\n\nOr send your code, {token}, to the API: POST "
+            '/api/v1/signup/verify with {{"token": "{token}"}}.\n\nUntil then you can sign '
+            "in, but not publish orders or claim work. If you did not sign up, ignore this "
+            "message.\n\nPiecework\n",
         ),
         "zh": (
             "请确认您在 Piecework 的电子邮箱",
             "{name}，您好：\n\n请在 24 小时内打开以下链接，确认此邮箱属于您：\n\n{link}\n\n"
+            "或把确认码 {token} 发送到 API：POST /api/v1/signup/verify，内容为 "
+            '{{"token": "{token}"}}。\n\n'
             "确认之前您可以登录，但不能发布订单或领取任务。如果您没有注册，请忽略本邮件。\n\n"
             "Piecework\n",
         ),
@@ -30,15 +36,20 @@ LETTERS: dict[str, dict[str, tuple[str, str]]] = {
         "en": (
             "Reset your Piecework password",
             "Hello {name},\n\nSomeone (we hope you) asked to reset your password. Open this "
-            "link within an hour to choose a new one:\n\n{link}\n\nThe link works once. "
+            "link within an hour to choose a new one:\n\n{link}\n\nOr send your code, "
+            "{token}, with the new password to the API: POST /api/v1/password-resets/complete "
+            'with {{"token": "{token}", "password": "..."}}.\n\nThe code works once. '
             "Setting a new password signs you out everywhere. If you did not ask, ignore "
             "this message: your password stays as it is.\n\nPiecework\n",
         ),
         "zh": (
             "重置您的 Piecework 密码",
             "{name}，您好：\n\n有人（希望是您）申请重置您的密码。请在一小时内打开以下链接"
-            "设置新密码：\n\n{link}\n\n链接只能使用一次。设置新密码后，您在所有设备上都会"
-            "退出登录。如果不是您申请的，请忽略本邮件，密码不会改变。\n\nPiecework\n",
+            "设置新密码：\n\n{link}\n\n或把重置码 {token} 和新密码发送到 API："
+            "POST /api/v1/password-resets/complete，内容为 "
+            '{{"token": "{token}", "password": "..."}}。\n\n重置码只能使用一次。设置新密码后，'
+            "您在所有设备上都会退出登录。如果不是您申请的，请忽略本邮件，密码不会改变。\n\n"
+            "Piecework\n",
         ),
     },
     "account_locked": {

@@ -47,13 +47,18 @@ def redeem(session: Session, secret: str, purpose: TokenPurpose) -> User:
             field="token",
             expired_at=found.expires_at.isoformat(),
         )
+    use_up(session, found.user_id, purpose)
+    return session.get(User, found.user_id)
+
+
+def use_up(session: Session, user_id: int, purpose: TokenPurpose) -> None:
+    """Every live token of the user's for `purpose` stops working, in this unit of work."""
     session.execute(
         update(OneTimeToken)
         .where(
-            OneTimeToken.user_id == found.user_id,
+            OneTimeToken.user_id == user_id,
             OneTimeToken.purpose == purpose,
             OneTimeToken.used_at.is_(None),
         )
-        .values(used_at=now)
+        .values(used_at=clock.now())
     )
-    return session.get(User, found.user_id)

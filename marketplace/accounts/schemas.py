@@ -24,7 +24,8 @@ class LocaleField(fields.String):
     """`zh-CN` or `en` in JSON; the CLDR locale (zh_CN, en) inside."""
 
     def __init__(self, **kwargs):
-        super().__init__(metadata={"enum": list(LOCALES)}, **kwargs)
+        metadata = {"enum": list(LOCALES), **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         language = super()._deserialize(value, attr, data, **kwargs)

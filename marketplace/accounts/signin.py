@@ -1,7 +1,9 @@
 """Signing in with a password, and locking an account against guessing.
 
 After MAX_FAILED_SIGN_INS wrong passwords in a row, signing in to the account is refused
-for LOCK_FOR, whatever the password, and its owner is told by e-mail. A successful sign-in
+for LOCK_FOR, whatever the password, and its owner is told by e-mail (the refusal itself
+looks like any wrong password's). Accepting a team invite with a password goes through
+the same check. A successful sign-in
 starts the count again. Throttling per address and per account (accounts/api.py) slows
 guessing across many accounts; the lock stops it against one.
 """
@@ -14,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from marketplace import clock
 from marketplace.accounts import letters
-from marketplace.errors import DomainError, Forbidden, Unauthorized
+from marketplace.errors import DomainError, Unauthorized
 from marketplace.identity import service as identity
 from marketplace.identity.models import User
 
@@ -32,26 +34,40 @@ class SignIn:
 
 
 def sign_in(session: Session, *, email: str, password: str) -> SignIn:
-    """Check the password and issue a token named "login".
+    """Check the password (see `check_password`) and issue a token named "login".
 
-    A wrong password is counted (and may lock the account and queue the owner's letter)
-    in this unit of work, so the refusal is returned, not raised: the caller commits, then
-    raises it (401 `invalid_credentials`). A locked account is refused with 403
-    `account_locked` and the moment the lock ends, its password unchecked and uncounted.
+    A refusal is returned, not raised: the failure it counted (which may lock the
+    account and queue the owner's letter) is in this unit of work, so the caller
+    commits, then raises it.
     """
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
-    now = clock.now()
-    if user is not None and user.locked_until is not None and user.locked_until > now:
-        return SignIn(refusal=_locked(user))
-    if not identity.password_matches(user, password):
+    refusal = check_password(session, user, password)
+    if refusal is not None:
+        return SignIn(refusal=refusal)
+    return SignIn(user, identity.issue_token(session, user, name="login"))
+
+
+def check_password(session: Session, user: User | None, password: str) -> Unauthorized | None:
+    """None if `password` opens `user`'s account now (and her count of failures starts
+    again), else the refusal to raise once this unit of work is committed.
+
+    Every refusal is the same 401 `invalid_credentials`: for an unknown address (`user`
+    None), a wrong password, and a locked account whatever the password, so an answer
+    never tells whether an address has an account or is locked (the owner learns of
+    the lock from the letter sent when it began). A hash is verified on every path (a
+    dummy one for no user), so neither does the time an answer takes. A wrong password
+    is counted; a guess during the lock is not.
+    """
+    matches = identity.password_matches(user, password)
+    if user is not None and user.locked_until is not None and user.locked_until > clock.now():
+        return _refused()
+    if not matches:
         if user is not None:
             _count_failure(session, user)
-        return SignIn(
-            refusal=Unauthorized("E-mail or password is wrong.", code="invalid_credentials")
-        )
+        return _refused()
     if user.failed_sign_ins:
         user.failed_sign_ins = 0
-    return SignIn(user, identity.issue_token(session, user, name="login"))
+    return None
 
 
 def _count_failure(session: Session, user: User) -> None:
@@ -77,10 +93,5 @@ def _count_failure(session: Session, user: User) -> None:
         )
 
 
-def _locked(user: User) -> Forbidden:
-    return Forbidden(
-        f"Too many wrong passwords: signing in to this account is locked until "
-        f"{user.locked_until:%Y-%m-%d %H:%M} UTC. Its owner was told by e-mail.",
-        code="account_locked",
-        locked_until=user.locked_until.isoformat(),
-    )
+def _refused() -> Unauthorized:
+    return Unauthorized("E-mail or password is wrong.", code="invalid_credentials")

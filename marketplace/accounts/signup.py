@@ -67,7 +67,7 @@ def send_verification(session: Session, user: User, *, public_url: str) -> None:
         raise Conflict("Your e-mail address is verified already.", code="already_verified")
     secret = onetime.issue(session, user, TokenPurpose.VERIFY_EMAIL, VERIFY_FOR)
     link = f"{public_url}{VERIFY_PATH}?token={quote(secret)}"
-    letters.send(session, user, "verify_email", link=link)
+    letters.send(session, user, "verify_email", link=link, token=secret)
 
 
 def resend_verification(session: Session, actor: Actor, *, public_url: str) -> None:
@@ -117,6 +117,14 @@ def decide(
     signup = find(session, Signup, signup_id)
     if signup is None:
         raise NotFound(f"No sign-up {signup_id}.", code="signup_not_found")
+    # Locked and read afresh: of two admins deciding at once, the second waits here and
+    # then finds it decided.
+    session.scalar(
+        select(Signup)
+        .where(Signup.id == signup_id)
+        .with_for_update(of=Signup)
+        .execution_options(populate_existing=True)
+    )
     if not approve and not reason:
         raise Invalid("Say why the sign-up is refused.", code="reason_required", field="reason")
     if signup.status != SignupStatus.PENDING:

@@ -7,6 +7,7 @@ from datetime import datetime
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from marketplace import clock
@@ -64,7 +65,7 @@ def create_user(
     makes start verified; a sign-up's (`verified=False`) must prove the address."""
     email = email.strip().lower()
     if session.scalar(select(User.id).where(User.email == email)):
-        raise Conflict("A user with this e-mail exists.", code="email_taken", email=email)
+        raise _email_taken(email)
     check_password_strength(password)
     user = User(
         email=email,
@@ -74,9 +75,19 @@ def create_user(
         email_verified_at=clock.now() if verified else None,
         failed_sign_ins=0,
     )
-    session.add(user)
-    session.flush()
+    # Two sign-ups (or invite acceptances) for one new address at once both pass the
+    # check above; the unique index stops the second, which is then refused the same
+    # way, in a savepoint so that the unit of work stays usable to report it.
+    try:
+        with session.begin_nested():
+            session.add(user)
+    except IntegrityError:
+        raise _email_taken(email) from None
     return user
+
+
+def _email_taken(email: str) -> Conflict:
+    return Conflict("A user with this e-mail exists.", code="email_taken", email=email)
 
 
 def check_password_strength(password: str) -> None:

@@ -1,5 +1,6 @@
 """Notices: a party's webhook endpoints and their delivery logs, a user's e-mail choices."""
 
+from flask import current_app
 from flask.views import MethodView
 
 from marketplace.db import db, unit_of_work
@@ -24,6 +25,10 @@ blp = Blueprint(
 )
 
 
+def _allow_private() -> bool:
+    return current_app.config["WEBHOOK_ALLOW_PRIVATE_URLS"]
+
+
 @blp.route("/webhook-endpoints")
 class WebhookEndpoints(MethodView):
     @blp.doc(security=BEARER_AUTH)
@@ -40,7 +45,9 @@ class WebhookEndpoints(MethodView):
 
         Events are POSTed as JSON with a `Piecework-Signature` header (docs/webhooks.md)."""
         with unit_of_work() as session:
-            return endpoints.register_endpoint(session, current_actor(), **data)
+            return endpoints.register_endpoint(
+                session, current_actor(), allow_private=_allow_private(), **data
+            )
 
 
 @blp.route("/webhook-endpoints/<int:endpoint_id>")
@@ -57,7 +64,9 @@ class WebhookEndpoint(MethodView):
     def patch(self, changes, endpoint_id):
         """Change the endpoint's URL, events or description, or disable and enable it"""
         with unit_of_work() as session:
-            return endpoints.update_endpoint(session, current_actor(), endpoint_id, changes)
+            return endpoints.update_endpoint(
+                session, current_actor(), endpoint_id, changes, allow_private=_allow_private()
+            )
 
     @blp.doc(security=BEARER_AUTH)
     @blp.response(204)

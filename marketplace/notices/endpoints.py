@@ -15,6 +15,7 @@ from marketplace.db import find, keyset_page
 from marketplace.errors import Conflict, Forbidden, Invalid, NotFound
 from marketplace.identity.actor import Actor
 from marketplace.identity.models import Role
+from marketplace.notices.addresses import NotPublic, Unresolvable, check_public
 from marketplace.notices.models import Delivery, WebhookEndpoint
 
 MANAGERS = (Role.CLIENT_ADMIN, Role.TEAM_OWNER)
@@ -33,11 +34,14 @@ def register_endpoint(
     events: list[str],
     description: str | None = None,
     party_id: int | None = None,
+    allow_private: bool = False,
 ) -> WebhookEndpoint:
     """Register an endpoint for the actor's client or team (the one named, or its only
-    one); its deliveries start with the next event. 409 `too_many_endpoints` past
-    MAX_ENDPOINTS_PER_PARTY."""
+    one); its deliveries start with the next event. 422 `url_not_public` for a URL whose
+    host is or resolves to a non-public address (unless `allow_private`); 409
+    `too_many_endpoints` past MAX_ENDPOINTS_PER_PARTY."""
     party = _managed_party(actor, party_id)
+    _require_public(url, allow_private)
     count = session.scalar(select(func.count()).where(WebhookEndpoint.party_id == party))
     if count >= MAX_ENDPOINTS_PER_PARTY:
         raise Conflict(
@@ -57,6 +61,21 @@ def register_endpoint(
     session.add(endpoint)
     session.flush()
     return endpoint
+
+
+def _require_public(url: str, allow_private: bool) -> None:
+    """422 unless the URL's host is public. A name that does not resolve yet is taken (its
+    DNS may come later): every delivery checks again and fails while it does not."""
+    if allow_private:
+        return
+    try:
+        check_public(url)
+    except NotPublic as refused:
+        raise Invalid(
+            f"Webhooks go only to public addresses: {refused}.", code="url_not_public", field="url"
+        ) from None
+    except Unresolvable:
+        pass
 
 
 def _managed_party(actor: Actor, party_id: int | None) -> int:
@@ -104,11 +123,19 @@ def get_endpoint(session: Session, actor: Actor, endpoint_id: int) -> WebhookEnd
 
 
 def update_endpoint(
-    session: Session, actor: Actor, endpoint_id: int, changes: dict[str, Any]
+    session: Session,
+    actor: Actor,
+    endpoint_id: int,
+    changes: dict[str, Any],
+    *,
+    allow_private: bool = False,
 ) -> WebhookEndpoint:
     """Change the endpoint's url, events, description or enabled flag; a disabled endpoint
-    gets no new deliveries, and those already waiting are still tried."""
+    gets no new deliveries, and those already waiting are still tried. A new url is
+    refused as at registration (422 `url_not_public`)."""
     endpoint = get_endpoint(session, actor, endpoint_id)
+    if "url" in changes:
+        _require_public(changes["url"], allow_private)
     for name in ("url", "description", "enabled"):
         if name in changes:
             setattr(endpoint, name, changes[name])

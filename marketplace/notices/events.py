@@ -5,7 +5,10 @@ it reports: the event and one delivery per subscribed endpoint are written with 
 change, so a change rolled back announces nothing and a committed one is delivered
 afterwards by notices/webhooks.py. Each receiving party gets its own event, carrying
 only what that party may read: ids and counts, and an amount only to the party it
-belongs to.
+belongs to. One payload told to several parties (a drop to every team that may claim
+it, a claim to the team and the client) is the same bytes for each, so it may carry no
+money at all: `publish` refuses one with a money-like key (MONEY_WORDS), and a use case
+with amounts publishes once per party instead.
 """
 
 import secrets
@@ -30,10 +33,12 @@ CATALOGUE = {
     "invoice.issued": "An invoice was issued to you.",
     "invoice.overdue": "An invoice of yours is past due (a dunning step was taken).",
     "payment.settled": "Money arrived and was settled: earnings became available.",
-    "payout.paid": "A payout to your party was made.",
+    "payout.paid": "A payout run paid your party (status pending: its transfers are queued).",
     "results.ready": "Every item of a batch of your order is accepted.",
 }
 EVERY_TYPE = "*"
+# A key holding any of these is money, which only its own party may read (DESIGN.md).
+MONEY_WORDS = ("amount", "price", "fee", "margin", "total", "outstanding", "applied", "available")
 
 
 def publish(
@@ -44,9 +49,15 @@ def publish(
 ) -> list[Event]:
     """Announce `type_` with `data` to each of `party_ids` (ids, or a SELECT of them) that
     has an enabled endpoint taking the type: one event per such party, one delivery per
-    such endpoint, due at once. Parties with no such endpoint get nothing written."""
+    such endpoint, due at once. Parties with no such endpoint get nothing written.
+    ValueError for data with a money-like key told to more than one party (or to a
+    SELECT of parties), whether or not any of them subscribes."""
     if type_ not in CATALOGUE:
         raise ValueError(f"unknown event type {type_!r}")
+    if isinstance(party_ids, Select) or len(set(party_ids)) > 1:
+        money = sorted(key for key in data if any(word in key.lower() for word in MONEY_WORDS))
+        if money:
+            raise ValueError(f"{type_}: {money} told to several parties; publish per party")
     endpoints = session.scalars(
         select(WebhookEndpoint)
         .where(WebhookEndpoint.party_id.in_(party_ids), WebhookEndpoint.enabled.is_(True))

@@ -38,19 +38,24 @@ def drop_ahead(
     title: str,
     at: datetime,
     timezone: str,
+    team: str,
     interest: int | None,
     order_id: int,
 ) -> tuple[str, str]:
-    """To a team owner who asked: a drop her team may claim is coming."""
+    """To a team owner who asked: a drop her team `team` may claim is coming."""
     when = f"{at.astimezone(ZoneInfo(timezone)):%Y-%m-%d %H:%M} {timezone}"
     if language(reader) == "zh":
-        mine = f"你的抽签意向：{interest} 批" if interest else "你没有登记抽签意向"
+        mine = f"{team} 的抽签意向：{interest} 批" if interest else f"{team} 没有登记抽签意向"
         return _letter(
             reader,
             f"{batches} 批「{title}」将于 {when} 发布",
             [f"{batches} 批「{title}」（订单 {order_id}）将于 {when} 发布；{mine}。"],
         )
-    mine = f"your lottery interest: {interest}" if interest else "no lottery interest registered"
+    mine = (
+        f"{team}'s lottery interest: {interest}"
+        if interest
+        else f"no lottery interest registered for {team}"
+    )
     return _letter(
         reader,
         f"{batches} batches of {title} drop at {when}",
@@ -95,9 +100,26 @@ def earnings_available(reader: User, *, amount_minor: int, currency: str) -> tup
     )
 
 
-def earnings_paid(reader: User, *, amount_minor: int, currency: str) -> tuple[str, str]:
-    """To an annotator: a payout to her was made."""
+def earnings_paid(reader: User, *, amount_minor: int, currency: str, sent: bool) -> tuple[str, str]:
+    """To an annotator: a payout to her was made (`sent`: handed to the bank or gateway),
+    or is on its way (its gateway transfers are queued, not yet sent)."""
     amount = money(reader, amount_minor, currency)
-    if language(reader) == "zh":
-        return _letter(reader, f"已向你支付 {amount}", [f"已向你的收款账户支付 {amount}。"])
-    return _letter(reader, f"{amount} was paid to you", [f"{amount} was paid to your account."])
+    zh = language(reader) == "zh"
+    if sent:
+        if zh:
+            return _letter(reader, f"已向你支付 {amount}", [f"已向你的收款账户支付 {amount}。"])
+        return _letter(reader, f"{amount} was paid to you", [f"{amount} was paid to your account."])
+    if zh:
+        return _letter(
+            reader,
+            f"{amount} 正在支付给你",
+            [f"{amount} 的付款已排队，正在转入你的收款账户；到账时间以收款平台为准。"],
+        )
+    return _letter(
+        reader,
+        f"{amount} is on its way to you",
+        [
+            f"A payout of {amount} is on its way to your account: its transfer is queued "
+            "and will show in your account once the payment provider has made it."
+        ],
+    )

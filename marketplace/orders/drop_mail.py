@@ -1,6 +1,7 @@
 """E-mail ahead of a drop, for team owners who asked (PUT /api/v1/me/notice-preferences):
-"20 batches of Driving scenes drop at 03:00 Asia/Shanghai; your lottery interest: 2",
-sent the owner's chosen number of minutes before the drop, once per drop and owner."""
+"20 batches of Driving scenes drop at 03:00 Asia/Shanghai; Lotus's lottery interest: 2",
+sent the owner's chosen number of minutes before the drop, once per drop, owner and team:
+an owner of two teams that may claim it gets one for each, with that team's interest."""
 
 from datetime import timedelta
 
@@ -8,7 +9,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, selectinload
 
 from marketplace import clock
-from marketplace.identity.models import Membership, Role, User
+from marketplace.identity.models import Membership, Party, Role, User
 from marketplace.notices.letters import drop_ahead
 from marketplace.notices.mail import queue
 from marketplace.notices.models import NoticePreference
@@ -21,12 +22,13 @@ from marketplace.orders.models import Batch, BatchStatus, Interest, Order, Order
 def remind_owners_of_drops(session: Session) -> int:
     """Queue the e-mail to every owner who asked for it whose chosen lead time before the
     next drop of an order her team may claim has come (drops held for credit are not
-    coming); each (drop, owner) once, whoever runs this. How many were queued."""
+    coming); each (drop, owner, team) once, whoever runs this. How many were queued."""
     now = clock.now()
     owners = session.execute(
-        select(User, NoticePreference.lead_minutes, Membership.party_id)
+        select(User, NoticePreference.lead_minutes, Membership.party_id, Party.name)
         .join(NoticePreference, NoticePreference.user_id == User.id)
         .join(Membership, Membership.user_id == User.id)
+        .join(Party, Party.id == Membership.party_id)
         .where(NoticePreference.drop_released_email.is_(True), Membership.role == Role.TEAM_OWNER)
         .order_by(User.id, Membership.party_id)
     ).all()
@@ -48,10 +50,11 @@ def remind_owners_of_drops(session: Session) -> int:
         if moment - now > timedelta(minutes=MAX_LEAD_MINUTES):
             continue
         teams = set(session.scalars(claimers(order)))
-        for owner, lead, team in owners:
+        for owner, lead, team, team_name in owners:
             if team not in teams or now < moment - timedelta(minutes=lead):
                 continue
-            if not mark_once(session, "drop_ahead", f"{order.id}@{moment.isoformat()}:{owner.id}"):
+            key = f"{order.id}@{moment.isoformat()}:{owner.id}:{team}"
+            if not mark_once(session, "drop_ahead", key):
                 continue
             interest = session.scalar(
                 select(Interest.batches).where(
@@ -66,6 +69,7 @@ def remind_owners_of_drops(session: Session) -> int:
                 title=order.title,
                 at=moment,
                 timezone=order.release_plan.timezone,
+                team=team_name,
                 interest=interest,
                 order_id=order.id,
             )

@@ -1,26 +1,36 @@
-"""Items added to an order from a file (CSV or JSON Lines), streamed: the whole file or nothing.
+"""Items added to an order from a file (CSV or JSON Lines): the whole file or nothing.
 
-Rows are read one at a time (orders/item_files.py), checked against the task
-type's item schema and the order's refs, and written in chunks (COPY on
-PostgreSQL); memory holds a chunk and a digest table of the order's refs (at
-most 16 bytes a ref), never the file. A refusal lists the first `MAX_BAD_ROWS`
-bad rows and the unit of work rolls every chunk back. On a published order the
-new items are cut into new regular batches as they are written: released by the
-order's next drop (or at once, without a plan or with no drop left), at the
-order's price.
+An upload goes in two passes, so that no write lock waits on the network:
 
-The order stays locked while the file is read (imports of one order queue); on
-SQLite, whose writers take the whole database, other writes wait for the upload.
+1. `item_schema_to_import` checks, in a read-only transaction, that the actor may
+   add items to the order (404, 403) before a byte of the body is read.
+2. `spool_items` reads the body as it comes, without any lock: rows are parsed one at
+   a time (orders/item_files.py) and checked against the task type's item schema;
+   each row, parsed, goes to a temporary file (memory up to `SPOOL_IN_MEMORY`, then
+   disk). The byte and row limits (413) and a file that cannot be read (422) are
+   answered here.
+3. `import_items`, in the request's write unit of work, locks the order, checks the
+   actor again, answers an idempotent replay, refuses a client on credit hold, and
+   reads the spool back from local disk: each ref against the order's refs, and the
+   items written in chunks (COPY on PostgreSQL).
+
+Memory holds a chunk and a digest table of the order's refs (at most 16 bytes a
+ref), never the file. A refusal lists the first `MAX_BAD_ROWS` bad rows and the
+unit of work rolls every chunk back. On a published order the new items are cut
+into new regular batches as they are written: released by the order's next drop,
+or at once (without a plan, or with no drop left: the teams hear `drop.released`),
+at the order's price.
 """
 
 import hashlib
 import json
-from array import array
-from collections.abc import Callable
-from typing import Any, BinaryIO
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import IO, Any, BinaryIO
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import best_match
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
@@ -29,14 +39,18 @@ from marketplace.errors import Conflict, Invalid
 from marketplace.identity.actor import Actor
 from marketplace.identity.models import Role
 from marketplace.identity.standing import refuse_if_held
+from marketplace.orders.announce import drop_taken
 from marketplace.orders.claims import lock_order
 from marketplace.orders.drops import occurrences
 from marketplace.orders.events import items_added
-from marketplace.orders.item_files import Row, RowProblem, Source, TooLarge, read_rows
+from marketplace.orders.item_checks import ItemChecker, RefDigests
+from marketplace.orders.item_files import RowProblem, Source, TooLarge, read_rows
 from marketplace.orders.models import (
     Batch,
     BatchKind,
     BatchStatus,
+    Drop,
+    DropStatus,
     Item,
     ItemImport,
     Order,
@@ -46,53 +60,127 @@ from marketplace.orders.service import get_order
 from marketplace.orders.task_types import get_task_type
 
 MAX_BAD_ROWS = 100
-# Items are written this many at a time, or sooner once this many bytes were read
-# since the last write: a chunk of long rows stays small too.
+# Items are written this many at a time, or sooner once their rows make this many
+# bytes: a chunk of long rows stays small too.
 CHUNK_ROWS = 5000
 CHUNK_BYTES = 1024 * 1024
-MAX_REF_LENGTH = 2048
+# A spool this small stays in memory; a larger one goes to a temporary file.
+SPOOL_IN_MEMORY = 1024 * 1024
 ON_DUPLICATE = ("refuse", "skip")
 ITEM_COLUMNS = ("order_id", "seq", "ref", "payload", "batch_id")
 _to_json = json.JSONEncoder(ensure_ascii=False).encode
 
 
-def order_to_import_into(session: Session, actor: Actor, order_id: int) -> Order:
-    """The order items may be added to, locked until the unit of work ends (imports of
-    one order queue: one numbering at a time): the caller's client's, draft or
-    published (404 for another's, 403 for a role other than its client admin, 409
-    while the client is on credit hold). Called before the file is read."""
+def _order_to_import_into(session: Session, actor: Actor, order_id: int) -> Order:
     order = get_order(session, actor, order_id)
     actor.require(Role.CLIENT_ADMIN, party_id=order.client_party_id)
-    lock_order(session, order.id)
-    refuse_if_held(session, order.client_party_id)
+    if order.status == OrderStatus.PUBLISHED:
+        # Its items reach teams: as for publishing, the address must be verified. A
+        # draft's items reach nobody yet.
+        actor.require_verified()
     return order
+
+
+def item_schema_to_import(session: Session, actor: Actor, order_id: int) -> dict | None:
+    """The item schema the file's rows must match, once the actor may add items to the
+    order: its client's admin's, draft or published (404 for another's order, 403 for
+    another role, 403 `email_not_verified` for a published order). Takes no lock:
+    `import_items` checks again under its own."""
+    order = _order_to_import_into(session, actor, order_id)
+    return get_task_type(session, order.task_type).item_schema
+
+
+@dataclass
+class Spool:
+    """An upload read through and parsed (`spool_items`): one JSON line a row, a good
+    row as [number, line, ref, payload], a bad one as its `_bad_row` object."""
+
+    file: IO[bytes]
+    fmt: str
+    body_sha256: str
+    rows: int
+    bad_rows: int
+
+    def entries(self) -> Iterator[tuple[list | dict, int]]:
+        """Each row as spooled, with its size in bytes."""
+        self.file.seek(0)
+        for raw in self.file:
+            yield json.loads(raw), len(raw)
+
+
+@contextmanager
+def spool_items(
+    stream: BinaryIO,
+    *,
+    fmt: str,
+    item_schema: dict | None,
+    max_rows: int,
+    max_bytes: int,
+    on_progress: Callable[[int], None] | None = None,
+) -> Iterator[Spool]:
+    """Read the whole body, taking no lock, into a spool deleted on leaving the block.
+
+    Every row is parsed and checked against `item_schema` (its refs against the
+    order's come later, in `import_items`); reading rows stops at the `MAX_BAD_ROWS`th
+    bad one, but the rest is still read, for the body's digest. More than `max_rows`
+    rows: 413 `too_many_rows`; more than `max_bytes`: 413 `upload_too_large`; a file
+    that cannot be read at all: 422 (orders/item_files.py). `on_progress` hears the
+    bytes read so far.
+    """
+    source = Source(stream, max_bytes)
+    checker = ItemChecker(item_schema)
+    rows = bad = 0
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as file:
+        for row in read_rows(source, fmt, item_schema):
+            rows = row.number
+            if rows > max_rows:
+                raise TooLarge(
+                    f"An upload holds at most {max_rows} items.",
+                    code="too_many_rows",
+                    max_rows=max_rows,
+                )
+            problem = row.fields if isinstance(row.fields, RowProblem) else checker.problem(row)
+            entry = (
+                [row.number, row.line, row.ref, row.fields or None]
+                if problem is None
+                else _bad_row(row.number, row.line, problem)
+            )
+            file.write(json.dumps(entry).encode() + b"\n")
+            bad += problem is not None
+            if bad == MAX_BAD_ROWS:
+                break
+            if on_progress and rows % CHUNK_ROWS == 0:
+                on_progress(source.size)
+        body_sha256 = source.drain()
+        if on_progress:
+            on_progress(source.size)
+        yield Spool(file, fmt, body_sha256, rows, bad)
 
 
 def import_items(
     session: Session,
     actor: Actor,
-    order: Order,
-    stream: BinaryIO,
+    order_id: int,
+    spool: Spool,
     *,
-    fmt: str,
-    max_rows: int,
-    max_bytes: int,
     on_duplicate: str = "refuse",
     idempotency_key: str | None = None,
-    on_progress: Callable[[int], None] | None = None,
 ) -> tuple[ItemImport, bool]:
-    """Add every item of the file to the order (`order_to_import_into`), or none.
+    """Add every item of the spooled file to the order, or none, the order locked until
+    the unit of work ends (imports of one order queue: one numbering at a time).
 
-    Returns the import and whether it is a replay: an earlier import of the same
-    `idempotency_key` on this order with the same content and options is
-    answered again and nothing is written (409 `idempotency_key_reused` for other
-    content). 422 `invalid_rows` lists up to 100 bad rows (row, line, field);
-    a ref already in the order or earlier in the file is one of them, unless
-    `on_duplicate` is "skip" (then counted). More than `max_rows` rows: 413
-    `too_many_rows`; more than `max_bytes`: 413 `upload_too_large`. `on_progress`
-    hears the bytes read so far.
+    The actor is checked again as in `item_schema_to_import`. Returns the import and
+    whether it is a replay: an earlier import of the same `idempotency_key` on this
+    order with the same content and options is answered again and nothing is written
+    (409 `idempotency_key_reused` for other content), even while the client is on
+    credit hold; otherwise a client on hold adds nothing (409 `client_on_credit_hold`).
+    422 `invalid_rows` lists up to 100 bad rows (row, line, field); a ref already in
+    the order or earlier in the file is one of them, unless `on_duplicate` is "skip"
+    (then counted). Items released at once are announced as `drop.released`.
     """
-    source = Source(stream, max_bytes)
+    order = _order_to_import_into(session, actor, order_id)
+    lock_order(session, order.id)
+    request_sha256 = _request_digest(spool.body_sha256, spool.fmt, on_duplicate)
     if idempotency_key is not None:
         earlier = session.scalar(
             select(ItemImport).where(
@@ -100,40 +188,31 @@ def import_items(
             )
         )
         if earlier is not None:
-            if _request_digest(source.drain(), fmt, on_duplicate) != earlier.request_sha256:
+            if request_sha256 != earlier.request_sha256:
                 raise Conflict(
                     "This Idempotency-Key was used for another upload to this order.",
                     code="idempotency_key_reused",
                     import_id=earlier.id,
                 )
             return earlier, True
-    checker = _Checker(get_task_type(session, order.task_type).item_schema)
+    refuse_if_held(session, order.client_party_id)
     writer = _Writer(session, order)
     refs = _known_refs(session, order.id)
     bad: list[dict[str, Any]] = []
-    rows = skipped = 0
-    for row in read_rows(source, fmt, checker.schema):
-        rows = row.number
-        if rows > max_rows:
-            raise TooLarge(
-                f"An upload holds at most {max_rows} items.",
-                code="too_many_rows",
-                max_rows=max_rows,
-            )
-        problem = row.fields if isinstance(row.fields, RowProblem) else checker.problem(row)
-        if problem is None and not refs.add(row.ref):
+    skipped = 0
+    for entry, size in spool.entries():
+        if isinstance(entry, dict):
+            bad.append(entry)
+        elif not refs.add(entry[2]):
             if on_duplicate == "skip":
                 skipped += 1
                 continue
             problem = RowProblem("ref", "duplicate_ref", "The order has this ref already.")
-        if problem is not None:
-            bad.append(_bad_row(row, problem))
-            if len(bad) == MAX_BAD_ROWS:
-                break
-        elif not bad:  # once a row is bad nothing will be kept: only look for more
-            writer.add(row.ref, row.fields or None, source.size)
-        if on_progress and rows % CHUNK_ROWS == 0:
-            on_progress(source.size)
+            bad.append(_bad_row(entry[0], entry[1], problem))
+        elif not bad and not spool.bad_rows:  # a file with a bad row keeps nothing
+            writer.add(entry[2], entry[3], size)
+        if len(bad) == MAX_BAD_ROWS:
+            break
     if bad:
         more = " (the first ones: reading stopped there)" if len(bad) == MAX_BAD_ROWS else ""
         raise Invalid(
@@ -145,13 +224,15 @@ def import_items(
     order.quantity += added
     if added:
         items_added.send(session, order=order, items=added)
+    if batches and writer.published and not writer.scheduled:
+        _announce_release(session, order, batches, writer.now)
     record = ItemImport(
         order_id=order.id,
         created_by_user_id=actor.user_id,
         idempotency_key=idempotency_key,
-        request_sha256=_request_digest(source.drain(), fmt, on_duplicate),
-        format=fmt,
-        rows_read=rows,
+        request_sha256=request_sha256,
+        format=spool.fmt,
+        rows_read=spool.rows,
         items_added=added,
         duplicates_skipped=skipped,
         batches_created=batches,
@@ -159,110 +240,43 @@ def import_items(
     )
     session.add(record)
     session.flush()
-    if on_progress:
-        on_progress(source.size)
     return record, False
+
+
+def _announce_release(session: Session, order: Order, batches: int, now: datetime) -> None:
+    # Told as a plan's drop is, so a team's webhook handler needs nothing new. No Drop
+    # row is stored (no plan's occurrence was taken): the event's drop_id is null.
+    release = Drop(
+        order_id=order.id,
+        scheduled_at=now,
+        status=DropStatus.RELEASED,
+        taken_at=now,
+        lateness_seconds=0,
+        batch_count=batches,
+    )
+    drop_taken(session, order, release)
 
 
 def _request_digest(body_sha256: str, fmt: str, on_duplicate: str) -> str:
     return hashlib.sha256(f"{fmt}\n{on_duplicate}\n{body_sha256}".encode()).hexdigest()
 
 
-class _RefDigests:
-    """The refs seen, as 8-byte digests in an open-addressing table: at most 16 bytes a
-    ref (a set of ints takes about 80), whatever the refs' length. The digest is
-    Python's own string hash (SipHash, keyed afresh in each process: nobody can make
-    two refs collide on purpose, and it is computed once per string); two refs sharing
-    one by chance (about 1 in 10^7 for a million) would read as a duplicate."""
-
-    def __init__(self) -> None:
-        self.slots = array("Q", bytes(8 * 1024))
-        self.count = 0
-
-    def add(self, ref: str) -> bool:
-        """Remember the ref; False if it was there already."""
-        if 2 * (self.count + 1) > len(self.slots):
-            self._grow()
-        return self._put(hash(ref) & 0xFFFF_FFFF_FFFF_FFFF or 1)
-
-    def _put(self, digest: int) -> bool:
-        slots, mask = self.slots, len(self.slots) - 1
-        at = digest & mask
-        while slots[at]:
-            if slots[at] == digest:
-                return False
-            at = (at + 1) & mask
-        slots[at] = digest
-        self.count += 1
-        return True
-
-    def _grow(self) -> None:
-        old, self.slots, self.count = self.slots, array("Q", bytes(16 * len(self.slots))), 0
-        for digest in old:
-            if digest:
-                self._put(digest)
-
-
-def _known_refs(session: Session, order_id: int) -> _RefDigests:
-    refs = _RefDigests()
+def _known_refs(session: Session, order_id: int) -> RefDigests:
+    refs = RefDigests()
     known = select(Item.ref).where(Item.order_id == order_id).execution_options(yield_per=10_000)
     for ref in session.scalars(known):
         refs.add(ref)
     return refs
 
 
-def _bad_row(row: Row, problem: RowProblem) -> dict[str, Any]:
+def _bad_row(number: int, line: int, problem: RowProblem) -> dict[str, Any]:
     return {
-        "row": row.number,
-        "line": row.line,
+        "row": number,
+        "line": line,
         "field": problem.field,
         "code": problem.code,
         "message": problem.message,
     }
-
-
-class _Checker:
-    """A row's ref and its fields against the item schema. Valid flat payloads are
-    remembered (a data set's images share a few sizes): each is checked once."""
-
-    MEMORY = 4096
-
-    def __init__(self, schema: dict | None) -> None:
-        self.schema = schema
-        self.validator = Draft202012Validator(schema) if schema is not None else None
-        self.valid: set[tuple] = set()
-
-    def problem(self, row: Row) -> RowProblem | None:
-        """What is wrong with the row's ref or its fields (the item's payload), if anything."""
-        ref, payload = row.ref, row.fields
-        if not isinstance(ref, str) or not ref.strip() or len(ref) > MAX_REF_LENGTH:
-            return RowProblem(
-                "ref", "invalid_ref", f"A ref is text of 1 to {MAX_REF_LENGTH} characters."
-            )
-        if self.validator is None:
-            return None
-        key = _flat_key(payload)
-        if key is not None and key in self.valid:
-            return None
-        error = best_match(self.validator.iter_errors(payload))
-        if error is None:
-            if key is not None and len(self.valid) < self.MEMORY:
-                self.valid.add(key)
-            return None
-        field = "/".join(map(str, error.absolute_path)) or None
-        if error.validator == "required" and field is None:
-            field = next((name for name in error.validator_value if name not in payload), None)
-        return RowProblem(field, "invalid_field", error.message)
-
-
-def _flat_key(payload: dict[str, Any]) -> tuple | None:
-    """A hashable key of a payload of plain values (typed: True is not 1), else None."""
-    key = (tuple(payload.items()), tuple(map(type, payload.values())))
-    try:
-        hash(key)
-    except TypeError:
-        return None
-    return key
 
 
 class _Writer:
@@ -291,13 +305,14 @@ class _Writer:
         self.batch_ids: list[int] = []
         self.added = 0
         self.pending: list[tuple[str, dict[str, Any] | None]] = []
-        self.flushed_at = 0  # bytes of the file read at the last write
+        self.pending_bytes = 0
         self.copy = session.get_bind().dialect.name == "postgresql"
 
-    def add(self, ref: str, payload: dict[str, Any] | None, read: int) -> None:
+    def add(self, ref: str, payload: dict[str, Any] | None, size: int) -> None:
+        """Write the item with the chunk it completes; `size` is its row's, in bytes."""
         self.pending.append((ref, payload))
-        if len(self.pending) >= CHUNK_ROWS or read - self.flushed_at >= CHUNK_BYTES:
-            self.flushed_at = read
+        self.pending_bytes += size
+        if len(self.pending) >= CHUNK_ROWS or self.pending_bytes >= CHUNK_BYTES:
             self._flush()
 
     def finish(self) -> tuple[int, int]:
@@ -329,7 +344,7 @@ class _Writer:
         self._insert(rows)
         self.next_seq += len(rows)
         self.added += len(rows)
-        self.pending = []
+        self.pending, self.pending_bytes = [], 0
 
     def _cut_batches(self, wanted: int) -> None:
         first_seq = self.last_batch_seq + 1

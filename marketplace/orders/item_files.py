@@ -220,7 +220,13 @@ def _csv_rows(buffered: io.BufferedReader, item_schema: dict | None) -> Iterator
 
 def _lines(text: io.TextIOWrapper) -> Iterator[str]:
     for number, line in enumerate(iter(lambda: text.readline(MAX_LINE_BYTES + 1), ""), 1):
-        if len(line) > MAX_LINE_BYTES:
+        # A character is 1 to 4 bytes (an undecoded byte, as a surrogate, is 1): only a
+        # line past a quarter of the limit in characters needs its bytes counted.
+        if len(line) > MAX_LINE_BYTES or (
+            4 * len(line) > MAX_LINE_BYTES
+            and not line.isascii()
+            and len(line.encode("utf-8", "surrogateescape")) > MAX_LINE_BYTES
+        ):
             raise _line_too_long(number)
         yield line
 

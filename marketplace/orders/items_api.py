@@ -1,15 +1,18 @@
 """Items from a file: a client uploads CSV or JSON Lines to its order (docs/items.md)."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import BinaryIO
 
 from flask import current_app, request
 from flask.views import MethodView
+from sqlalchemy.orm import Session
 
-from marketplace.db import unit_of_work
+from marketplace.db import db, unit_of_work
 from marketplace.errors import DomainError, Invalid
 from marketplace.identity.auth import BEARER_AUTH, current_actor
 from marketplace.orders.import_schemas import ItemImportArgs, ItemImportHeaders, ItemImportOut
-from marketplace.orders.imports import import_items, order_to_import_into
+from marketplace.orders.imports import import_items, item_schema_to_import, spool_items
 from marketplace.orders.item_files import CSV, JSON_LINES
 from marketplace.web import Blueprint
 
@@ -55,27 +58,50 @@ class OrderItems(MethodView):
         One item a row: `ref` and the task type's item fields (CSV columns or
         JSON keys). The whole file goes in, or nothing does: 422 `invalid_rows`
         lists the first 100 bad rows by row, line and field. On a published
-        order the items become new batches, released by the order's next drop.
+        order the items become new batches, released by the order's next drop
+        (or at once: then teams hear `drop.released`). The body is read in full
+        before anything is written (nothing waits on a slow upload).
         """
         actor = current_actor()
-        with unit_of_work() as session:
-            order = order_to_import_into(session, actor, order_id)  # before the body is read
-            # This endpoint alone takes bodies past MAX_CONTENT_LENGTH; rows are read as
-            # they come.
-            request.max_content_length = current_app.config["ITEMS_UPLOAD_MAX_BYTES"]
-            fmt, stream = _upload()
+        with _reading() as session:  # before the body is read: 404 and 403 cost no upload
+            item_schema = item_schema_to_import(session, actor, order_id)
+        config = current_app.config
+        # This endpoint alone takes bodies past MAX_CONTENT_LENGTH: its rows are read as
+        # they come, to disk.
+        request.max_content_length = config["ITEMS_UPLOAD_MAX_BYTES"]
+        fmt, stream = _upload()
+        with (
+            spool_items(
+                stream,
+                fmt=fmt,
+                item_schema=item_schema,
+                max_rows=config["ITEMS_IMPORT_MAX_ROWS"],
+                max_bytes=config["ITEMS_UPLOAD_MAX_BYTES"],
+            ) as spool,
+            unit_of_work() as session,  # the write lock, once the whole body is in
+        ):
             record, replayed = import_items(
                 session,
                 actor,
-                order,
-                stream,
-                fmt=fmt,
+                order_id,
+                spool,
                 on_duplicate=args["on_duplicate"],
                 idempotency_key=headers["idempotency_key"],
-                max_rows=current_app.config["ITEMS_IMPORT_MAX_ROWS"],
-                max_bytes=current_app.config["ITEMS_UPLOAD_MAX_BYTES"],
             )
         return record, 201, {"Idempotent-Replayed": "true"} if replayed else {}
+
+
+@contextmanager
+def _reading() -> Iterator[Session]:
+    """A read-only transaction (on SQLite `BEGIN`, not the write lock) that ends before
+    the body is read; the token lookup's transaction ends first, for the same reason."""
+    session = db.session
+    session.rollback()
+    session.connection(execution_options={"read_only": True})
+    try:
+        yield session
+    finally:
+        session.rollback()  # it wrote nothing
 
 
 def _upload() -> tuple[str, BinaryIO]:

@@ -5,6 +5,7 @@ a settlement or its own payout. Annotators are told by e-mail, unless they opted
 """
 
 from datetime import date
+from functools import partial
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,7 +18,7 @@ from marketplace.notices.events import publish
 from marketplace.notices.letters import earnings_available, earnings_paid
 from marketplace.notices.mail import queue
 from marketplace.notices.models import NoticePreference
-from marketplace.payments.models import Application, Invoice, Payout
+from marketplace.payments.models import Application, Invoice, Payout, TransferStatus
 
 
 def _invoice(invoice: Invoice) -> dict:
@@ -80,11 +81,14 @@ def payment_settled(
 
 
 def payout_paid(session: Session, payout: Payout, gateway: str) -> None:
-    """A payout made: to the party it pays, or by e-mail to the annotator it pays."""
+    """A payout made: to the party it pays, or by e-mail to the annotator it pays. Told
+    when the run makes it, so its `status` says how far the money is: `sent` (the bank
+    file is written) or `pending` (Stripe transfers queued, sent after the run commits): then
+    the e-mail says the money is on its way, not that it was paid."""
+    status = payout.status
     if payout.user_id is not None:
-        _mail_annotator(
-            session, payout.user_id, earnings_paid, payout.amount_minor, payout.currency
-        )
+        letter = partial(earnings_paid, sent=status == TransferStatus.SENT)
+        _mail_annotator(session, payout.user_id, letter, payout.amount_minor, payout.currency)
         return
     data = {
         "payout_id": payout.id,
@@ -92,6 +96,7 @@ def payout_paid(session: Session, payout: Payout, gateway: str) -> None:
         "currency": payout.currency,
         "amount": format_minor(payout.amount_minor, payout.currency),
         "gateway": gateway,
+        "status": str(status),
     }
     publish(session, "payout.paid", [payout.party_id], data)
 

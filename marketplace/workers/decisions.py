@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, func, insert, literal, select, update
+from sqlalchemy import ColumnElement, exists, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from marketplace.db import upsert
-from marketplace.identity.models import Party
+from marketplace.identity.models import Membership, Party
 from marketplace.orders.models import Order
 from marketplace.workers.announce import announce_decided
 from marketplace.workers.models import (
@@ -126,17 +126,38 @@ def decide(session: Session, ids: Iterable[int], verdict: Verdict, now: datetime
 
 def _move_tasks(session: Session, chunk: list[int], verdict: Verdict, now: datetime) -> None:
     tasks = Task.id.in_(select(Submission.task_id).where(Submission.id.in_(chunk)))
-    if verdict.status == SubmissionStatus.RETURNED:
-        # Back to the annotator who did it, to redo.
-        values = {
-            "status": TaskStatus.ASSIGNED,
-            "assigned_at": now,
-            "lease_expires_at": verdict.lease_until,
-            "reworks": Task.reworks + 1,
-        }
-    else:
-        values = {"status": TaskStatus(verdict.status.value)}
-    session.execute(update(Task).where(tasks).values(**values))
+    if verdict.status != SubmissionStatus.RETURNED:
+        session.execute(update(Task).where(tasks).values(status=TaskStatus(verdict.status.value)))
+        return
+    # Back to the annotator who did it, to redo; unless her team deactivated her, when it
+    # goes back to the team's open tasks for another annotator, as her held tasks did.
+    gone = exists().where(
+        Membership.user_id == Task.annotator_user_id,
+        Membership.party_id == Task.team_party_id,
+        Membership.deactivated_at.is_not(None),
+    )
+    session.execute(
+        update(Task)
+        .where(tasks, ~gone)
+        .values(
+            status=TaskStatus.ASSIGNED,
+            assigned_at=now,
+            lease_expires_at=verdict.lease_until,
+            reworks=Task.reworks + 1,
+        )
+    )
+    session.execute(
+        update(Task)
+        .where(tasks, gone)
+        .values(
+            status=TaskStatus.OPEN,
+            annotator_user_id=None,
+            assigned_at=None,
+            lease_expires_at=None,
+            level_id=None,
+            reworks=Task.reworks + 1,
+        )
+    )
 
 
 def _tally_decided(session: Session, chunk: list[int], accepted: bool, now: datetime) -> None:

@@ -1,4 +1,4 @@
-"""The invitation mail, in the invitee's language (zh_CN or en; others read English)."""
+"""The invitation mail, in the invitee's language (accounts.letters picks it)."""
 
 # Chinese text is written with Chinese (full-width) punctuation.
 # ruff: noqa: RUF001
@@ -8,18 +8,24 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 
+from marketplace.accounts.letters import language
+
 ROLE_NAMES = {
-    "zh_CN": {"annotator": "标注员", "reviewer": "审核员"},
+    "zh": {"annotator": "标注员", "reviewer": "审核员"},
     "en": {"annotator": "an annotator", "reviewer": "a reviewer"},
 }
 
+# The link's page comes later (the pages issue); until then the code and the API call
+# that takes it are in the mail too.
 TEXTS = {
-    "zh_CN": (
+    "zh": (
         "{inviter} 邀请你加入团队 {team}",
         "你好：\n\n"
         "{inviter} 邀请你以{role}身份加入 Piecework 上的团队「{team}」。\n\n"
         "接受邀请：{link}\n\n"
-        "也可以把邀请码发送到 POST /api/v1/invites/accept：\n{token}\n\n"
+        "邀请码：{token}\n\n"
+        '接受邀请的 API 调用：POST /api/v1/invites/accept，内容 {{"token": "{token}"}}'
+        "（另加您的 password；新用户另加 name 和新 password）。\n\n"
         "邀请在 {expires} 前有效，只能使用一次。如果你不认识邀请人，请忽略这封邮件。\n",
     ),
     "en": (
@@ -27,7 +33,9 @@ TEXTS = {
         "Hello,\n\n"
         "{inviter} invites you to join the team {team} on Piecework as {role}.\n\n"
         "Accept the invite: {link}\n\n"
-        "Or send this invite code to POST /api/v1/invites/accept:\n{token}\n\n"
+        "Your invite code: {token}\n\n"
+        'To accept through the API: POST /api/v1/invites/accept with {{"token": "{token}"}} '
+        "(add your password; new to Piecework: your name and a new password).\n\n"
         "The invite works once, until {expires}. If you do not know who sent it, "
         "ignore this mail.\n",
     ),
@@ -46,13 +54,13 @@ def invitation(
     zone: str,
 ) -> tuple[str, str]:
     """The subject and body of an invitation; its expiry in the team's time zone."""
-    language = "zh_CN" if locale.startswith("zh") else "en"
-    subject, body = TEXTS[language]
-    expires = format_datetime(expires_at.astimezone(ZoneInfo(zone)), format="long", locale=language)
+    lang = language(locale)
+    subject, body = TEXTS[lang]
+    expires = format_datetime(expires_at.astimezone(ZoneInfo(zone)), format="long", locale=lang)
     values = {
         "team": team,
         "inviter": inviter,
-        "role": ROLE_NAMES[language][role],
+        "role": ROLE_NAMES[lang][role],
         "link": link,
         "token": token,
         "expires": expires,

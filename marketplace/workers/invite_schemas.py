@@ -3,12 +3,12 @@
 from marshmallow import Schema, fields, validate
 
 from marketplace import clock
+from marketplace.accounts.schemas import Address, LocaleField
 from marketplace.identity.schemas import UserOut
 from marketplace.web import PageArgs, not_blank
 from marketplace.workers.invites import (
     DEFAULT_EXPIRY_DAYS,
     INVITED_ROLES,
-    LOCALES,
     MAX_EXPIRY_DAYS,
 )
 from marketplace.workers.models import InviteStatus
@@ -17,16 +17,14 @@ LANGUAGE = {"description": "The language of the invitation mail and of her accou
 
 
 class InviteIn(Schema):
-    email = fields.Email(required=True, validate=validate.Length(max=254))
+    email = Address(required=True, validate=validate.Length(max=254))
     role = fields.String(required=True, validate=validate.OneOf([str(r) for r in INVITED_ROLES]))
     level_id = fields.Integer(
         strict=True,
         load_default=None,
         metadata={"description": "Her starting level: one of your team's levels."},
     )
-    locale = fields.String(
-        load_default="zh-CN", validate=validate.OneOf(list(LOCALES)), metadata=LANGUAGE
-    )
+    locale = LocaleField(load_default="zh_CN", metadata=LANGUAGE)
     expires_in_days = fields.Integer(
         strict=True,
         load_default=DEFAULT_EXPIRY_DAYS,
@@ -76,9 +74,7 @@ class AcceptIn(Schema):
             "with this e-mail: its password (or call with your bearer token instead)."
         },
     )
-    locale = fields.String(
-        load_default=None, validate=validate.OneOf(list(LOCALES)), metadata=LANGUAGE
-    )
+    locale = LocaleField(load_default=None, metadata=LANGUAGE)
 
 
 class AcceptOut(Schema):

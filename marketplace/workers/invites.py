@@ -7,14 +7,16 @@ mailbox, and a new user made by accepting counts as having verified her address.
 """
 
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace import clock
+from marketplace.accounts import signin
 from marketplace.db import find, keyset_page
-from marketplace.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
+from marketplace.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from marketplace.identity import service as identity
 from marketplace.identity.actor import Actor
 from marketplace.identity.models import Membership, Party, Role, User
@@ -28,8 +30,6 @@ INVITE_PREFIX = "inv_"
 INVITED_ROLES = (Role.ANNOTATOR, Role.REVIEWER)
 DEFAULT_EXPIRY_DAYS = 7
 MAX_EXPIRY_DAYS = 30
-# The languages of our mail, as the API names them, and as users' locales hold them.
-LOCALES = {"zh-CN": "zh_CN", "en": "en"}
 
 
 def _status_filter(status: InviteStatus, now: datetime):
@@ -55,11 +55,14 @@ def invite(
     link_base: str,
 ) -> TeamInvite:
     """The team's owner invites `email` to `role` (annotator or reviewer), starting at
-    `level_id` (a level of the team). The invitation mail, with a one-time link valid for
+    `level_id` (a level of the team), the mail and her account in `locale` (CLDR). Only
+    a verified owner invites (403 `email_not_verified`): the mail goes to any address,
+    so an unproven sign-up must not send it. The invitation mail, with a one-time link valid for
     `expires_in_days`, is queued in the same unit of work: it is sent exactly when the
     invite exists. Refused (409) while the address has a pending invite to the team
     (`invite_pending`), or already holds the role there (`already_member`)."""
     team = team_of(session, actor, team_id, manage=True)
+    actor.require_verified()
     email = email.strip().lower()
     if level_id is not None:
         level = find(session, Level, level_id)
@@ -93,7 +96,7 @@ def invite(
         email=email,
         role=Role(role),
         level_id=level_id,
-        locale=LOCALES[locale],
+        locale=locale,
         token_digest=identity.digest(token),
         invited_by_user_id=actor.user_id,
         expires_at=now + timedelta(days=expires_in_days),
@@ -148,6 +151,16 @@ def revoke(session: Session, actor: Actor, team_id: int, invite_id: int) -> Team
     return found
 
 
+@dataclass(frozen=True)
+class Acceptance:
+    """What an acceptance came to: the user, the invite and a new token, or a refusal."""
+
+    user: User | None = None
+    invite: TeamInvite | None = None
+    token: str | None = None
+    refusal: DomainError | None = None
+
+
 def accept(
     session: Session,
     token: str,
@@ -156,15 +169,18 @@ def accept(
     name: str | None = None,
     password: str | None = None,
     locale: str | None = None,
-) -> tuple[User, TeamInvite, str]:
+) -> Acceptance:
     """Accept an invite with its e-mailed token: the invited address's user gets the role
     (and starting level) in the team, and a new bearer token to start work with.
 
     A person new to Piecework gives her name, password and locale: her user is made,
     verified (the token proved the address). A user the address already belongs to
-    proves it is her by her password, or by calling signed in (her bearer token); she
-    keeps her other teams, and her earnings in each stay apart (they are held per team
-    and person). Each token is accepted once (409 `invite_not_pending`); 404
+    proves it is her by her password, or by calling signed in (her bearer token). Her
+    password is checked as a sign-in checks it (accounts.signin): a wrong one counts
+    towards the lock, a locked account is refused whatever the password, and the refusal
+    (401 `invalid_credentials`) is returned, not raised, so the caller commits the count
+    and then raises it. She keeps her other teams, and her earnings in each stay apart
+    (they are held per team and person). Each token is accepted once (409 `invite_not_pending`); 404
     `invite_not_found` for a token that is no invite's.
     """
     found = session.scalar(
@@ -178,6 +194,8 @@ def accept(
     if status != InviteStatus.PENDING:
         raise Conflict(f"The invite is {status}.", code="invite_not_pending", status=status)
     user = _accepting_user(session, found.email, signed_in, name, password, locale)
+    if isinstance(user, DomainError):
+        return Acceptance(refusal=user)
     if _membership(session, found.team_party_id, user.id, found.role) is None:
         team = session.get(Party, found.team_party_id)
         identity.add_membership(session, user=user, party=team, role=Role(found.role))
@@ -186,7 +204,7 @@ def accept(
     found.accepted_at = clock.now()
     found.accepted_by_user_id = user.id
     session.flush()
-    return user, found, identity.issue_token(session, user, name="invite")
+    return Acceptance(user, found, identity.issue_token(session, user, name="invite"))
 
 
 def _accepting_user(
@@ -196,7 +214,7 @@ def _accepting_user(
     name: str | None,
     password: str | None,
     locale: str | None,
-) -> User:
+) -> User | DomainError:
     user = session.scalar(select(User).where(User.email == email))
     if signed_in is not None:
         if user is None or user.id != signed_in.user_id:
@@ -212,9 +230,7 @@ def _accepting_user(
                 code="password_required",
                 field="password",
             )
-        if not identity.password_matches(user, password):
-            raise Unauthorized("E-mail or password is wrong.", code="invalid_credentials")
-        return user
+        return signin.check_password(session, user, password) or user
     missing = [field for field, value in (("name", name), ("password", password)) if not value]
     if missing:
         raise Invalid(
@@ -224,7 +240,7 @@ def _accepting_user(
         )
     # Verified: using the mailed token proved the address is hers.
     user = identity.create_user(session, email=email, name=name, password=password, verified=True)
-    user.locale = LOCALES[locale or "zh-CN"]
+    user.locale = locale or "zh_CN"
     return user
 
 

@@ -24,6 +24,11 @@ blp = Blueprint(
 )
 
 
+def _by_team() -> str:
+    """The team an invitation is sent from: its owner's invites are counted together."""
+    return f"team:{request.view_args['team_id']}"
+
+
 def _by_invite() -> str:
     """The invite an acceptance names, by its token's digest (the token is a secret)."""
     body = request.get_json(silent=True)
@@ -41,10 +46,19 @@ class Invites(MethodView):
         return invites.list_invites(db.session, current_actor(), team_id, **args)
 
     @blp.doc(security=BEARER_AUTH)
+    # Only invitations sent count: calls refused (another team's id) cannot use one up.
+    @limiter.limit(
+        lambda: current_app.config["TEAM_INVITES_LIMIT"],
+        key_func=_by_team,
+        deduct_when=lambda response: response.status_code == 201,
+    )
     @blp.arguments(InviteIn)
     @blp.response(201, InviteOut)
     def post(self, data, team_id):
-        """Invite a person by e-mail to your team as an annotator or reviewer, at a level"""
+        """Invite a person by e-mail to your team as an annotator or reviewer, at a level.
+
+        Needs a verified e-mail address (403 `email_not_verified`); a team sends at most
+        TEAM_INVITES_LIMIT invitations (429 with Retry-After)."""
         with unit_of_work() as session:
             return invites.invite(
                 session,
@@ -82,8 +96,16 @@ class AcceptInvite(MethodView):
         token. Throttled per address and per invite (429 with Retry-After)."""
         signed_in = current_actor() if "Authorization" in request.headers else None
         with unit_of_work() as session:
-            user, invite, token = invites.accept(session, signed_in=signed_in, **data)
-        return {"token": token, "user": user, "team_id": invite.team_party_id, "role": invite.role}
+            outcome = invites.accept(session, signed_in=signed_in, **data)
+        if outcome.refusal is not None:  # raised after the commit, which counted it
+            raise outcome.refusal
+        invite = outcome.invite
+        return {
+            "token": outcome.token,
+            "user": outcome.user,
+            "team_id": invite.team_party_id,
+            "role": invite.role,
+        }
 
 
 @blp.route("/teams/<int:team_id>/members/<int:user_id>/deactivate")

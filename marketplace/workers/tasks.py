@@ -59,11 +59,7 @@ def take_tasks(session: Session, actor: Actor, *, count: int) -> list[Task]:
         if len(taken) == count:
             break
     if not working:
-        raise Forbidden(
-            "Your team has deactivated you: you can no longer take its work. What you "
-            "earned stays yours.",
-            code="member_deactivated",
-        )
+        raise _deactivated()
     if not taken and blocked and _open_work(session, blocked[0].id, actor.user_id) is not None:
         team, resets_at = blocked
         raise Conflict(
@@ -99,6 +95,14 @@ def _queue_her_takes(session: Session, team_id: int, user_id: int) -> bool:
         .with_for_update()
     ).first()
     return membership is not None and membership.deactivated_at is None
+
+
+def _deactivated() -> Forbidden:
+    return Forbidden(
+        "Your team has deactivated you: you can no longer take its work. What you "
+        "earned stays yours.",
+        code="member_deactivated",
+    )
 
 
 def _pay_known(level_id: int | None):
@@ -175,11 +179,16 @@ def my_tasks(session: Session, actor: Actor, *, status: TaskStatus, limit: int, 
 
 def _held_task(session: Session, actor: Actor, task_id: int) -> Task:
     """The task in the annotator's hands, its batch locked first (submits of one batch, and
-    the lease pass, queue on the batch row: batch, then task)."""
+    the lease pass, queue on the batch row: batch, then task). 403 `member_deactivated`
+    once her team deactivated her."""
     task = find(session, Task, task_id)
     if task is not None and task.annotator_user_id == actor.user_id:
         if lock_batch(session, task.batch_id) == BatchStatus.EXPIRED:
             raise Conflict("The batch's lease expired; the task went back.", code="lease_expired")
+        # Her membership next: a deactivation under way finishes first (and takes the task
+        # back), one after waits for this submit.
+        if not _queue_her_takes(session, task.team_party_id, actor.user_id):
+            raise _deactivated()
         task = session.get(Task, task_id, populate_existing=True)
     if task is None or task.annotator_user_id != actor.user_id:
         raise NotFound(f"No task {task_id} in your hands.", code="task_not_found")

@@ -31,6 +31,9 @@ def test_a_reset_link_sets_a_new_password_once_and_signs_out_everywhere(
     [mail] = mails_to(app, "li@example.com")
     assert "/password-resets/complete?token=" in mail.body
     token = token_in(mail.body)
+    # The link's page comes later: the mail gives the code and the call that takes it.
+    assert "POST /api/v1/password-resets/complete" in mail.body
+    assert f'{{"token": "{token}", "password": "..."}}' in mail.body
 
     weak = api.post("/password-resets/complete", json={"token": token, "password": "short"})
     assert (weak.status, weak.error_code) == (422, "validation_failed")
@@ -67,4 +70,15 @@ def test_changing_a_password_revokes_every_other_token(app, api, cast):
     assert api.get("/me", cast.li).status == 200
     assert api.get("/me", other).error_code == "invalid_token"
     assert api.get("/me", cast.wang).status == 200
+    assert sign_in(api, "li@example.com", "another horse battery").status == 201
+
+
+def test_a_reset_link_from_before_a_password_change_stops_working(app, api, cast):
+    api.post("/password-resets", json={"email": "li@example.com"})
+    [mail] = mails_to(app, "li@example.com")
+    change = {"current_password": PASSWORD, "new_password": "another horse battery"}
+    assert api.post("/me/password", cast.li, change).status == 204
+    late = {"token": token_in(mail.body), "password": "a thief's new password"}
+    answer = api.post("/password-resets/complete", json=late)
+    assert (answer.status, answer.error_code) == (422, "token_used")
     assert sign_in(api, "li@example.com", "another horse battery").status == 201

@@ -49,6 +49,9 @@ def test_a_client_signs_up_verifies_by_the_mailed_link_and_then_publishes(app, a
     assert mail.rcpt_tos == ["mei@horizon.example"]
     assert mail.subject == "请确认您在 Piecework 的电子邮箱"
     assert "http://127.0.0.1:5000/signup/verify?token=" in mail.body
+    # The link's page comes later: the mail gives the code and the call that takes it.
+    code = token_in(mail.body)
+    assert "POST /api/v1/signup/verify" in mail.body and f'{{"token": "{code}"}}' in mail.body
 
     verified = api.post("/signup/verify", json={"token": token_in(mail.body)})
     assert (verified.status, verified.body["email"]) == (200, "mei@horizon.example")

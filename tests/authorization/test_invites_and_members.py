@@ -45,6 +45,12 @@ def accepted_as_mei(matrix: Matrix, caller: str, answer) -> str | None:
     return None if joined == want and me.status == 200 else f"accepted {joined}, /me {me.status}"
 
 
+def prepare_invites_of_both_teams(api: ApiClient, world: World) -> None:
+    """Lotus invites mei@example.com (`invite`), Tiger chen@example.com (`tiger_invite`)."""
+    world.invite = invited(api, world.cast, "mei@example.com")["id"]
+    world.tiger_invite = invited(api, world.cast, "chen@example.com", team="tiger")["id"]
+
+
 # Anyone may accept with the token; a caller signed in as another address is refused.
 ACCEPT_WANT = {
     **table((403, "invite_for_another_address")),
@@ -116,6 +122,30 @@ WRITES = [
         table(NOT_THE_TEAM, lotus=FORBIDDEN, owner=conflict("not_deactivated")),
     ),
 ]
+
+# The shared world has no invites (READS above); with one in each team, a leak shows.
+INVITED_READS = [
+    Row(
+        "GET",
+        f"/teams/{LOTUS}/invites",
+        table(NOT_THE_TEAM, lotus=FORBIDDEN, owner=OK),
+        check=ids_are(lambda w, c: {w.invite}),
+        label="each team invited one",
+    ),
+    Row(
+        "GET",
+        f"/teams/{TIGER}/invites?status=pending",
+        table(NOT_THE_TEAM, tiger=FORBIDDEN, rival_owner=OK),
+        check=ids_are(lambda w, c: {w.tiger_invite}),
+        label="each team invited one",
+    ),
+]
+
+
+def test_each_owner_reads_her_own_teams_invites_only(app, api, world):
+    matrix = Matrix(app, api, world, prepare=prepare_invites_of_both_teams)
+    wrong = matrix.run_rows(INVITED_READS)
+    assert not wrong, "\n".join(wrong)
 
 
 @pytest.mark.parametrize("rows", by_endpoint(WRITES))

@@ -115,6 +115,13 @@ ITEM_IMPORT_CASES = [
         "line_too_long",
         details={"line": 3},
     ),
+    csv_case(  # 400,000 characters, 1.2 MB: the limit counts bytes
+        "a 1.2 MB line of CJK",
+        HEADER + "s3://" + "标" * 400_000 + ".jpg,1,1\n",
+        422,
+        "line_too_long",
+        details={"line": 2},
+    ),
     jsonl_case("a 5 MB JSON line", '{"ref": "' + "b" * 5_000_000 + '"}\n', 422, "line_too_long"),
     # Bad rows: all or nothing.
     csv_case("a BOM, then a bad row", BOM + HEADER + "s3://a.jpg,0,1\n", 422, "invalid_rows"),
@@ -176,53 +183,55 @@ def listed(answer) -> list[tuple]:
     ]
 
 
-def test_the_refusal_names_each_bad_row_and_field(app, api, cast, story):
+CSV_ROWS = [
+    "s3://ok.jpg,1,1",
+    "s3://set/000000.jpg,1,1",  # the draft has it
+    '"s3://multi',
+    'line.jpg",0,1',  # a row over two lines, its width below the minimum
+    "s3://short.jpg,1",
+    "s3://ok.jpg,1,1",  # twice in the file
+]
+JSON_LINES = [
+    json.dumps({"ref": "s3://j.jpg", "height": 1}),
+    "",
+    json.dumps({"ref": "s3://k.jpg", "width": "1", "height": 1}),
+    "[]",
+]
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "expected"),
+    [
+        (
+            BOM + HEADER + "\n".join(CSV_ROWS) + "\n",
+            CSV,
+            [
+                (2, 3, "ref", "duplicate_ref"),
+                (3, 4, "width", "invalid_field"),
+                (4, 6, None, "wrong_field_count"),
+                (5, 7, "ref", "duplicate_ref"),
+            ],
+        ),
+        (
+            "\n".join(JSON_LINES) + "\n",
+            JSONL,
+            [
+                (1, 1, "width", "invalid_field"),
+                (2, 3, "width", "invalid_field"),
+                (3, 4, None, "not_an_object"),
+            ],
+        ),
+    ],
+    ids=["csv", "jsonl"],
+)
+def test_the_refusal_names_each_bad_row_and_field(
+    app, api, cast, story, body, content_type, expected
+):
     path = f"/orders/{story['draft']}/items"
-    rows = [
-        "s3://ok.jpg,1,1",
-        "s3://set/000000.jpg,1,1",  # the draft has it
-        '"s3://multi',
-        'line.jpg",0,1',  # a row over two lines, its width below the minimum
-        "s3://short.jpg,1",
-        "s3://ok.jpg,1,1",  # twice in the file
-    ]
     answer = refused(
-        app,
-        api,
-        "POST",
-        path,
-        cast.client,
-        422,
-        "invalid_rows",
-        **raw((BOM + HEADER + "\n".join(rows) + "\n").encode(), CSV),
+        app, api, "POST", path, cast.client, 422, "invalid_rows", **raw(body.encode(), content_type)
     )
-    assert listed(answer) == [
-        (2, 3, "ref", "duplicate_ref"),
-        (3, 4, "width", "invalid_field"),
-        (4, 6, None, "wrong_field_count"),
-        (5, 7, "ref", "duplicate_ref"),
-    ]
-    lines = [
-        json.dumps({"ref": "s3://j.jpg", "height": 1}),
-        "",
-        json.dumps({"ref": "s3://k.jpg", "width": "1", "height": 1}),
-        "[]",
-    ]
-    answer = refused(
-        app,
-        api,
-        "POST",
-        path,
-        cast.client,
-        422,
-        "invalid_rows",
-        **raw("\n".join(lines) + "\n", JSONL),
-    )
-    assert listed(answer) == [
-        (1, 1, "width", "invalid_field"),
-        (2, 3, "width", "invalid_field"),
-        (3, 4, None, "not_an_object"),
-    ]
+    assert listed(answer) == expected
 
 
 def test_an_upload_past_the_limits_is_refused_before_anything_is_written(

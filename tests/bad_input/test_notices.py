@@ -1,6 +1,7 @@
-"""Webhook endpoints and notice preferences: a URL that is not http(s), an event type not in
-the catalogue, a field of the wrong kind is 422 naming it; another party's endpoint is
-404, a member in another role 403, a 17th endpoint 409. Nothing is written by a refusal."""
+"""Webhook endpoints and notice preferences: a URL that is not http(s) or not public, an
+event type not in the catalogue, a field of the wrong kind is 422 naming it; another
+party's endpoint is 404, a member in another role 403, a 17th endpoint 409. Nothing is
+written by a refusal."""
 
 import pytest
 
@@ -15,6 +16,7 @@ REGISTER = "owner POST /webhook-endpoints"
 LOTUS_HOOK = "/webhook-endpoints/{lotus_endpoint}"
 NOT_THE_ENDPOINT = (404, "webhook_endpoint_not_found")
 PREFERENCES = "owner PUT /me/notice-preferences"
+NOT_PUBLIC, URL = "url_not_public", {"field": "url"}
 
 
 def invalid(case_id: str, route: str, body: dict, field: str):
@@ -38,6 +40,11 @@ NOTICES_CASES = [
     *(
         invalid(f"register for events {events!r}", REGISTER, HOOK | {"events": events}, "events")
         for events in ([], ["drop.exploded"], "drop.released", [7], None, ["*"] * 20)
+    ),
+    *(
+        case(f"{verb} to {url}", route, 422, NOT_PUBLIC, HOOK | {"url": url}, details=URL)
+        for url in ("http://127.0.0.1:8080/in", "https://[::1]/in", "http://169.254.169.254/")
+        for verb, route in (("register", REGISTER), ("change", f"owner PATCH {LOTUS_HOOK}"))
     ),
     invalid("register without a url", REGISTER, {"events": ["*"]}, "url"),
     invalid("register without events", REGISTER, {"url": HOOK["url"]}, "events"),
@@ -89,25 +96,10 @@ NOTICES_CASES = [
         )
     ),
     *(
-        case(
-            f"{verb} another team's endpoint",
-            f"rival_owner {method} {LOTUS_HOOK}{tail}",
-            *NOT_THE_ENDPOINT,
-            body,
-        )
-        for verb, method, tail, body in (
-            ("change", "PATCH", "", {"enabled": False}),
-            ("delete", "DELETE", "", None),
-            ("rotate", "POST", "/rotate-secret", None),
-        )
-    ),
-    *(
-        case(
-            f"{verb} own team's endpoint as an annotator",
-            f"li {method} {LOTUS_HOOK}{tail}",
-            403,
-            "forbidden",
-            body,
+        case(f"{verb} {whose}", f"{who} {method} {LOTUS_HOOK}{tail}", *refusal, body)
+        for whose, who, refusal in (
+            ("another team's endpoint", "rival_owner", NOT_THE_ENDPOINT),
+            ("own team's endpoint as an annotator", "li", (403, "forbidden")),
         )
         for verb, method, tail, body in (
             ("change", "PATCH", "", {"enabled": False}),

@@ -3,7 +3,9 @@
 `webhook_receiver` yields a `Receiver` with `.url` and `.received` (each a `Received`:
 the headers and the raw body of one POST, in arrival order). It answers 200 until told
 otherwise: `answer(500)` answers that status, `hang()` holds every request without an
-answer (the sender's own timeout ends it) until `answer(...)` or the end of the test.
+answer (the sender's own timeout ends it) until `answer(...)` or the end of the test,
+`drip()` sends the status line and headers at once and holds the body back. `arrived` is
+set when a request has come in (a handshake for tests that act while one is held).
 """
 
 import json
@@ -32,6 +34,8 @@ class Receiver:
     def __init__(self) -> None:
         self.received: list[Received] = []
         self.status = 200
+        self.dripping = False
+        self.arrived = threading.Event()
         self.lock = threading.Lock()
         self.released = threading.Event()
         self.released.set()
@@ -42,10 +46,19 @@ class Receiver:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 with receiver.lock:
                     receiver.received.append(Received(self.path, dict(self.headers), body))
-                    status = receiver.status
-                # Hung: hold the request until released (the sender times out first).
-                receiver.released.wait(HOLD_SECONDS)
+                    status, dripping = receiver.status, receiver.dripping
+                receiver.arrived.set()
                 try:
+                    if dripping:
+                        # A body promised and held back: a sender that reads it waits.
+                        self.send_response(status)
+                        self.send_header("Content-Length", "1000000")
+                        self.end_headers()
+                        self.wfile.flush()
+                    # Hung: hold the request until released (the sender times out first).
+                    receiver.released.wait(HOLD_SECONDS)
+                    if dripping:
+                        return
                     self.send_response(status)
                     self.send_header("Content-Length", "2")
                     self.end_headers()
@@ -70,6 +83,12 @@ class Receiver:
 
     def hang(self) -> None:
         """Hold every request from now on without answering."""
+        self.released.clear()
+
+    def drip(self) -> None:
+        """Answer every request's headers at once and hold its body back from now on."""
+        with self.lock:
+            self.dripping = True
         self.released.clear()
 
     def events(self) -> list[dict]:

@@ -20,10 +20,10 @@ def register(api, token: str, url: str, events=("*",), **more) -> dict:
     return answer.body
 
 
-def deliver(app) -> dict[str, int]:
+def deliver(app, timeout: float = TIMEOUT) -> dict[str, int]:
     """One run of the scheduler's delivery job."""
     with app.app_context():
-        return deliver_due(timeout=TIMEOUT)
+        return deliver_due(timeout=timeout, allow_private=app.config["WEBHOOK_ALLOW_PRIVATE_URLS"])
 
 
 def verified(secret: str, header: str, body: bytes) -> bool:

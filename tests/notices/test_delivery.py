@@ -219,3 +219,15 @@ def test_an_operator_runs_the_deliveries_due_from_the_command_line(
     [event] = webhook_receiver.events()
     assert f"of {event['id']}: delivered (200)" in result.output
     assert result.output.endswith("1 delivered, 0 to retry, 0 failed\n")
+
+
+def test_money_is_never_told_to_several_parties_in_one_payload(app, api, cast, webhook_receiver):
+    register(api, cast.client, webhook_receiver.url)
+    parties = [cast.party_ids["horizon"], cast.party_ids["lotus"]]
+
+    with pytest.raises(ValueError, match="unit_price"), app.app_context(), unit_of_work() as s:
+        publish(s, "batch.claimed", parties, {"batch_id": 1, "unit_price": "0.10"})
+
+    assert events_of(app, cast.party_ids["horizon"]) == []
+    announce(app, cast.party_ids["horizon"], amount="0.10")  # to its own party: told
+    assert len(events_of(app, cast.party_ids["horizon"])) == 1

@@ -195,6 +195,7 @@ def test_an_invoice_its_payment_and_the_payout_are_told_to_each_party_its_own_mo
         "settled_at": frozen_clock.moment.isoformat(),
     }
     assert team["payout.paid"]["amount"] == "0.40"
+    assert team["payout.paid"]["status"] == "sent"  # the manual gateway's bank file
     # The client's price, its lines and the fee never reach the team.
     sent_to_team = str(received(webhook_receiver, "owner"))
     for secret in ("0.10", "1.00", "1.05", "0.05", invoice["number"]):

@@ -156,6 +156,27 @@ def test_a_sample_under_the_threshold_sends_the_rest_back_to_its_annotator(
     assert mine["unbilled"] == {"items": 1, "amount": "0.06"}
 
 
+def test_rework_of_a_deactivated_annotator_goes_back_to_the_team_for_another(
+    api, cast, batch, frozen_clock
+):
+    """Li's team deactivated her before her sample failed: the 8 boxes to redo do not go
+    back to her hands but to the team's open tasks, reworked once, and Wang takes them."""
+    _, sampled, rest = batch
+    good, bad = sampled
+    gone = api.post(
+        f"/teams/{cast.party_ids['lotus']}/members/{cast.user_ids['li']}/deactivate", cast.owner
+    )
+    assert gone.status == 200, gone.body
+    review(api, cast.reviewer, accept=[good], reject=[bad])
+
+    assert sorted(s["id"] for s in submissions(api, cast.reviewer, "returned")) == rest
+    assert api.get("/tasks?limit=100", cast.li).body == []
+    taken = api.post("/tasks/next", cast.wang, {"count": 20})
+    assert taken.status == 200, taken.body
+    assert len(taken.body) == len(rest)
+    assert {t["reworks"] for t in taken.body} == {1}
+
+
 def test_reworked_boxes_are_sampled_afresh_and_pass_on_their_own(
     app, api, cast, batch, frozen_clock
 ):

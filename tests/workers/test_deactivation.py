@@ -1,8 +1,13 @@
 """An owner deactivates a member: her tasks in hand go back to the team at once, she takes
 no more work (nor reviews), and what she earned stays hers, through to her payout."""
 
-import pytest
+from datetime import UTC, datetime
 
+import pytest
+from sqlalchemy import update
+
+from marketplace.db import unit_of_work
+from marketplace.identity.models import Membership
 from tests.flows import review
 from tests.payments.test_earnings_views import invoice, money, pay, payout_run, team_order, work
 from tests.support import row_counts
@@ -62,6 +67,23 @@ def test_her_tasks_go_back_at_once_and_she_takes_no_more_work(app, api, cast, fr
     assert shown(api, cast, "li") == [("annotator", True)]
     twice = api.post(member_path(cast, "li", "reactivate"), cast.owner)
     assert (twice.status, twice.error_code) == (409, "not_deactivated")
+
+
+def test_a_task_still_in_her_hands_when_she_is_deactivated_is_not_taken_in(app, api, cast):
+    """A deactivation that found her task locked by another transaction leaves it in her
+    hands until its lease ends; she may not submit it, and nothing is written."""
+    ready_work(api, cast, items=1)
+    [task] = take(api, cast.li, 1)
+    with app.app_context(), unit_of_work() as session:
+        session.execute(
+            update(Membership)
+            .where(Membership.user_id == cast.user_ids["li"])
+            .values(deactivated_at=datetime(2026, 3, 2, tzinfo=UTC))
+        )
+    before = row_counts(app)
+    refused = api.post(f"/tasks/{task['id']}/submit", cast.li, {"result": {"boxes": []}})
+    assert (refused.status, refused.error_code) == (403, "member_deactivated")
+    assert row_counts(app) == before
 
 
 def test_a_deactivated_reviewer_reviews_no_more(api, cast):

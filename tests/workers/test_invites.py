@@ -8,8 +8,10 @@ import secrets
 import pytest
 from sqlalchemy import select
 
+from marketplace.accounts.signin import MAX_FAILED_SIGN_INS
 from marketplace.db import db
 from marketplace.identity.models import User
+from marketplace.limits import limiter
 from marketplace.notices.mail import SmtpSettings, send_outbox
 from marketplace.notices.models import OutboxMessage
 from marketplace.workers.models import TeamInvite
@@ -40,7 +42,7 @@ def statuses(api, cast, status: str | None = None) -> list[tuple[str, str]]:
 def test_an_invited_annotator_gets_the_mail_accepts_and_works_at_once(app, api, cast, smtp_server):
     ready_work(api, cast, items=5, rate=None)
     trainee = add_level(api, cast, "trainee", 0, rates=[("bbox_2d", "0.04")])
-    sent = invited(api, cast, "Mei@Example.com", level_id=trainee["id"], locale="en")
+    sent = invited(api, cast, " Mei@Example.com ", level_id=trainee["id"], locale="en")
     assert (sent["email"], sent["role"], sent["level_id"], sent["status"]) == (
         "mei@example.com",
         "annotator",
@@ -58,6 +60,8 @@ def test_an_invited_annotator_gets_the_mail_accepts_and_works_at_once(app, api, 
     link = f"{app.config['PUBLIC_URL']}/invites/accept?token="
     assert link in mail.body and "as an annotator" in mail.body
     token = TOKEN.search(mail.body).group()
+    # The link's page comes later: the mail gives the code and the call that takes it.
+    assert f'POST /api/v1/invites/accept with {{"token": "{token}"}}' in mail.body
     with app.app_context():
         stored = db.session.scalar(select(TeamInvite.token_digest))
     assert stored == hashlib.sha256(token.encode()).hexdigest()
@@ -238,3 +242,56 @@ def test_acceptance_is_throttled_per_invite_and_per_address(app, api, cast, tigh
     # Many invites' tokens (guesses) from one address.
     guesses = attempts([f"inv_{secrets.token_urlsafe(32)}" for _ in range(4)])
     assert [answer.status_code for answer in guesses] == [404, 404, 404, 429]
+
+
+def test_only_a_verified_owner_invites(app, api, cast):
+    """The mail goes to any address, so an owner who has not proved hers sends none."""
+    with app.app_context():
+        db.session.get(User, cast.user_ids["owner"]).email_verified_at = None
+        db.session.commit()
+    before = row_counts(app)
+    refused = invite(api, cast.owner, cast.party_ids["lotus"], "mei@example.com")
+    assert (refused.status, refused.error_code) == (403, "email_not_verified")
+    assert row_counts(app) == before
+
+
+def test_a_team_sends_at_most_its_invite_limit(app, api, cast, monkeypatch):
+    monkeypatch.setitem(app.config, "TEAM_INVITES_LIMIT", "2 per hour")
+    limiter.reset()
+    try:
+        lotus = cast.party_ids["lotus"]
+        # Refused calls use up nothing: another owner's, and an invalid one.
+        assert invite(api, cast.rival_owner, lotus, "mei@example.com").status == 404
+        assert invite(api, cast.owner, lotus, "not an address").status == 422
+        for email in ("mei@example.com", "chen@example.com"):
+            assert invite(api, cast.owner, lotus, email).status == 201
+        third = invite(api, cast.owner, lotus, "zhou@example.com")
+        assert (third.status, third.error_code) == (429, "too_many_requests")
+        # Counted per team: Tiger's owner still invites.
+        assert invited(api, cast, "zhou@example.com", team="tiger")["status"] == "pending"
+    finally:
+        limiter.reset()
+
+
+def test_accepting_with_a_password_counts_towards_and_obeys_the_sign_in_lock(
+    app, api, cast, frozen_clock
+):
+    """Wrong passwords given to accept an invite count as wrong sign-ins; once the account
+    is locked, even her right password accepts nothing until the lock ends."""
+    invited(api, cast, "li@example.com", team="tiger")
+    token = mailed_token(app, "li@example.com")
+    for _ in range(MAX_FAILED_SIGN_INS):
+        wrong = accept(api, token, password="wrong password")
+        assert (wrong.status, wrong.error_code) == (401, "invalid_credentials")
+    with app.app_context():
+        subjects = db.session.scalars(
+            select(OutboxMessage.subject).where(OutboxMessage.to_address == "li@example.com")
+        ).all()
+    assert "您的 Piecework 账户已锁定至 2026-03-02 10:15" in subjects
+    locked = accept(api, token, password=CAST_PASSWORD)
+    assert (locked.status, locked.error_code) == (401, "invalid_credentials")
+    tiger_invites = api.get(f"/teams/{cast.party_ids['tiger']}/invites", cast.rival_owner)
+    assert [i["status"] for i in tiger_invites.body] == ["pending"]
+    frozen_clock.step(minutes=15)
+    joined = accept(api, token, password=CAST_PASSWORD)
+    assert joined.status == 201, joined.body
