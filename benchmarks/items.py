@@ -7,7 +7,8 @@ One run on a database of its own (created, migrated, dropped): the import half
 (benchmarks/items_import.py: CSV uploads through the HTTP endpoint beside raw
 `COPY ... FROM` of the same rows) and the export half (benchmarks/items_export.py:
 downloads of accepted results beside raw `COPY (SELECT ...) TO`), each at every size,
-with the server process's peak memory. It prints one line per size and measure and
+with the server process's peak memory (benchmarks/items_worker.py: the gunicorn worker
+and its memory sampled around each request). It prints one line per size and measure and
 writes benchmarks/results/items.json (and a time-stamped copy).
 """
 

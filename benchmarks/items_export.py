@@ -1,8 +1,12 @@
 """Results out, measured on PostgreSQL: the export half of `make bench BENCH=items`.
 
-    .venv/bin/python benchmarks/items_export.py [--sizes 100000,1000000] [--formats jsonl,coco]
+Run through benchmarks/items.py, which calls `run_export` on a database of its own
+(created, migrated, dropped):
 
-What it does, in one run on a database of its own (created, migrated, dropped):
+    make bench BENCH=items BENCH_ARGS="--only export"
+    .venv/bin/python benchmarks/items.py --only export [--sizes 100000] [--formats jsonl,coco]
+
+What it does:
 
 1. World: through the API, a client, a team (owner, reviewer, annotator) and, per size,
    an order of one box, published, claimed, done and accepted; then, set-based in SQL,
@@ -18,41 +22,20 @@ What it does, in one run on a database of its own (created, migrated, dropped):
    its memory before. Every JSON Lines answer is counted (one line an item) and every
    COCO document parsed once (an image and an annotation an item).
 
-It prints one line per size and format and writes benchmarks/results/items_export.json
-(and a time-stamped copy). `run_export` is what benchmarks/items.py calls.
+It prints one line per size and format; items.py writes the figures into
+benchmarks/results/items.json under "export". The worker is benchmarks/items_worker.py's.
 """
 
 from __future__ import annotations
 
-import argparse
-import http.client
 import json
-import os
-import signal
-import subprocess
-import sys
-import tempfile
-import threading
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import psycopg
-from storm.cpu import children
-from storm.report import machine
-from storm.server import free_port
-from storm.source import BIN, shown, use_source
-from storm.world import (
-    create_database,
-    drop_database,
-    make_app,
-    migrate,
-    server_facts,
-    sqlalchemy_url,
-)
+from items_worker import Worker
 
-RESULTS = Path(__file__).resolve().parent / "results"
 # Label Studio 1.23.2 on this kind of machine: 1.1-1.3 ms a task to export (issue 18).
 LABEL_STUDIO_MS_PER_TASK = 1.1
 BOX = {"boxes": [{"label": "car", "x": 1, "y": 2, "w": 30, "h": 40}]}
@@ -218,94 +201,27 @@ def raw_copy(conninfo: str, order_id: int) -> dict[str, Any]:
         }
 
 
-class Worker:
-    """The app under gunicorn with one sync worker: its memory is the export's."""
-
-    def __init__(self, url: str, source: Path) -> None:
-        self.port = free_port()
-        env = {**os.environ, "DATABASE_URL": url, "PYTHONUNBUFFERED": "1"}
-        env["PYTHONPATH"] = str(source)
-        self.process = subprocess.Popen(
-            [
-                str(BIN / "gunicorn"),
-                "marketplace:create_app()",
-                f"--bind=127.0.0.1:{self.port}",
-                "--workers=1",
-                "--log-level=warning",
-                # A sync worker tells the arbiter it lives only between requests.
-                "--timeout=1800",
-            ],
-            cwd=source,
-            env=env,
-        )
-        # Ready once it answers: the socket is bound before the worker has built the app.
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-                conn.request("GET", "/api/openapi.json")
-                conn.getresponse().read()
-                break
-            except OSError:
-                time.sleep(0.2)
-        self.pid = children(self.process.pid)[0]
-
-    def memory_kb(self, field: str) -> int:
-        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-        raise RuntimeError(f"no {field} for {self.pid}")
-
-    def reset_peak(self) -> bool:
-        try:
-            Path(f"/proc/{self.pid}/clear_refs").write_text("5")
-            return True
-        except OSError:
-            return False
-
-    def stop(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-
 def http_export(worker: Worker, token: str, order_id: int, fmt: str, size: int) -> dict:
     """One download through HTTP: first byte, total time, bytes, the worker's peak memory."""
-    before = worker.memory_kb("VmRSS")
-    reset = worker.reset_peak()
-    sampled = [before]
-    done = threading.Event()
-
-    def sample() -> None:
-        while not done.wait(0.02):
-            sampled.append(worker.memory_kb("VmRSS"))
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    conn = http.client.HTTPConnection("127.0.0.1", worker.port, timeout=1800)
-    started = time.perf_counter()
-    conn.request(
-        "GET",
-        f"/api/v1/orders/{order_id}/results?format={fmt}",
-        headers={"Authorization": f"Bearer {token}"},
-    )
-    response = conn.getresponse()
-    first = response.read(1)
-    first_byte = time.perf_counter() - started
-    parts, total, lines = [first], len(first), first.count(b"\n")
-    keep = fmt == "coco"
-    while chunk := response.read(1 << 20):
-        total += len(chunk)
-        lines += chunk.count(b"\n")
-        if keep:
-            parts.append(chunk)
-    seconds = time.perf_counter() - started
-    done.set()
-    sampler.join()
-    peak = max(max(sampled), worker.memory_kb("VmHWM") if reset else 0)
+    with worker.sampling() as memory:
+        conn = worker.connection()
+        started = time.perf_counter()
+        conn.request(
+            "GET",
+            f"/api/v1/orders/{order_id}/results?format={fmt}",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        response = conn.getresponse()
+        first = response.read(1)
+        first_byte = time.perf_counter() - started
+        parts, total, lines = [first], len(first), first.count(b"\n")
+        keep = fmt == "coco"
+        while chunk := response.read(1 << 20):
+            total += len(chunk)
+            lines += chunk.count(b"\n")
+            if keep:
+                parts.append(chunk)
+        seconds = time.perf_counter() - started
     if response.status != 200:
         raise RuntimeError(f"export answered {response.status}")
     if fmt == "jsonl" and lines != size:
@@ -318,9 +234,7 @@ def http_export(worker: Worker, token: str, order_id: int, fmt: str, size: int) 
         "seconds": seconds,
         "first_byte_s": first_byte,
         "bytes": total,
-        "rss_before_mb": before / 1024,
-        "rss_peak_mb": peak / 1024,
-        "rss_growth_mb": (peak - before) / 1024,
+        **memory.figures(),
         "ms_per_item": seconds * 1000 / size,
     }
 
@@ -360,59 +274,3 @@ def run_export(
     finally:
         worker.stop()
     return figures
-
-
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    server = os.environ.get("BENCH_DATABASE_URL") or os.environ.get(
-        "TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432"
-    )
-    parser.add_argument("--server", default=server, help="PostgreSQL server (a superuser)")
-    parser.add_argument("--sizes", default="100000,1000000", help="accepted items per order")
-    parser.add_argument("--formats", default="jsonl,coco")
-    parser.add_argument("--rev", default=None, help="measure a git revision, not the work tree")
-    parser.add_argument("--output", type=Path, default=RESULTS)
-    parser.add_argument("--keep-database", action="store_true")
-    return parser.parse_args(argv)
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    args.output.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    export = tempfile.TemporaryDirectory(prefix="items-export-src-")
-    source, code = use_source(args.rev, Path(export.name))
-    name, conninfo = create_database(args.server)
-    url = sqlalchemy_url(conninfo)
-    sizes = [int(size) for size in args.sizes.split(",")]
-    formats = args.formats.split(",")
-    try:
-        print(f"database {name}; export of {', '.join(f'{s:,}' for s in sizes)} accepted boxes")
-        migrate(url, source)
-        app = make_app(url)
-        figures = run_export(app, conninfo, url, source, sizes, formats)
-        facts = server_facts(conninfo)
-    finally:
-        if args.keep_database:
-            print(f"kept database {name}")
-        else:
-            drop_database(args.server, name)
-        export.cleanup()
-    result = {
-        "benchmark": "items_export",
-        "timestamp": stamp,
-        "code": code,
-        "machine": machine(facts),
-        "how": "gunicorn, one sync worker; http.client reading 1 MB at a time; raw: psycopg COPY",
-        "targets": {"x_raw_copy": 2.0, "first_byte_s": 1.0, "x_faster_than_label_studio": 20},
-        "sizes": figures,
-    }
-    text = json.dumps(result, indent=2) + "\n"
-    for suffix in (f"-{stamp}", ""):
-        (args.output / f"items_export{suffix}.json").write_text(text)
-    print(f"  written to {shown(args.output / 'items_export.json')}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,8 +1,12 @@
 """Items in, measured on PostgreSQL: the import half of `make bench BENCH=items`.
 
-    .venv/bin/python benchmarks/items_import.py [--sizes 100000,1000000]
+Run through benchmarks/items.py, which calls `run_import` on a database of its own
+(created, migrated, dropped):
 
-What it does, in one run on a database of its own (created, migrated, dropped):
+    make bench BENCH=items BENCH_ARGS="--only import"
+    .venv/bin/python benchmarks/items.py --only import [--sizes 100000,1000000]
+
+What it does:
 
 1. World: through the API, a client and, per size and per way in, a draft order of one
    box.
@@ -16,39 +20,21 @@ What it does, in one run on a database of its own (created, migrated, dropped):
    /proc/<pid>/clear_refs before, and sampled beside it) over its memory before. The
    answer must count every row, and the order must hold them.
 
-It prints one line per size and writes benchmarks/results/items_import.json (and a
-time-stamped copy). `run_import` is what benchmarks/items.py calls.
+It prints one line per size; items.py writes the figures into
+benchmarks/results/items.json under "import". The worker is benchmarks/items_worker.py's.
 """
 
 from __future__ import annotations
 
-import argparse
-import http.client
 import json
-import os
-import sys
-import tempfile
-import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import psycopg
-from items_export import Worker
-from storm.report import machine
-from storm.source import shown, use_source
-from storm.world import (
-    create_database,
-    drop_database,
-    make_app,
-    migrate,
-    server_facts,
-    sqlalchemy_url,
-)
+from items_worker import Worker
 
-RESULTS = Path(__file__).resolve().parent / "results"
 # Label Studio 1.23.2 on this kind of machine: 1.7 ms a task to import (issue 18).
 LABEL_STUDIO_MS_PER_TASK = 1.7
 SIZES = [(1920, 1080), (1280, 720), (640, 480), (3840, 2160)]
@@ -120,43 +106,28 @@ def raw_copy(conninfo: str, order_id: int, size: int) -> dict[str, Any]:
 def http_import(worker: Worker, token: str, order_id: int, size: int) -> dict[str, Any]:
     """One upload through HTTP: total time, the worker's peak memory, the answer."""
     length = sum(len(piece) for piece in csv_pieces(size))
-    before = worker.memory_kb("VmRSS")
-    reset = worker.reset_peak()
-    sampled = [before]
-    done = threading.Event()
-
-    def sample() -> None:
-        while not done.wait(0.02):
-            sampled.append(worker.memory_kb("VmRSS"))
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    conn = http.client.HTTPConnection("127.0.0.1", worker.port, timeout=1800)
-    started = time.perf_counter()
-    conn.request(
-        "POST",
-        f"/api/v1/orders/{order_id}/items",
-        body=csv_pieces(size),
-        headers={
-            "Authorization": f"Bearer {token}",
-            "Content-Type": "text/csv",
-            "Content-Length": str(length),
-        },
-    )
-    response = conn.getresponse()
-    answer = json.loads(response.read())
-    seconds = time.perf_counter() - started
-    done.set()
-    sampler.join()
-    peak = max(max(sampled), worker.memory_kb("VmHWM") if reset else 0)
+    with worker.sampling() as memory:
+        conn = worker.connection()
+        started = time.perf_counter()
+        conn.request(
+            "POST",
+            f"/api/v1/orders/{order_id}/items",
+            body=csv_pieces(size),
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Content-Type": "text/csv",
+                "Content-Length": str(length),
+            },
+        )
+        response = conn.getresponse()
+        answer = json.loads(response.read())
+        seconds = time.perf_counter() - started
     if response.status != 201 or answer["items_added"] != size:
         raise RuntimeError(f"import answered {response.status}: {str(answer)[:500]}")
     return {
         "seconds": seconds,
         "bytes": length,
-        "rss_before_mb": before / 1024,
-        "rss_peak_mb": peak / 1024,
-        "rss_growth_mb": (peak - before) / 1024,
+        **memory.figures(),
         "ms_per_item": seconds * 1000 / size,
     }
 
@@ -193,57 +164,3 @@ def run_import(app, conninfo: str, url: str, source: Path, sizes: list[int]) -> 
     finally:
         worker.stop()
     return figures
-
-
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    server = os.environ.get("BENCH_DATABASE_URL") or os.environ.get(
-        "TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432"
-    )
-    parser.add_argument("--server", default=server, help="PostgreSQL server (a superuser)")
-    parser.add_argument("--sizes", default="100000,1000000", help="rows per upload")
-    parser.add_argument("--rev", default=None, help="measure a git revision, not the work tree")
-    parser.add_argument("--output", type=Path, default=RESULTS)
-    parser.add_argument("--keep-database", action="store_true")
-    return parser.parse_args(argv)
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    args.output.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    export = tempfile.TemporaryDirectory(prefix="items-import-src-")
-    source, code = use_source(args.rev, Path(export.name))
-    name, conninfo = create_database(args.server)
-    url = sqlalchemy_url(conninfo)
-    sizes = [int(size) for size in args.sizes.split(",")]
-    try:
-        print(f"database {name}; import of {', '.join(f'{s:,}' for s in sizes)} boxes")
-        migrate(url, source)
-        figures = run_import(make_app(url), conninfo, url, source, sizes)
-        facts = server_facts(conninfo)
-    finally:
-        if args.keep_database:
-            print(f"kept database {name}")
-        else:
-            drop_database(args.server, name)
-        export.cleanup()
-    result = {
-        "benchmark": "items_import",
-        "timestamp": stamp,
-        "code": code,
-        "machine": machine(facts),
-        "how": "gunicorn, one sync worker; http.client sending the CSV as it is made; "
-        "raw: psycopg COPY FROM",
-        "targets": {"x_raw_copy": 3.0, "x_faster_than_label_studio": 20},
-        "sizes": figures,
-    }
-    text = json.dumps(result, indent=2) + "\n"
-    for suffix in (f"-{stamp}", ""):
-        (args.output / f"items_import{suffix}.json").write_text(text)
-    print(f"  written to {shown(args.output / 'items_import.json')}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
