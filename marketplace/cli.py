@@ -103,7 +103,7 @@ def create_token_command(email: str, name: str) -> None:
 @with_appcontext
 def seed_demo_command() -> None:
     """Load the demo parties, users and order once, and print a token for each role."""
-    from marketplace.demo import DEMO_TOKENS, seed_demo
+    from marketplace.demo import DEMO_PASSWORD, DEMO_TOKENS, seed_demo
 
     with unit_of_work() as session:
         created = seed_demo(session)
@@ -111,6 +111,9 @@ def seed_demo_command() -> None:
     click.echo("Demo tokens (send as 'Authorization: Bearer <token>'):")
     for role, (email, token) in DEMO_TOKENS.items():
         click.echo(f"  {role:<21} {token:<18} {email}")
+    click.echo(
+        f"Every demo user signs in with the password {DEMO_PASSWORD!r} (POST /api/v1/auth/tokens)."
+    )
 
 
 @click.command("payout-run")

@@ -67,6 +67,21 @@ LETTERS: dict[str, dict[str, tuple[str, str]]] = {
             "（POST /api/v1/password-resets）。\n\nPiecework\n",
         ),
     },
+    "signup_waiting": {
+        "en": (
+            "A new client waits for approval: {party}",
+            "Hello {name},\n\n{party} ({email}) signed up as a client and waits for an "
+            "administrator's approval before it publishes orders. Approve or refuse it with "
+            "POST /api/v1/signups/{signup_id}/approve or /refuse; the waiting list is "
+            "GET /api/v1/signups?status=pending.\n\nPiecework\n",
+        ),
+        "zh": (
+            "新客户等待审核：{party}",
+            "{name}，您好：\n\n{party}（{email}）已注册为客户，发布订单前需要管理员审核。"
+            "请通过 POST /api/v1/signups/{signup_id}/approve 或 /refuse 处理；待审核列表见 "
+            "GET /api/v1/signups?status=pending。\n\nPiecework\n",
+        ),
+    },
     "signup_approved": {
         "en": (
             "Your Piecework account for {party} is approved",

@@ -17,6 +17,7 @@ from marketplace.identity import audit
 from marketplace.identity import service as identity
 from marketplace.identity.actor import Actor
 from marketplace.identity.models import PartyKind, Role, User
+from marketplace.notices import mail
 
 VERIFY_FOR = timedelta(hours=24)
 # Where the e-mail's link leads (the sign-up page); the page sends its token to
@@ -48,13 +49,26 @@ def sign_up(
     party.timezone = data["timezone"]
     identity.add_membership(session, user=user, party=party, role=FIRST_ROLE[kind])
     waits = kind in APPROVAL_SETTINGS[approval]
+    now = clock.now()
     signup = Signup(
         party_id=party.id,
         user_id=user.id,
         status=SignupStatus.PENDING if waits else SignupStatus.APPROVED,
-        decided_at=None if waits else clock.now(),
+        created_at=now,
+        decided_at=None if waits else now,
     )
     session.add(signup)
+    if waits:
+        session.flush()
+        for admin in mail.platform_admins(session):
+            letters.send(
+                session,
+                admin,
+                "signup_waiting",
+                party=party.name,
+                email=user.email,
+                signup_id=signup.id,
+            )
     send_verification(session, user, public_url=public_url)
     token = identity.issue_token(session, user, name="sign-up")
     return signup, token

@@ -35,6 +35,11 @@ def test_a_client_waits_for_approval_and_a_team_does_not(app, api, cast, approva
 
     pending = api.get("/signups?status=pending", cast.admin).body
     assert [s["id"] for s in pending] == [client["signup"]["id"]]
+    # The admins are told, in their language (the cast's admin reads Chinese), of the
+    # client that waits, and of nobody else.
+    [told] = mails_to(app, "admin@example.com")
+    assert told.subject == "新客户等待审核：" + client["signup"]["party_name"]  # noqa: RUF001
+    assert f"/api/v1/signups/{client['signup']['id']}/approve" in told.body
     assert pending[0]["email"] == "ada@horizon.example"
     assert len(api.get("/signups", cast.admin).body) == 2
     approved = api.post(f"/signups/{client['signup']['id']}/approve", cast.admin, {})
