@@ -42,7 +42,7 @@ test: lint
 
 # A benchmark (benchmarks/README.md) on the PostgreSQL server at BENCH_DATABASE_URL
 # (default postgresql://postgres@127.0.0.1:5432); it makes its own database and drops it.
-# BENCH picks it: drop_storm (the default), earnings or settlement. Options through BENCH_ARGS,
+# BENCH picks it: drop_storm (the default), earnings, settlement or items. Options through BENCH_ARGS,
 # e.g. BENCH_ARGS="--rev HEAD --profile", or BENCH=earnings BENCH_ARGS="--items-per-day 2".
 BENCH ?= drop_storm
 BENCH_STAMP := $(VENV)/.bench-$(shell cksum pyproject.toml | cut -d' ' -f1)
