@@ -10,6 +10,8 @@ Chart of accounts, per holder (a party, or an annotator inside a team) and curre
 - `receivable` (client, debit-normal): what the client owes for invoiced items.
 - `credit` (client, credit-normal): money the client sent that no invoice has taken
   yet; every payment passes through it on its way to the invoices it pays.
+- `reserved` (client, credit-normal): credit held for the work of funded orders (their
+  drops), until accepted work posts it to a statement or a void gives it back.
 - `bank` (platform, debit-normal): money that arrived from clients.
 - `pending` / `available` / `paid` (earners, credit-normal): earnings waiting on
   the client's money, settled and payable, and sent out. `paid` is the outflow
@@ -44,6 +46,7 @@ from marketplace.money import check_currency
 class AccountKind(enum.StrEnum):
     RECEIVABLE = "receivable"
     CREDIT = "credit"
+    RESERVED = "reserved"
     BANK = "bank"
     PENDING = "pending"
     AVAILABLE = "available"
@@ -53,6 +56,7 @@ class AccountKind(enum.StrEnum):
     def credit_normal(self) -> bool:
         return self in (
             AccountKind.CREDIT,
+            AccountKind.RESERVED,
             AccountKind.PENDING,
             AccountKind.AVAILABLE,
             AccountKind.PAID,

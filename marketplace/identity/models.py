@@ -1,10 +1,21 @@
-"""Users, parties, memberships with roles, API tokens, credit holds and the audit log."""
+"""Users, parties, memberships with roles, API tokens, credit holds and lines, the audit log."""
 
 import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.db import Base, Entity, Id, UTCDateTime
@@ -124,6 +135,24 @@ class CreditHold(Entity, Base):
     lifted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     lifted_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     lift_reason: Mapped[str | None] = mapped_column(String(500))
+
+
+class CreditLine(Entity, Base):
+    """A client an admin trusts with pay-when-paid (invoiced) orders, up to a limit in one
+    currency: what it owes and what its released work will cost together. New clients
+    have none, and fund their orders first."""
+
+    __tablename__ = "credit_lines"
+    __table_args__ = (
+        UniqueConstraint("party_id", "currency"),
+        CheckConstraint("limit_minor > 0", name="positive_limit"),
+    )
+
+    party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"))
+    currency: Mapped[str] = mapped_column(String(3))
+    limit_minor: Mapped[int] = mapped_column(BigInteger)
+    set_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(String(500), default="")
 
 
 class AuditEntry(Entity, Base):

@@ -59,10 +59,18 @@ class BillingPeriod(enum.StrEnum):
     ON_COMPLETION = "on_completion"  # once every item is accepted
 
 
+class Funding(enum.StrEnum):
+    """Where the money for an order's work is before the work is done (docs/money.md)."""
+
+    PREFUNDED = "prefunded"  # the whole order reserved from the client's balance first
+    MILESTONES = "milestones"  # each drop's batches reserved before that drop
+    INVOICED = "invoiced"  # pay-when-paid on credit terms, for clients an admin trusts
+
+
 class DropStatus(enum.StrEnum):
     RELEASED = "released"
     SKIPPED = "skipped"  # missed while the scheduler was down, past the plan's grace
-    HELD = "held"  # not released: the client was on credit hold
+    HELD = "held"  # not released: the client was on credit hold, or its money was short
 
 
 class TaskType(Entity, Base):
@@ -118,6 +126,11 @@ class Order(Entity, Base):
     )
     batch_size: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16), default=OrderStatus.DRAFT)
+    funding: Mapped[str] = mapped_column(
+        String(16), default=Funding.INVOICED, server_default=Funding.INVOICED.value
+    )
+    # The client's estimate of one item's work, until enough items are measured.
+    estimated_seconds_per_item: Mapped[int | None] = mapped_column(Integer)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     claim_mode: Mapped[str] = mapped_column(String(16), default=ClaimMode.FIRST_COME)
     sourcing: Mapped[str] = mapped_column(String(16), default=Sourcing.CLAIMS)
@@ -244,6 +257,33 @@ class Drop(Entity, Base):
         lazy="selectin", order_by="Allotment.rank_key"
     )
     batches: Mapped[list[Batch]] = relationship(viewonly=True, order_by=Batch.seq)
+
+
+class ReservationKind(enum.StrEnum):
+    RESERVE = "reserve"  # the client's balance -> the order's reservation
+    POST = "post"  # the reservation -> a statement of accepted work, paid
+    VOID = "void"  # the reservation -> back to the client's balance
+
+
+class Reservation(Entity, Base):
+    """One movement of an order's reserved money, beside its ledger transaction.
+
+    The order's reservation is the sum of its movements (reserves positive, posts and
+    voids negative): two-phase, as a ledger's pending transfers are, posted as work is
+    accepted and voided when the work it was held for will not be billed.
+    """
+
+    __tablename__ = "reservations"
+    __table_args__ = (CheckConstraint("amount_minor > 0", name="positive_amount"),)
+
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    # What it is for: the drop that reserved, the statement that posted.
+    drop_id: Mapped[int | None] = mapped_column(ForeignKey("drops.id"))
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"))
+    ledger_key: Mapped[str] = mapped_column(String(200), unique=True)
+    memo: Mapped[str] = mapped_column(String(300), default="")
 
 
 class Claimant(Entity, Base):

@@ -3,7 +3,7 @@ from decimal import Decimal
 from marshmallow import Schema, fields, validate
 
 from marketplace.money import format_share_bps
-from marketplace.orders.models import BillingPeriod, ClaimMode, Sourcing
+from marketplace.orders.models import BillingPeriod, ClaimMode, Funding, Sourcing
 from marketplace.web import Currency, FreeJSON, Price, Share, not_blank
 
 MAX_ITEMS = 100_000
@@ -167,6 +167,27 @@ class OrderIn(Schema):
             "line per period, in the platform's business time zone."
         },
     )
+    funding = fields.String(
+        load_default=None,
+        validate=validate.OneOf([f.value for f in Funding]),
+        metadata={
+            "description": "Where the money is before the work: `prefunded` (the whole "
+            "order reserved from your balance before its first drop), `milestones` (each "
+            "drop's batches reserved before that drop) or `invoiced` (pay-when-paid on your "
+            "credit line). Default: `invoiced` with a credit line in the currency, else "
+            "`prefunded`."
+        },
+    )
+    estimated_seconds_per_item = fields.Integer(
+        strict=True,
+        load_default=None,
+        validate=validate.Range(min=1, max=24 * 3600),
+        metadata={
+            "description": "Your estimate of one item's work, in seconds: what an hour "
+            "pays is worked out from it until 30 items are measured.",
+            "example": 18,
+        },
+    )
     batch_size = fields.Integer(
         strict=True,
         required=True,
@@ -257,6 +278,8 @@ class OrderOut(Schema):
     quantity = fields.Integer()
     payment_terms_days = fields.Integer()
     billing_period = fields.String()
+    funding = fields.String()
+    estimated_seconds_per_item = fields.Integer(allow_none=True)
     batch_size = fields.Integer()
     status = fields.String()
     created_at = fields.DateTime()
@@ -323,6 +346,13 @@ class BatchOut(Schema):
         },
     )
     sourcing = fields.String(attribute="order.sourcing")
+    funding = fields.String(
+        attribute="order.funding",
+        metadata={
+            "description": "prefunded or milestones: the client's money is reserved for this "
+            "batch; invoiced: paid when the client pays its invoice (see its payment record)."
+        },
+    )
     contract_id = fields.Integer(allow_none=True)
     currency = fields.String(attribute="order.currency")
     payment_terms_days = fields.Integer(attribute="order.payment_terms_days")
