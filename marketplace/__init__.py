@@ -53,6 +53,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from marketplace.subcontract.bids_api import blp as bids_blp
     from marketplace.subcontract.events import batches_handed_down, contract_made
     from marketplace.subcontract.service import hold_claimed_batch
+    from marketplace.wages.api import blp as wages_blp
     from marketplace.workers.api import blp as workers_blp
     from marketplace.workers.levels_api import blp as levels_blp
     from marketplace.workers.members_api import blp as members_blp
@@ -78,6 +79,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         receivables_blp,
         results_blp,
         notices_blp,
+        wages_blp,
     )
     for blueprint in blueprints:
         api.register_blueprint(blueprint)

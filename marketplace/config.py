@@ -124,6 +124,16 @@ class Config:
         self.ITEMS_UPLOAD_MAX_BYTES = int(
             os.environ.get("ITEMS_UPLOAD_MAX_BYTES", str(512 * 1024 * 1024))
         )
+        # What an hour earns (docs/hourly-pay.md). A task's time counts from when the
+        # annotator took it to her submission, at most this many seconds: there is no
+        # heartbeat, so a longer gap is taken for an idle pause and not counted.
+        self.IDLE_LIMIT_SECONDS = _positive_seconds("IDLE_LIMIT_SECONDS") or 600
+        # Publishing an order whose price cannot pay the reference wage at its estimate:
+        # refuse (409; an order without an estimate, 422), warn (published, the answer
+        # says so) or off.
+        self.WAGE_FLOOR = os.environ.get("WAGE_FLOOR", "warn")
+        if self.WAGE_FLOOR not in ("refuse", "warn", "off"):
+            raise ValueError(f"WAGE_FLOOR must be refuse, warn or off, not {self.WAGE_FLOOR!r}")
         # Drills and tests only (README, "Scheduled jobs"). CLOCK_FILE: the scheduler's clock
         # reads the moment from this file on every call instead of the system time.
         # RELEASE_CHECK_SECONDS: look for due drops every that many seconds instead of once a

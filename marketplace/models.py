@@ -10,4 +10,5 @@ def load_all_models() -> None:
     import marketplace.payments.models
     import marketplace.receivables.models
     import marketplace.subcontract.models
+    import marketplace.wages.models
     import marketplace.workers.models  # noqa: F401

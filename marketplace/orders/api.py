@@ -1,3 +1,4 @@
+from flask import current_app
 from flask.views import MethodView
 
 from marketplace.db import db, unit_of_work
@@ -23,9 +24,17 @@ from marketplace.orders.schemas import (
     TrialScoreIn,
 )
 from marketplace.orders.task_type_schemas import TaskTypeIn, TaskTypeOut
+from marketplace.wages.service import pay_at_estimate
 from marketplace.web import Blueprint, PageArgs
 
 blp = Blueprint("orders", __name__, url_prefix="/api/v1", description="Orders, batches and claims")
+
+
+def with_hourly_pay(session, order):
+    """The order for its client's answer at posting and publishing, with what an hour of
+    its work pays at the client's estimate beside the reference wage."""
+    order.hourly_pay = pay_at_estimate(session, order)
+    return order
 
 
 @blp.route("/orders")
@@ -43,7 +52,7 @@ class Orders(MethodView):
     def post(self, data):
         """Post a draft order with its items (up to 100,000 in one request)"""
         with unit_of_work() as session:
-            return service.create_order(session, current_actor(), data)
+            return with_hourly_pay(session, service.create_order(session, current_actor(), data))
 
 
 @blp.route("/orders/<int:order_id>")
@@ -62,7 +71,10 @@ class PublishOrder(MethodView):
     def post(self, order_id):
         """Publish a draft: cut it into batches and release them for claiming"""
         with unit_of_work() as session:
-            return service.publish_order(session, current_actor(), order_id)
+            order = service.publish_order(
+                session, current_actor(), order_id, wage_floor=current_app.config["WAGE_FLOOR"]
+            )
+            return with_hourly_pay(session, order)
 
 
 @blp.route("/orders/<int:order_id>/batches")

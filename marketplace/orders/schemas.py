@@ -4,6 +4,7 @@ from marshmallow import Schema, fields, validate
 
 from marketplace.money import format_share_bps
 from marketplace.orders.models import BillingPeriod, ClaimMode, Funding, Sourcing
+from marketplace.wages.schemas import HourlyPayOut
 from marketplace.web import Currency, FreeJSON, Price, Share, not_blank
 
 MAX_ITEMS = 100_000
@@ -280,6 +281,16 @@ class OrderOut(Schema):
     billing_period = fields.String()
     funding = fields.String()
     estimated_seconds_per_item = fields.Integer(allow_none=True)
+    hourly_pay = fields.Nested(
+        HourlyPayOut,
+        allow_none=True,
+        dump_default=None,
+        metadata={
+            "description": "In the answers to posting and publishing (yours alone): what an "
+            "hour pays at your price and your estimate, beside the reference wage. Measured "
+            "figures: GET /orders/{order_id}/hourly-pay."
+        },
+    )
     batch_size = fields.Integer()
     status = fields.String()
     created_at = fields.DateTime()

@@ -29,6 +29,7 @@ from marketplace.orders.models import (
     Sourcing,
 )
 from marketplace.orders.task_types import check_order_terms, task_type_for_order
+from marketplace.wages.service import WageFloor, refuse_below_reference_wage
 
 
 def visible_orders(actor: Actor) -> Select:
@@ -206,7 +207,9 @@ def list_orders(
     return [as_seen_by(actor, order) for order in orders]
 
 
-def publish_order(session: Session, actor: Actor, order_id: int) -> Order:
+def publish_order(
+    session: Session, actor: Actor, order_id: int, *, wage_floor: str = WageFloor.OFF
+) -> Order:
     """Cut a draft order into its trial batches, then batches of `batch_size` items.
 
     Trial batches are released at once. Without a release plan so is every
@@ -222,6 +225,7 @@ def publish_order(session: Session, actor: Actor, order_id: int) -> Order:
     if order.status != OrderStatus.DRAFT:
         raise Conflict("The order is already published.", code="order_not_draft")
     refuse_if_held(session, order.client_party_id)
+    refuse_below_reference_wage(session, order, wage_floor)
     now = clock.now()
     scheduled = order.release_plan is not None
     trial_size = order.trial_batch_size or 1

@@ -1,3 +1,4 @@
+from flask import current_app
 from flask.views import MethodView
 
 from marketplace.db import db, unit_of_work
@@ -69,7 +70,13 @@ class SubmitTask(MethodView):
     def post(self, data, task_id):
         """Submit your result for a task in your hands"""
         with unit_of_work() as session:
-            return tasks.submit(session, current_actor(), task_id, data["result"])
+            return tasks.submit(
+                session,
+                current_actor(),
+                task_id,
+                data["result"],
+                idle_limit_seconds=current_app.config["IDLE_LIMIT_SECONDS"],
+            )
 
 
 @blp.route("/tasks/<int:task_id>/skip")

@@ -157,6 +157,9 @@ class Submission(Entity, Base):
     annotator_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     result: Mapped[dict[str, Any]] = mapped_column(JSON)
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The seconds she worked on it: taken to submitted, at most the idle limit (a longer
+    # gap is an idle pause). None for work submitted before it was measured.
+    work_seconds: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16), default=SubmissionStatus.SUBMITTED)
     # The annotator's level when she did it: its rate card prices the item.
     level_id: Mapped[int | None] = mapped_column(ForeignKey("levels.id"))

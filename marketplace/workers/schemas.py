@@ -102,6 +102,10 @@ class SubmissionOut(Schema):
     item_ref = fields.String(attribute="task.item.ref")
     result = fields.Dict()
     submitted_at = fields.DateTime()
+    work_seconds = fields.Integer(
+        allow_none=True,
+        metadata={"description": "Taken to submitted, in seconds, at most the idle limit."},
+    )
     batch_id = fields.Integer()
     sample_round = fields.Integer(allow_none=True)
     status = fields.String()

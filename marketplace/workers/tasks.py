@@ -203,13 +203,22 @@ def _held_task(session: Session, actor: Actor, task_id: int) -> Task:
     return task
 
 
-def submit(session: Session, actor: Actor, task_id: int, result: dict[str, Any]) -> Submission:
+def submit(
+    session: Session,
+    actor: Actor,
+    task_id: int,
+    result: dict[str, Any],
+    *,
+    idle_limit_seconds: int,
+) -> Submission:
     """Record the annotator's result for a task she holds; a task is submitted once.
 
     The result must keep its task type's schema and rules (422
     `result_breaks_rule` naming the rule). The batch's last submission finishes
     the batch and draws its review sample. A task whose batch's lease, or whose
     own lease, ran out is refused (409 `lease_expired`, `task_lease_expired`).
+    The submission keeps the seconds she worked on it (`work_seconds`): from
+    when she took the task to now, at most `idle_limit_seconds`.
     """
     task = _held_task(session, actor, task_id)
     order = session.get(Order, task.order_id)
@@ -230,6 +239,7 @@ def submit(session: Session, actor: Actor, task_id: int, result: dict[str, Any])
         level_id=task.level_id,
         result=result,
         submitted_at=now,
+        work_seconds=min((now - task.assigned_at) // timedelta(seconds=1), idle_limit_seconds),
     )
     session.add(submission)
     session.flush()
