@@ -41,7 +41,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from marketplace.notices.api import blp as notices_blp
     from marketplace.orders.announce import announce_claim
     from marketplace.orders.api import blp as orders_blp
-    from marketplace.orders.events import batch_claimed, items_added
+    from marketplace.orders.events import batch_claimed, board_read, items_added
     from marketplace.orders.items_api import blp as items_blp
     from marketplace.payments.api import blp as payments_blp
     from marketplace.payments.earnings_api import blp as earnings_blp
@@ -55,6 +55,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from marketplace.subcontract.service import hold_claimed_batch
     from marketplace.wages.api import blp as wages_blp
     from marketplace.workers.api import blp as workers_blp
+    from marketplace.workers.hours import note_board
     from marketplace.workers.levels_api import blp as levels_blp
     from marketplace.workers.members_api import blp as members_blp
     from marketplace.workers.service import (
@@ -97,6 +98,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     batches_handed_down.connect(hand_over_tasks)
     contract_made.connect(check_piece_rate_within)
     items_added.connect(grow_sole_award)
+    # The drop board tells each team whether its own rate card pays the reference wage.
+    board_read.connect(note_board)
 
     from marketplace.cli import register_commands
 

@@ -14,6 +14,7 @@ from marketplace.orders.drop_schemas import (
     OrderDropsOut,
     ZoneArgs,
 )
+from marketplace.orders.events import board_read
 from marketplace.orders.schemas import (
     BatchOut,
     ClaimIn,
@@ -113,7 +114,10 @@ class Board(MethodView):
     @blp.response(200, BatchOut(many=True))
     def get(self, page):
         """The drop board: released batches a team may claim"""
-        return service.board(db.session, current_actor(), **page)
+        actor = current_actor()
+        batches = service.board(db.session, actor, **page)
+        board_read.send(db.session, actor=actor, batches=batches)
+        return batches
 
 
 @blp.route("/batches/<int:batch_id>/claim")

@@ -12,3 +12,7 @@ batch_claimed = _signals.signal("batch-claimed")
 # `session`, `order` (its quantity already grown) and `items` (how many were added);
 # a subscriber that raises refuses the whole import.
 items_added = _signals.signal("items-added")
+
+# Sent when a reader has the drop board's page of batches, with `session`, `actor` and
+# `batches`; a subscriber may note on each batch what that reader should know of it.
+board_read = _signals.signal("board-read")

@@ -364,6 +364,15 @@ class BatchOut(Schema):
             "batch; invoiced: paid when the client pays its invoice (see its payment record)."
         },
     )
+    below_reference_wage = fields.Boolean(
+        allow_none=True,
+        dump_default=None,
+        metadata={
+            "description": "On the drop board: your team's rate card (the least it pays an "
+            "annotator per item) pays below the reference wage at the order's median time "
+            "(or the client's estimate); null when there is nothing to compare."
+        },
+    )
     contract_id = fields.Integer(allow_none=True)
     currency = fields.String(attribute="order.currency")
     payment_terms_days = fields.Integer(attribute="order.payment_terms_days")

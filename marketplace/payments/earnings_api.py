@@ -4,8 +4,9 @@ from flask.views import MethodView
 
 from marketplace.db import db
 from marketplace.identity.auth import BEARER_AUTH, current_actor
-from marketplace.payments import earnings, margins, work_days
+from marketplace.payments import earnings, hourly_pay, margins, work_days
 from marketplace.payments.earnings_schemas import (
+    DaysArgs,
     EarningsOut,
     MarginArgs,
     MarginReportOut,
@@ -14,6 +15,11 @@ from marketplace.payments.earnings_schemas import (
     StatementArgs,
     StatementOut,
     WorkDaysOut,
+)
+from marketplace.payments.hourly_schemas import (
+    AnnotatorHoursOut,
+    OrderHourlyPayOut,
+    TeamHoursOut,
 )
 from marketplace.web import Blueprint, csv_download
 
@@ -84,3 +90,38 @@ class TeamEarnings(MethodView):
     def get(self, team_id):
         """Per member of your team: today's and this month's work, pending, available, paid"""
         return work_days.team_members_earnings(db.session, current_actor(), team_id)
+
+
+@blp.route("/me/earnings/hourly")
+class MyHourlyPay(MethodView):
+    @blp.doc(security=BEARER_AUTH)
+    @blp.arguments(PeriodArgs, location="query")
+    @blp.response(200, AnnotatorHoursOut)
+    def get(self, args):
+        """What an hour of your work paid, per task type and per day of a period: your piece
+        rate x 3600 / your median seconds per accepted item, beside the reference wage"""
+        return hourly_pay.annotator_hours(
+            db.session, current_actor(), args["team_id"], args["from"], args["to"]
+        )
+
+
+@blp.route("/teams/<int:team_id>/hourly-pay")
+class TeamHourlyPay(MethodView):
+    @blp.doc(security=BEARER_AUTH)
+    @blp.arguments(DaysArgs, location="query")
+    @blp.response(200, TeamHoursOut)
+    def get(self, args, team_id):
+        """Per order and per member of your team: what an hour paid its annotators, and
+        whether your rate card pays below the reference wage (team owners)"""
+        return hourly_pay.team_hours(db.session, current_actor(), team_id, args["from"], args["to"])
+
+
+@blp.route("/orders/<int:order_id>/hourly-pay")
+class OrderHourlyPay(MethodView):
+    @blp.doc(security=BEARER_AUTH)
+    @blp.response(200, OrderHourlyPayOut)
+    def get(self, order_id):
+        """What an hour of the order's work pays at your price and what reaches the
+        performing teams, at its median time per item (your estimate until 30 items are
+        measured), beside the reference wage (the order's client)"""
+        return hourly_pay.order_hours(db.session, current_actor(), order_id)

@@ -71,10 +71,9 @@ class EarningsOut(Schema):
     holdings = fields.List(fields.Nested(HoldingOut))
 
 
-class PeriodArgs(Schema):
-    team_id = fields.Integer(
-        load_default=None, metadata={"description": "Needed if you annotate for several teams."}
-    )
+class DaysArgs(Schema):
+    """A period of days in the team's time zone."""
+
     from_ = fields.Date(
         data_key="from",
         attribute="from",
@@ -82,6 +81,12 @@ class PeriodArgs(Schema):
         metadata={"description": "Default: the 1st of this month."},
     )
     to = fields.Date(load_default=None, metadata={"description": "Default: today."})
+
+
+class PeriodArgs(DaysArgs):
+    team_id = fields.Integer(
+        load_default=None, metadata={"description": "Needed if you annotate for several teams."}
+    )
 
 
 class StatementArgs(PeriodArgs):

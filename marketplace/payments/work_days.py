@@ -93,7 +93,7 @@ def check_period(since: date | None, until: date | None, today: date) -> tuple[d
     return since, until
 
 
-def _her_team(session: Session, actor: Actor, team_id: int | None) -> Party:
+def her_team(session: Session, actor: Actor, team_id: int | None) -> Party:
     """The team whose work the annotator asks about (403 for anyone not an annotator; 422
     `team_required` if she works for several and names none)."""
     actor.require(Role.ANNOTATOR)
@@ -102,7 +102,7 @@ def _her_team(session: Session, actor: Actor, team_id: int | None) -> Party:
 
 def annotator_days(session: Session, actor: Actor, team_id, since, until) -> dict[str, Any]:
     """The annotator's own work per day in one of her teams, for a chart."""
-    team = _her_team(session, actor, team_id)
+    team = her_team(session, actor, team_id)
     since, until = check_period(since, until, team_today(team))
     return {
         "team_id": team.id,
@@ -116,7 +116,7 @@ def statement(session: Session, actor: Actor, team_id, since, until) -> dict[str
     """The annotator's statement of a period: per day and currency, her work (items and
     exact earnings) and her money's movements: accrued (invoiced, pending), settled
     (available) and paid out, with the balances at the end of the period."""
-    team = _her_team(session, actor, team_id)
+    team = her_team(session, actor, team_id)
     since, until = check_period(since, until, team_today(team))
     zone = ZoneInfo(team.timezone)
     rows: dict[tuple[date, str], dict[str, int]] = defaultdict(

@@ -11,6 +11,7 @@ import enum
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import select
@@ -45,14 +46,17 @@ class WageFloor(enum.StrEnum):
     OFF = "off"
 
 
-def hourly_minor(price_micros: int, seconds: Decimal | int, currency: str) -> int | None:
-    """What an hour pays at `price_micros` an item and `seconds` an item, in minor units,
-    rounded once, half-up; None when no time was measured (zero seconds)."""
-    numerator, denominator = Decimal(seconds).as_integer_ratio()
-    if numerator <= 0:
+def hourly_minor(
+    price_micros: Fraction | Decimal | int, seconds: Decimal | int, currency: str
+) -> int | None:
+    """What an hour pays at `price_micros` an item (a fraction of a micro allowed: an
+    average, or a share of a price) and `seconds` an item, in minor units, rounded once,
+    half-up; None when no time was measured (zero seconds)."""
+    if not seconds:
         return None
     shift = MICRO_EXPONENT - exponent(currency)
-    return divide_half_up(price_micros * HOUR * denominator, numerator * 10**shift)
+    hourly = Fraction(price_micros) * HOUR / Fraction(seconds) / 10**shift
+    return divide_half_up(hourly.numerator, hourly.denominator)
 
 
 def list_wages(session: Session) -> list[ReferenceWage]:
@@ -150,7 +154,7 @@ class HourlyPay:
 def hourly_pay(
     session: Session,
     *,
-    price_micros: int,
+    price_micros: Fraction | Decimal | int,
     currency: str,
     seconds: Decimal | int | None,
     basis: str,

@@ -98,5 +98,9 @@ NEW_READS = {
         "/audit-log",
         # Results out.
         "/orders/<int:order_id>/results",
+        # What an hour pays.
+        "/me/earnings/hourly",
+        "/teams/<int:team_id>/hourly-pay",
+        "/orders/<int:order_id>/hourly-pay",
     )
 }

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.bad_input.cases import TEXT, TOO_BIG, case, run
+from tests.bad_input.cases import HUGE_ID, TEXT, TOO_BIG, case, query_case, run
 from tests.wages import SHANGHAI
 
 pytestmark = pytest.mark.slow
@@ -56,6 +56,30 @@ WAGE_CASES = [
     ),
 ]
 
+MINE = "li GET /me/earnings/hourly"
+TEAMS = "owner GET /teams/{lotus}/hourly-pay"
+BACKWARDS = "from=2026-03-05&to=2026-03-01"
+
+# What an hour pays: a period that runs forward, a team of the caller's, an order of the
+# client's.
+HOURLY_CASES = [
+    case("her period backwards", f"{MINE}?{BACKWARDS}", 422, "invalid_period"),
+    case("her period too long", f"{MINE}?from=2025-01-01&to=2026-03-01", 422, "invalid_period"),
+    query_case("her period in words", MINE, "from=yesterday", field="from"),
+    query_case("her team in words", MINE, "team_id=lotus", field="team_id"),
+    case("another team's", MINE + "?team_id={tiger}", 404, "team_not_found"),
+    case("an owner's own hours", "owner GET /me/earnings/hourly", 403, "forbidden"),
+    case("the team's period backwards", f"{TEAMS}?{BACKWARDS}", 422, "invalid_period"),
+    query_case("the team's period in words", TEAMS, "to=tomorrow", field="to"),
+    case("a member reads the team's", "li GET /teams/{lotus}/hourly-pay", 403, "forbidden"),
+    case("another team's hours", "owner GET /teams/{tiger}/hourly-pay", 404, "team_not_found"),
+    case("a huge team", f"owner GET /teams/{HUGE_ID}/hourly-pay", 404, "team_not_found"),
+    case("a team reads the order's", "owner GET /orders/{order}/hourly-pay", 403, "forbidden"),
+    case("a rival's order", "rival_client GET /orders/{order}/hourly-pay", 404, "order_not_found"),
+    case("a huge order", f"client GET /orders/{HUGE_ID}/hourly-pay", 404, "order_not_found"),
+    case("anonymous hours", "anonymous GET /orders/{order}/hourly-pay", 401, "missing_token"),
+]
+
 # The floor at `refuse`: the story's draft has no estimate of the seconds an item takes.
 FLOOR_CASES = [
     case(
@@ -70,6 +94,12 @@ FLOOR_CASES = [
 
 def test_a_wage_needs_a_source_and_a_positive_amount(subtests, app, api, cast, story):
     run(subtests, app, api, cast, story, WAGE_CASES)
+
+
+def test_hourly_pay_is_read_over_a_forward_period_by_those_it_belongs_to(
+    subtests, app, api, cast, story
+):
+    run(subtests, app, api, cast, story, HOURLY_CASES)
 
 
 def test_with_the_floor_on_an_order_without_an_estimate_is_not_published(

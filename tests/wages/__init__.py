@@ -1,5 +1,6 @@
 """Helpers of the reference-wage tests: a wage set by the admin."""
 
+from tests.flows import BOXES
 from tests.support import ApiClient
 
 SHANGHAI = {
@@ -16,3 +17,17 @@ def set_wage(api: ApiClient, admin_token: str, **changes) -> dict:
     answer = api.post("/reference-wages", admin_token, SHANGHAI | changes)
     assert answer.status == 201, answer.body
     return answer.body
+
+
+def work(api: ApiClient, clock, token: str, seconds: list[int]) -> list[int]:
+    """The annotator takes one task at a time and submits it `seconds[n]` later; returns
+    the submission ids."""
+    ids = []
+    for spent in seconds:
+        answer = api.post("/tasks/next", token, {"count": 1})
+        assert answer.status == 200 and len(answer.body) == 1, answer.body
+        clock.step(seconds=spent)
+        submitted = api.post(f"/tasks/{answer.body[0]['id']}/submit", token, {"result": BOXES})
+        assert submitted.status == 201, submitted.body
+        ids.append(submitted.body["id"])
+    return ids

@@ -1,0 +1,161 @@
+"""What an hour earns at each link: the order's median time from 30 accepted items (the
+client's estimate until then), the annotator per task type and day, the team owner per
+order and member, the client at her price and what reaches the performing teams, and a
+rate card below the reference wage flagged on the drop board."""
+
+import pytest
+
+from tests.flows import claim, post_order, review, set_rate
+from tests.wages import set_wage, work
+from tests.workers import add_level
+
+SHANGHAI_WAGE = {
+    "hourly_wage": "24.00",
+    "region": "Shanghai",
+    "source": "Shanghai minimum wage notice, 2025",
+    "effective_on": "2025-07-01",
+}
+
+
+def pay(hourly: str | None, seconds: str | None, basis: str, below: bool | None) -> dict:
+    return {
+        "currency": "CNY",
+        "basis": basis,
+        "seconds_per_item": seconds,
+        "hourly_pay": hourly,
+        "reference_wage": SHANGHAI_WAGE,
+        "below_reference_wage": below,
+    }
+
+
+@pytest.fixture
+def worked(api, cast, frozen_clock):
+    """Horizon's 40 boxes at 0.10 CNY, estimated at 20 s each; Lotus pays Li and Wang 0.06.
+    Li does 16 boxes on 2 March in Shanghai (8 of 10 s, 8 of 13 s), 14 on 3 March (2 of
+    14 s, 12 of 17 s); Wang one of 9 s. 29 of Li's are accepted; her 30th and Wang's wait."""
+    set_wage(api, cast.admin)
+    order = post_order(api, cast.client, items=40, batch_size=40, estimated_seconds_per_item=20)
+    claim(api, cast.owner, order)
+    set_rate(api, cast.owner, order, "0.06")
+    frozen_clock.stand_at("2026-03-02T18:00:00+08:00")
+    li = work(api, frozen_clock, cast.li, [10] * 8 + [13] * 8)
+    frozen_clock.stand_at("2026-03-03T09:00:00+08:00")
+    li += work(api, frozen_clock, cast.li, [14] * 2 + [17] * 12)
+    wang = work(api, frozen_clock, cast.wang, [9])
+    review(api, cast.reviewer, accept=li[:29])
+    return {"order": order, "li": li, "wang": wang}
+
+
+def test_the_order_is_judged_at_the_estimate_until_30_items_are_accepted(
+    api, cast, frozen_clock, worked
+):
+    order = worked["order"]
+    before = api.get(f"/orders/{order}/hourly-pay", cast.client)
+    assert before.status == 200, before.body
+    # 29 measured: still the client's 20 s; 0.10 x 3600 / 20 = 18.00, below 24.00.
+    assert before.body == {
+        "order_id": order,
+        "currency": "CNY",
+        "pace": {"basis": "estimate", "seconds": "20", "measured_items": 29},
+        "at_your_price": pay("18.00", "20", "estimate", True),
+        "pass_through": "1.0000",
+        "reaching_performers": pay("18.00", "20", "estimate", True),
+    }
+    review(api, cast.reviewer, accept=worked["li"][29:] + worked["wang"])
+    after = api.get(f"/orders/{order}/hourly-pay", cast.client).body
+    # 31 measured: 9, eight of 10, eight of 13, ... -> the 16th is 13 s.
+    # 0.10 x 3600 / 13 = 27.692... -> 27.69: the price pays the wage.
+    assert after["pace"] == {"basis": "measured", "seconds": "13", "measured_items": 31}
+    assert after["at_your_price"] == pay("27.69", "13", "measured", False)
+    assert after["reaching_performers"] == pay("27.69", "13", "measured", False)
+
+
+def test_the_annotator_sees_her_hourly_pay_per_task_type_and_per_day(
+    api, cast, frozen_clock, worked
+):
+    review(api, cast.reviewer, accept=worked["li"][29:])
+    answer = api.get("/me/earnings/hourly", cast.li)
+    assert answer.status == 200, answer.body
+    mine = answer.body
+    assert (mine["from"], mine["to"]) == ("2026-03-01", "2026-03-03")
+    # Her 30 boxes: the 15th and 16th are 13 s; 0.06 x 3600 / 13 = 16.615... -> 16.62.
+    assert mine["task_types"] == [
+        {
+            "task_type": "bbox_2d",
+            "currency": "CNY",
+            "items": 30,
+            "earned": "1.8",
+            "pay": pay("16.62", "13", "measured", True),
+        }
+    ]
+    # 2 March, 16 boxes: the two middle ones take 10 and 13 s -> 11.5 s, 0.06 x 3600 / 11.5
+    # = 18.782... -> 18.78; 3 March: two of 14 s, twelve of 17 -> 17 s, 12.705... -> 12.71.
+    assert [
+        (d["day"], d["items"], d["earned"], d["pay"]["seconds_per_item"], d["pay"]["hourly_pay"])
+        for d in mine["days"]
+    ] == [("2026-03-02", 16, "0.96", "11.5", "18.78"), ("2026-03-03", 14, "0.84", "17", "12.71")]
+    march_2 = api.get("/me/earnings/hourly?from=2026-03-02&to=2026-03-02", cast.li).body
+    assert [(t["items"], t["pay"]["hourly_pay"]) for t in march_2["task_types"]] == [(16, "18.78")]
+    # Wang's one box waits for review: nothing measured of hers yet.
+    assert api.get("/me/earnings/hourly", cast.wang).body["task_types"] == []
+
+
+def test_the_team_owner_sees_each_order_and_member_and_her_rate_card_below_the_wage(
+    api, cast, frozen_clock, worked
+):
+    review(api, cast.reviewer, accept=worked["li"][29:] + worked["wang"])
+    team = cast.party_ids["lotus"]
+    answer = api.get(f"/teams/{team}/hourly-pay", cast.owner)
+    assert answer.status == 200, answer.body
+    # The order: 31 boxes, 1.86 paid, median 13 s -> 0.06 x 3600 / 13 = 16.62 (mean rate
+    # 0.06); the rate card's 0.06 at the order's 13 s pays 16.62, below 24.00.
+    [order] = answer.body["orders"]
+    assert order == {
+        "order_id": worked["order"],
+        "title": "Boxes",
+        "task_type": "bbox_2d",
+        "currency": "CNY",
+        "items": 31,
+        "earned": "1.86",
+        "pay": pay("16.62", "13", "measured", True),
+        "rate_card_below_reference_wage": True,
+    }
+    # Wang's one box of 9 s: 0.06 x 3600 / 9 = 24.00, the wage to the fen.
+    assert [
+        (m["user_id"], m["items"], m["pay"]["hourly_pay"], m["pay"]["below_reference_wage"])
+        for m in answer.body["members"]
+    ] == [
+        (cast.user_ids["li"], 30, "16.62", True),
+        (cast.user_ids["wang"], 1, "24.00", False),
+    ]
+    for who in ("li", "reviewer"):
+        assert api.get(f"/teams/{team}/hourly-pay", cast.tokens[who]).error_code == "forbidden"
+    assert api.get(f"/teams/{team}/hourly-pay", cast.rival_owner).error_code == "team_not_found"
+
+
+def test_the_order_view_is_the_clients_alone(api, cast, frozen_clock, worked):
+    order = worked["order"]
+    assert api.get(f"/orders/{order}/hourly-pay", cast.admin).status == 200
+    assert api.get(f"/orders/{order}/hourly-pay", cast.owner).error_code == "forbidden"
+    assert api.get(f"/orders/{order}/hourly-pay", cast.li).error_code == "forbidden"
+    for stranger in ("rival_client", "rival_owner"):
+        answer = api.get(f"/orders/{order}/hourly-pay", cast.tokens[stranger])
+        assert answer.error_code == "order_not_found"
+
+
+def test_the_drop_board_flags_orders_a_teams_rate_card_pays_below_the_wage(api, cast, frozen_clock):
+    set_wage(api, cast.admin)
+    add_level(api, cast, "junior", 0, rates=[("bbox_2d", "0.06")])
+    # 0.06 x 3600 / 8 = 27.00: pays the wage; / 12 = 18.00: below it.
+    fast = post_order(api, cast.client, items=2, estimated_seconds_per_item=8)
+    slow = post_order(api, cast.client, items=2, estimated_seconds_per_item=12)
+    unknown = post_order(api, cast.client, items=2)
+
+    def flags(token):
+        board = api.get("/batches", token).body
+        return {b["order_id"]: b["below_reference_wage"] for b in board}
+
+    assert flags(cast.owner) == {fast: False, slow: True, unknown: None}
+    # Tiger has no rate card: nothing to compare; a client reading the board sees no flag.
+    assert flags(cast.rival_owner) == {fast: None, slow: None, unknown: None}
+    assert flags(cast.admin) == {fast: None, slow: None, unknown: None}
