@@ -57,11 +57,15 @@ def seed_people(app) -> dict[str, Any]:
     """A client (admin and token) and a team (owner, reviewer, annotator, tokens)."""
     from marketplace.db import unit_of_work
     from marketplace.identity import service as identity
-    from marketplace.identity.models import PartyKind, Role
+    from marketplace.identity.models import CreditLine, PartyKind, Role
 
     tokens = {}
     with app.app_context(), unit_of_work() as session:
         client = identity.create_party(session, kind=PartyKind.CLIENT, name="Export Client")
+        # Trusted with pay-when-paid orders: the export is measured, not the funding.
+        session.add(
+            CreditLine(party_id=client.id, currency="CNY", limit_minor=10**12, reason="bench")
+        )
         team = identity.create_party(session, kind=PartyKind.TEAM, name="Export Team")
         for label, party, role in (
             ("client", client, Role.CLIENT_ADMIN),

@@ -44,6 +44,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from marketplace.orders.events import batch_claimed, board_read, items_added
     from marketplace.orders.items_api import blp as items_blp
     from marketplace.payments.api import blp as payments_blp
+    from marketplace.payments.balance_api import blp as balances_blp
     from marketplace.payments.earnings_api import blp as earnings_blp
     from marketplace.payments.stripe_gateway import StripeGateway
     from marketplace.receivables.api import blp as receivables_blp
@@ -76,6 +77,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         levels_blp,
         members_blp,
         payments_blp,
+        balances_blp,
         earnings_blp,
         receivables_blp,
         results_blp,

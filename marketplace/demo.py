@@ -4,14 +4,18 @@ Demo tokens are fixed strings so that `make run` can print them every time;
 they exist only in a database that `seed-demo` filled. Never seed production.
 """
 
+from decimal import Decimal
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from marketplace import clock
 from marketplace.identity import service as identity
 from marketplace.identity.actor import Actor
 from marketplace.identity.models import PartyKind, Role, User
 from marketplace.orders import service as orders
-from marketplace.orders.models import Sourcing
+from marketplace.orders.models import Funding, Sourcing
+from marketplace.payments import balances, collection
 from marketplace.subcontract import bids, offers
 from marketplace.workers import levels
 
@@ -79,6 +83,7 @@ def seed_demo(session: Session) -> bool:
         identity.issue_token(session, user, name="demo", token=token)
         users[label] = user
     buyer = Actor(users["client_admin"].id, frozenset({(client.id, Role.CLIENT_ADMIN)}))
+    _seed_money(session, _actor(users["platform_admin"]), client.id)
     order = orders.create_order(
         session,
         buyer,
@@ -117,6 +122,8 @@ def seed_demo(session: Session) -> bool:
             "currency": "CNY",
             "payment_terms_days": 30,
             "batch_size": 40,
+            # Each drop's 40 answers are paid for from Horizon's balance before they drop.
+            "funding": Funding.MILESTONES,
             "items": [{"ref": f"conversation-{n:04d}"} for n in range(1, 401)],
             # A drop every five minutes, so the demo shows one soon after it starts.
             "release_plan": {
@@ -134,6 +141,23 @@ def seed_demo(session: Session) -> bool:
     _seed_chain(session, buyer, actors)
     _seed_levels(session, actors["team_owner"], team.id, users)
     return True
+
+
+def _seed_money(session: Session, admin: Actor, client_id: int) -> None:
+    """Horizon is trusted with pay-when-paid orders up to 100,000 CNY, and has topped up
+    its balance by a 500 CNY bank transfer for its funded order."""
+    balances.set_credit_line(
+        session, admin, client_id, "CNY", limit=Decimal("100000"), reason="demo: a known client"
+    )
+    collection.record_bank_transfer(
+        session,
+        admin,
+        amount=Decimal("500.00"),
+        reference="DEMO-TOP-UP-1",
+        received_on=clock.now().date(),
+        client_id=client_id,
+        currency="CNY",
+    )
 
 
 def _actor(user: User) -> Actor:

@@ -32,7 +32,7 @@ from marketplace.orders.announce import warn_expiring_leases
 from marketplace.orders.drop_mail import remind_owners_of_drops
 from marketplace.orders.drops import release_due_batches
 from marketplace.orders.models import Batch, Drop
-from marketplace.payments.invoices import Terms, invoice_all_accepted_work
+from marketplace.payments.invoices import Terms, invoice_all_accepted_work, settle_funded_work
 from marketplace.payments.transfers import send_pending_transfers
 from marketplace.receivables.chase import chase_receivables
 from marketplace.receivables.days import business_today
@@ -78,6 +78,14 @@ def invoice_accepted_work() -> None:
     with _app.app_context(), unit_of_work() as session:
         invoices = invoice_all_accepted_work(session, Terms.from_config(current_app.config))
         log.info("invoiced %d orders", len(invoices))
+
+
+def settle_funded_orders() -> None:
+    """Every 10 minutes: funded orders' newly accepted work, settled from their reservations."""
+    with _app.app_context(), unit_of_work() as session:
+        statements = settle_funded_work(session, Terms.from_config(current_app.config))
+    if statements:
+        log.info("settled the accepted work of %d funded orders", len(statements))
 
 
 def accept_unreviewed_work() -> None:
@@ -171,6 +179,7 @@ def configure(scheduler: BaseScheduler, app: Flask) -> BaseScheduler:
 # The other jobs: their ids, what each runs, and when (cron fields, in business time).
 CRON_JOBS = (
     ("invoice-accepted-work", invoice_accepted_work, {"hour": 0, "minute": 30}),
+    ("settle-funded-work", settle_funded_orders, {"minute": "*/10"}),
     ("accept-unreviewed-work", accept_unreviewed_work, {"minute": 15}),
     ("send-pending-payouts", send_pending_payouts, {"minute": "*/15"}),
     ("chase-receivables", chase_overdue_invoices, {"hour": 9, "minute": 0}),

@@ -6,7 +6,7 @@ import pytest
 
 from marketplace.db import unit_of_work
 from marketplace.identity import service as identity
-from marketplace.identity.models import PartyKind, Role
+from marketplace.identity.models import CreditLine, PartyKind, Role
 
 # label -> (party label, role)
 PEOPLE = {
@@ -31,6 +31,10 @@ PARTIES = {
     "tiger": PartyKind.TEAM,
 }
 PASSWORD = "correct horse battery"
+# The story's clients are trusted with pay-when-paid orders: a credit line in each
+# currency the tests post in, wide enough never to hold a drop. Funded orders are
+# tested with clients of their own (tests/payments/funding/).
+CREDIT_LINES = {"CNY": 10**12, "USD": 10**12, "JPY": 10**12}
 
 
 @dataclass
@@ -60,6 +64,8 @@ def seed_cast(app) -> Cast:
                 )
             )
             cast.party_ids[label] = parties[label].id
+            if kind == PartyKind.CLIENT:
+                grant_credit_lines(session, parties[label].id)
         for label, (party, role) in PEOPLE.items():
             user = identity.create_user(
                 session,
@@ -72,6 +78,13 @@ def seed_cast(app) -> Cast:
             cast.tokens[label] = identity.issue_token(session, user, token=f"token-{label}")
             cast.user_ids[label] = user.id
     return cast
+
+
+def grant_credit_lines(session, party_id: int) -> None:
+    session.add_all(
+        CreditLine(party_id=party_id, currency=currency, limit_minor=limit, reason="test cast")
+        for currency, limit in CREDIT_LINES.items()
+    )
 
 
 @pytest.fixture

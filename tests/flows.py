@@ -53,6 +53,17 @@ def post_order(api: ApiClient, client_token: str, *, publish: bool = True, **ord
     return answer.body["id"]
 
 
+def top_up(
+    api: ApiClient, admin_token: str, client_id: int, amount: str, reference: str = "TOP-UP-1"
+) -> dict:
+    """An admin records the client's bank transfer to its balance (CNY); the payment."""
+    body = {"client_id": client_id, "currency": "CNY", "amount": amount}
+    body |= {"reference": reference, "received_on": "2026-01-01"}
+    answer = api.post("/payments", admin_token, body)
+    assert answer.status == 201, answer.body
+    return answer.body
+
+
 def claim(api: ApiClient, owner_token: str, order_id: int, batches: int | None = None) -> None:
     """The owner's team claims the order's released batches (the first `batches` of them)."""
     board = [

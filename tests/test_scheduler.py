@@ -13,6 +13,7 @@ def test_the_jobs_and_their_schedules_are_declared(app):
         assert set(jobs) == {
             "release-drops",
             "invoice-accepted-work",
+            "settle-funded-work",
             "accept-unreviewed-work",
             "send-pending-payouts",
             "chase-receivables",
@@ -25,6 +26,7 @@ def test_the_jobs_and_their_schedules_are_declared(app):
         invoicing = jobs["invoice-accepted-work"].trigger
         assert str(invoicing) == "cron[hour='0', minute='30']"
         assert str(invoicing.timezone) == "Asia/Shanghai"
+        assert str(jobs["settle-funded-work"].trigger) == "cron[minute='*/10']"
         assert str(jobs["accept-unreviewed-work"].trigger) == "cron[minute='15']"
         assert str(jobs["send-pending-payouts"].trigger) == "cron[minute='*/15']"
         assert str(jobs["chase-receivables"].trigger) == "cron[hour='9', minute='0']"
@@ -32,6 +34,6 @@ def test_the_jobs_and_their_schedules_are_declared(app):
         assert str(jobs["send-mail"].trigger) == "cron[second='30']"
         # Declaring again (as every restart does) replaces the jobs instead of adding more.
         scheduler.declare_jobs(configured, invoicing.timezone)
-        assert len(configured.get_jobs()) == 9
+        assert len(configured.get_jobs()) == 10
     finally:
         configured.shutdown(wait=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,7 @@ def seed(app, *, teams: int, batches: int, batch_size: int) -> Seed:
     from marketplace.identity.models import PartyKind, Role
     from marketplace.orders import service as orders
     from marketplace.orders.models import Batch
+    from marketplace.payments.collection import Arrival, receive_payment
 
     IMAGE = {"width": 1920, "height": 1080}  # bbox_2d items give the image's size
 
@@ -72,6 +74,9 @@ def seed(app, *, teams: int, batches: int, batch_size: int) -> Seed:
             "unit_price_micros": 100_000,
             "currency": "CNY",
             "payment_terms_days": 30,
+            # Prefunded: the whole order is reserved from the client's balance as it is
+            # published, so the claims run against funded work (claims never reserve).
+            "funding": "prefunded",
             "batch_size": size,
             "items": [
                 {"ref": f"s3://storm/{title}/{n:07d}.jpg", "payload": IMAGE}
@@ -85,6 +90,17 @@ def seed(app, *, teams: int, batches: int, batch_size: int) -> Seed:
             session, email="buyer@storm.example", name="Buyer", password="bench-password"
         )
         identity.add_membership(session, user=buyer_user, party=client, role=Role.CLIENT_ADMIN)
+        receive_payment(
+            session,
+            Arrival(
+                client_party_id=client.id,
+                currency="CNY",
+                gateway="manual",
+                reference="STORM-TOP-UP",
+                amount_minor=10**12,
+                received_on=date.today(),
+            ),
+        )
         team_tokens = []
         for n in range(teams):
             team = identity.create_party(session, kind=PartyKind.TEAM, name=f"Team {n:02d}")

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from marketplace import clock
 from marketplace.errors import Conflict
-from marketplace.identity.models import CreditHold
+from marketplace.identity.models import CreditHold, Party
 
 
 def active_hold(session: Session, party_id: int, *, for_update: bool = False) -> CreditHold | None:
@@ -83,3 +83,15 @@ def lift_hold(
     hold.lift_reason = reason
     hold.lifted_by_user_id = by_user_id
     return hold
+
+
+def hold_client(session: Session, client_party_id: int) -> None:
+    """Queue the unit of work behind any other moving this client's money.
+
+    Every use case that records, applies or gives back a client's money takes this
+    lock first, before the rows it writes lock anything (a payment's foreign key
+    share-locks its invoice), so two of them never wait on each other in a circle.
+    """
+    session.execute(
+        select(Party.id).where(Party.id == client_party_id).with_for_update(key_share=True)
+    )

@@ -11,11 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace import clock
-from marketplace.identity.models import Party, PartyKind
+from marketplace.identity.models import Party, PartyKind, Role
 from marketplace.notices.events import publish
 from marketplace.notices.letters import drop_not_released
-from marketplace.notices.mail import platform_admins, queue
+from marketplace.notices.mail import platform_admins, queue, recipients
 from marketplace.notices.preferences import mark_once
+from marketplace.orders.funding import WAITING_FOR_FUNDS
 from marketplace.orders.models import (
     Batch,
     BatchStatus,
@@ -40,7 +41,7 @@ def claimers(order: Order):
 
 def drop_taken(session: Session, order: Order, drop: Drop) -> None:
     """A released drop to the teams that may claim it; a skipped or held one to the client,
-    and by e-mail to the platform's admins."""
+    and by e-mail to the platform's admins (and to the client's, when it waits for funds)."""
     data = {
         "drop_id": drop.id,
         "order_id": order.id,
@@ -56,16 +57,20 @@ def drop_taken(session: Session, order: Order, drop: Drop) -> None:
         )
         return
     publish(session, f"drop.{drop.status}", [order.client_party_id], data | {"reason": drop.reason})
-    for admin in platform_admins(session):
+    readers = platform_admins(session)
+    if drop.reason and drop.reason.startswith(WAITING_FOR_FUNDS):
+        # The client alone can end this wait, by topping up: it hears at once.
+        readers = recipients(session, order.client_party_id, Role.CLIENT_ADMIN) + readers
+    for reader in readers:
         subject, body = drop_not_released(
-            admin,
+            reader,
             status=drop.status,
             order_id=order.id,
             title=order.title,
             client=order.client.name,
             reason=drop.reason,
         )
-        queue(session, admin.email, subject, body)
+        queue(session, reader.email, subject, body)
 
 
 def announce_claim(session: Session, batch: Batch) -> None:

@@ -101,6 +101,13 @@ class ClaimRuleIn(ClaimIn):
         metadata={"description": "Only orders paying at least this; give `currency` with it."},
     )
     order_id = fields.Integer(strict=True, load_default=None)
+    funded_only = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "Only orders whose client's money is reserved before they drop "
+            "(funding `prefunded` or `milestones`), never pay-when-paid ones."
+        },
+    )
 
 
 class ClaimRuleOut(Schema):
@@ -112,6 +119,7 @@ class ClaimRuleOut(Schema):
     currency = fields.String(allow_none=True)
     min_unit_price = Price(attribute="min_unit_price_micros", allow_none=True)
     order_id = fields.Integer(allow_none=True)
+    funded_only = fields.Boolean()
     created_at = fields.DateTime()
 
 

@@ -7,9 +7,11 @@ processes never release one drop twice. An occurrence found late, because the
 scheduler was down, is released if it is no later than the plan's grace time,
 and recorded as skipped with the reason otherwise; never both. While the client
 is on credit hold (identity/standing.py) each occurrence is recorded as held, with
-the hold's reason, and its batches wait for the first drop after the hold lifts. A released drop
-first runs its lottery (orders/lottery.py) for the teams that asked in advance;
-what is left is on the board, first come.
+the hold's reason, and its batches wait for the first drop after the hold lifts. So is
+an occurrence whose money is not there (orders/funding.py): its batches wait until the
+client's top-up lands, and then drop at once. A released drop first runs its lottery
+(orders/lottery.py) for the teams that asked in advance; what is left is on the board,
+first come.
 """
 
 from collections.abc import Iterator
@@ -26,6 +28,7 @@ from marketplace import clock
 from marketplace.errors import Invalid
 from marketplace.identity.standing import active_hold
 from marketplace.orders.announce import drop_taken
+from marketplace.orders.funding import WAITING_FOR_FUNDS, fund_release
 from marketplace.orders.lottery import allot_drop
 from marketplace.orders.models import (
     Batch,
@@ -133,7 +136,6 @@ def _take(
             f"missed by {lateness} s (the scheduler was not running); grace is "
             f"{plan.grace_seconds} s"
         )
-    released = status == DropStatus.RELEASED
     drop = Drop(
         order_id=order.id,
         scheduled_at=moment,
@@ -148,27 +150,78 @@ def _take(
             session.add(drop)
     except IntegrityError:
         return None
-    if released:
-        # Items returned from an expired lease go out first, in the next drop.
-        next_batches = (
-            select(Batch.id)
-            .where(Batch.order_id == order.id, Batch.status == BatchStatus.SCHEDULED)
-            .order_by(Batch.returned_from_batch_id.is_(None), Batch.seq)
-            .limit(plan.batches_per_drop)
-        )
-        released_ids = session.scalars(
-            update(Batch)
-            .where(Batch.id.in_(next_batches), Batch.status == BatchStatus.SCHEDULED)
-            .values(status=BatchStatus.RELEASED, released_at=now, drop_id=drop.id)
-            .returning(Batch.id)
-        ).all()
-        drop.batch_count = len(released_ids)
-        batches = session.scalars(
-            select(Batch).where(Batch.id.in_(released_ids)).order_by(Batch.seq)
-        ).all()
-        allot_drop(session, order, drop, list(batches))
+    if status == DropStatus.RELEASED:
+        _release(session, order, drop, now)
     drop_taken(session, order, drop)
     return drop
+
+
+def _release(session: Session, order: Order, drop: Drop, now: datetime) -> None:
+    """Release the drop's batches, once their money is there; else hold the drop, saying
+    why (funded orders reserve it now: orders/funding.py)."""
+    # Items returned from an expired lease go out first, in the next drop.
+    next_batches = session.execute(
+        select(Batch.id, Batch.item_count)
+        .where(Batch.order_id == order.id, Batch.status == BatchStatus.SCHEDULED)
+        .order_by(Batch.returned_from_batch_id.is_(None), Batch.seq)
+        .limit(order.release_plan.batches_per_drop)
+    ).all()
+    short = fund_release(session, order, sum(count for _, count in next_batches), drop_id=drop.id)
+    if short is not None:
+        drop.status, drop.reason = DropStatus.HELD, short.reason
+        return
+    released_ids = session.scalars(
+        update(Batch)
+        .where(
+            Batch.id.in_([id_ for id_, _ in next_batches]), Batch.status == BatchStatus.SCHEDULED
+        )
+        .values(status=BatchStatus.RELEASED, released_at=now, drop_id=drop.id)
+        .returning(Batch.id)
+    ).all()
+    drop.batch_count = len(released_ids)
+    batches = session.scalars(
+        select(Batch).where(Batch.id.in_(released_ids)).order_by(Batch.seq)
+    ).all()
+    allot_drop(session, order, drop, list(batches))
+
+
+def release_funded_drops(session: Session, client_party_id: int, currency: str) -> list[Drop]:
+    """Now that the client's money arrived: release the latest drop of each of its orders
+    in `currency` that waits for funds, if its balance now covers it. The drop keeps
+    its moment, and counts late from it."""
+    now = clock.now()
+    latest = (
+        select(func.max(Drop.id))
+        .join(Order, Order.id == Drop.order_id)
+        .where(
+            Order.client_party_id == client_party_id,
+            Order.currency == currency,
+            Order.status == OrderStatus.PUBLISHED,
+        )
+        .group_by(Drop.order_id)
+    )
+    waiting = session.scalars(
+        select(Drop)
+        .where(
+            Drop.id.in_(latest),
+            Drop.status == DropStatus.HELD,
+            Drop.reason.startswith(WAITING_FOR_FUNDS),
+        )
+        .order_by(Drop.id)
+        .with_for_update()
+    ).all()
+    released = []
+    for drop in waiting:
+        order = session.get(Order, drop.order_id)
+        if not _waiting(session, order):
+            continue
+        drop.status, drop.reason, drop.taken_at = DropStatus.RELEASED, None, now
+        drop.lateness_seconds = int((now - drop.scheduled_at).total_seconds())
+        _release(session, order, drop, now)
+        if drop.status == DropStatus.RELEASED:
+            drop_taken(session, order, drop)
+            released.append(drop)
+    return released
 
 
 def _waiting(session: Session, order: Order) -> bool:

@@ -37,6 +37,7 @@ from marketplace.orders.models import (
     ClaimMode,
     ClaimRule,
     Drop,
+    Funding,
     Interest,
     Order,
     Sourcing,
@@ -152,4 +153,5 @@ def matching_rules(order: Order):
             ClaimRule.min_unit_price_micros.is_(None),
             ClaimRule.min_unit_price_micros <= order.unit_price_micros,
         ),
+        or_(ClaimRule.funded_only.is_(False), order.funding != Funding.INVOICED),
     )

@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -274,11 +275,14 @@ class Reservation(Entity, Base):
     """
 
     __tablename__ = "reservations"
-    __table_args__ = (CheckConstraint("amount_minor > 0", name="positive_amount"),)
+    # A void may move nothing: it records items rejected when nothing was left to give back.
+    __table_args__ = (CheckConstraint("amount_minor >= 0", name="nonnegative_amount"),)
 
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
     kind: Mapped[str] = mapped_column(String(16))
     amount_minor: Mapped[int] = mapped_column(BigInteger)
+    # Items it was reserved for, a statement billed, or rejected (a void; 0 for leftovers).
+    items: Mapped[int] = mapped_column(Integer)
     # What it is for: the drop that reserved, the statement that posted.
     drop_id: Mapped[int | None] = mapped_column(ForeignKey("drops.id"))
     invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"))
@@ -336,6 +340,8 @@ class ClaimRule(Entity, Base):
     currency: Mapped[str | None] = mapped_column(String(3))
     min_unit_price_micros: Mapped[int | None] = mapped_column(BigInteger)
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
+    # Only orders whose money is reserved before they drop (prefunded or milestones).
+    funded_only: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class Allotment(Entity, Base):

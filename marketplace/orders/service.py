@@ -12,9 +12,10 @@ from marketplace.accounts.signup import refuse_unless_approved
 from marketplace.db import MAX_ID, find, keyset_page
 from marketplace.errors import Conflict, Invalid, NotFound
 from marketplace.identity.actor import Actor
-from marketplace.identity.models import TEAM_ROLES, Role
+from marketplace.identity.models import TEAM_ROLES, CreditLine, Role
 from marketplace.identity.standing import refuse_if_held
 from marketplace.orders.drops import check_plan, history, upcoming, zone_named
+from marketplace.orders.funding import fund_release
 from marketplace.orders.models import (
     Batch,
     BatchKind,
@@ -22,6 +23,7 @@ from marketplace.orders.models import (
     Claimant,
     ClaimMode,
     Drop,
+    Funding,
     Item,
     Order,
     OrderStatus,
@@ -78,6 +80,7 @@ def create_order(session: Session, actor: Actor, data: dict[str, Any]) -> Order:
     review = {
         column: terms[term] for term, column in REVIEW_TERMS.items() if terms.get(term) is not None
     }
+    data["funding"] = _funding(session, client_id, data["currency"], data.pop("funding", None))
     task_type = task_type_for_order(session, data["task_type"], client_id)
     check_order_terms(task_type, data.get("task_options"), items)
     first_of_ref: dict[str, int] = {}
@@ -133,6 +136,26 @@ def create_order(session: Session, actor: Actor, data: dict[str, Any]) -> Order:
         ],
     )
     return order
+
+
+def _funding(session: Session, client_id: int, currency: str, asked: str | None) -> str:
+    """The order's funding: as asked, or invoiced for a client with a credit line in the
+    currency and prefunded for any other; invoiced without a line is refused (409)."""
+    has_line = session.scalar(
+        select(CreditLine.id).where(
+            CreditLine.party_id == client_id, CreditLine.currency == currency
+        )
+    )
+    if asked is None:
+        return Funding.INVOICED if has_line else Funding.PREFUNDED
+    if asked == Funding.INVOICED and not has_line:
+        raise Conflict(
+            f"Invoiced orders are for clients an admin has given a credit line in {currency}; "
+            "fund this order from your balance (prefunded or milestones).",
+            code="no_credit_line",
+            currency=currency,
+        )
+    return asked
 
 
 def _release_plan(plan: dict[str, Any]) -> ReleasePlan:
@@ -231,6 +254,9 @@ def publish_order(
     trial_size = order.trial_batch_size or 1
     trial_items = order.trial_batches * trial_size
     regular_items = order.quantity - trial_items
+    released = trial_items + (0 if scheduled else regular_items)
+    if released:
+        _fund_at_publication(session, order, released)
     trials = [
         {"kind": BatchKind.TRIAL, "item_count": trial_size, "status": BatchStatus.RELEASED}
         for _ in range(order.trial_batches)
@@ -270,6 +296,17 @@ def publish_order(
     order.status = OrderStatus.PUBLISHED
     order.published_at = now
     return order
+
+
+def _fund_at_publication(session: Session, order: Order, items: int) -> None:
+    """The batches publication releases at once need their money now: 409 if it is short."""
+    short = fund_release(session, order, items)
+    if short is not None:
+        raise Conflict(
+            f"Publishing would release work whose money is not there: {short.detail}.",
+            code="funds_short" if order.funding != Funding.INVOICED else "beyond_credit_line",
+            funding=order.funding,
+        )
 
 
 def order_batches(session: Session, actor: Actor, order_id: int) -> list[Batch]:

@@ -231,7 +231,9 @@ class PaymentReversals(MethodView):
         The client's credit from the payment goes back first, then what it paid of its
         invoices, the latest first: they are owed again, and the shares they settled go
         back from available to pending down every chain. What annotators were already
-        paid out is never clawed back: their team absorbs it."""
+        paid out is never clawed back: their team absorbs it. Work a funded order's
+        reservation paid for is never taken back: the client's balance goes below zero
+        instead, and the client on credit hold."""
         with unit_of_work() as session:
             reversal, created = reversals.record_reversal(
                 session, current_actor(), payment_id, **data

@@ -3,8 +3,10 @@
 A payment lands in the client's credit (one ledger transaction, keyed by the
 payment) and is applied from there to the client's open invoices, settling each
 at once (see `credit.apply_credit`). What no invoice takes stays the client's
-credit. The gateway's reference identifies the payment: a second report of it
-(a webhook retried, a transfer recorded twice) finds the first and moves nothing.
+credit: its balance, from which funded orders reserve (orders/funding.py), so a
+payment also releases the funded drops that waited for it. The gateway's reference
+identifies the payment: a second report of it (a webhook retried, a transfer recorded
+twice) finds the first and moves nothing.
 """
 
 from dataclasses import dataclass
@@ -22,6 +24,7 @@ from marketplace.identity import audit
 from marketplace.identity.actor import Actor
 from marketplace.identity.models import Party, PartyKind, Role
 from marketplace.money import format_minor
+from marketplace.orders.drops import release_funded_drops
 from marketplace.payments.accounts import client_books, platform_bank
 from marketplace.payments.amounts import minor_units
 from marketplace.payments.credit import apply_credit, hold_client
@@ -79,6 +82,8 @@ def receive_payment(session: Session, arrival: Arrival) -> tuple[Payment, bool]:
         else:
             _post_receipt(session, payment)
             apply_credit(session, payment.client_party_id, payment.currency)
+            # A top-up lets the funded drops that waited for it go out now.
+            release_funded_drops(session, payment.client_party_id, payment.currency)
             session.expire(payment, ["applications"])  # so the answer says where it went
             return payment, True
     if (earlier.client_party_id, earlier.currency, earlier.amount_minor, earlier.invoice_id) != (

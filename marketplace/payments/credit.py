@@ -9,7 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace import clock
-from marketplace.identity.models import Party
+from marketplace.identity.standing import hold_client
+from marketplace.orders.funding import client_balance
 from marketplace.payments.announce import payment_settled
 from marketplace.payments.models import (
     Application,
@@ -21,23 +22,15 @@ from marketplace.payments.models import (
 from marketplace.payments.settlement import settle
 
 
-def hold_client(session: Session, client_party_id: int) -> None:
-    """Queue the unit of work behind any other moving this client's money.
-
-    Every use case that records, applies or gives back a client's money takes this
-    lock first, before the rows it writes lock anything (a payment's foreign key
-    share-locks its invoice), so two of them never wait on each other in a circle.
-    """
-    session.execute(
-        select(Party.id).where(Party.id == client_party_id).with_for_update(key_share=True)
-    )
-
-
-def apply_credit(session: Session, client_party_id: int, currency: str) -> list[Application]:
+def apply_credit(
+    session: Session, client_party_id: int, currency: str, *, first: Invoice | None = None
+) -> list[Application]:
     """Apply the client's unapplied payments in `currency` to its open invoices.
 
-    Payments are taken oldest first; each pays the invoice it names first, then the
-    open invoices by due date (then number). Each application settles at once. The
+    Payments are taken oldest first; each pays `first` (a funded order's statement)
+    first, then the invoice it names, then the open invoices by due date (then number).
+    What the client's funded orders hold reserved is not applied: only its balance
+    (the ledger's credit account) is. Each application settles at once. The
     client's open invoices and payments are locked for the unit of work, so two
     payments arriving together apply one after the other and never both take the
     same outstanding amount.
@@ -66,15 +59,18 @@ def apply_credit(session: Session, client_party_id: int, currency: str) -> list[
     for invoice in invoices:
         session.refresh(invoice)
     oldest_due = sorted(invoices, key=lambda invoice: (invoice.due_on, invoice.id))
+    balance = client_balance(session, client_party_id, currency)
     applied = []
     for payment in payments:
         session.refresh(payment)
-        named = [i for i in oldest_due if i.id == payment.invoice_id]
-        for invoice in named + [i for i in oldest_due if i.id != payment.invoice_id]:
-            amount = min(payment.unapplied_minor, invoice.outstanding_minor)
+        ahead = [first.id if first else None, payment.invoice_id]
+        in_turn = sorted(oldest_due, key=lambda i: ahead.index(i.id) if i.id in ahead else 2)
+        for invoice in in_turn:
+            amount = min(payment.unapplied_minor, invoice.outstanding_minor, balance)
             if amount <= 0:
                 continue
             applied.append(_apply(session, payment, invoice, amount))
+            balance -= amount
     return applied
 
 

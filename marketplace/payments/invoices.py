@@ -18,7 +18,8 @@ from marketplace.identity.models import Role
 from marketplace.identity.service import platform_party
 from marketplace.ledger import AccountKind
 from marketplace.money import fee_minor, format_micros, format_minor
-from marketplace.orders.models import BillingPeriod, Order
+from marketplace.orders.funding import post_statement
+from marketplace.orders.models import BillingPeriod, Funding, Order
 from marketplace.orders.service import get_order
 from marketplace.payments.accounts import client_books
 from marketplace.payments.announce import invoice_issued
@@ -39,6 +40,7 @@ from marketplace.subcontract.chains import LinkLines, link_lines
 from marketplace.subcontract.models import Contract
 from marketplace.subcontract.service import order_contracts
 from marketplace.workers.models import Submission, SubmissionStatus
+from marketplace.workers.rejections import void_rejected_items
 
 
 @dataclass(frozen=True)
@@ -85,17 +87,36 @@ def invoice_all_accepted_work(session: Session, terms: Terms) -> list[Invoice]:
 
     A weekly or monthly order is invoiced for the items accepted before the current
     period began, one line per period and chain; an order billed on completion,
-    once every item is accepted. Running it again, or after downtime, bills nothing
+    once every item is accepted; a funded order, for every accepted item (see
+    `settle_funded_work`). Running it again, or after downtime, bills nothing
     twice: each item is billed once, and a period left behind is billed whole.
     """
-    order_ids = session.scalars(
-        select(Submission.order_id).where(unbilled()).distinct().order_by(Submission.order_id)
-    ).all()
+    return _invoice_due(session, terms, select(Submission.order_id).where(unbilled()))
+
+
+def settle_funded_work(session: Session, terms: Terms) -> list[Invoice]:
+    """A statement of each funded order's items accepted since its last one, paid from the
+    order's reservation as it is issued: their money is available down the chain at
+    once, waiting on no invoice. What was reserved for rejected items goes back to the
+    client first. Each item is billed once, however often this runs."""
+    void_rejected_items(session)
+    funded = select(Order.id).where(Order.funding != Funding.INVOICED)
+    return _invoice_due(
+        session,
+        terms,
+        select(Submission.order_id).where(unbilled(), Submission.order_id.in_(funded)),
+    )
+
+
+def _invoice_due(session: Session, terms: Terms, orders_with_unbilled) -> list[Invoice]:
+    order_ids = session.scalars(orders_with_unbilled.distinct().order_by(Submission.order_id)).all()
     now = clock.now()
     invoices = []
     for order_id in order_ids:
         order = session.get(Order, order_id)
-        if order.billing_period == BillingPeriod.ON_COMPLETION:
+        if order.funding != Funding.INVOICED:
+            before = None  # funded work is settled as soon as it is accepted
+        elif order.billing_period == BillingPeriod.ON_COMPLETION:
             if not _completed(session, order):
                 continue
             before = None
@@ -136,7 +157,7 @@ def _invoice_order(
             lines += period_lines
             shares += period_shares
     invoice.items_minor = sum(line.amount_minor for line in lines)
-    invoice.fee_minor = fee_minor(invoice.items_minor, terms.fee_bps)
+    invoice.fee_minor = _fee(session, order, invoice, terms.fee_bps)
     invoice.total_minor = invoice.items_minor + invoice.fee_minor
     fee_line = InvoiceLine(
         kind=LineKind.FEE,
@@ -159,9 +180,33 @@ def _invoice_order(
     session.add_all(shares)
     _post_accrual(session, invoice, shares)
     invoice_issued(session, invoice)
+    funded = order.funding != Funding.INVOICED
+    if funded:
+        # A funded order's invoice is a statement of work its reservation already paid.
+        items = sum(line.quantity for line in lines if line.kind == LineKind.ITEMS)
+        post_statement(
+            session, order, invoice_id=invoice.id, items=items, total_minor=invoice.total_minor
+        )
     # Money the client sent ahead (an overpayment) pays the new invoice at once.
-    apply_credit(session, invoice.client_party_id, invoice.currency)
+    apply_credit(
+        session, invoice.client_party_id, invoice.currency, first=invoice if funded else None
+    )
     return invoice
+
+
+def _fee(session: Session, order: Order, invoice: Invoice, fee_bps: int) -> int:
+    """The platform's fee on the invoice's items, rounded once. A funded order's statements
+    round it on the order's whole bill instead (the fee on everything billed so far,
+    less the fees billed before), so they add up to exactly what its reservation held."""
+    if order.funding == Funding.INVOICED:
+        return fee_minor(invoice.items_minor, fee_bps)
+    items_before, fees_before = session.execute(
+        select(
+            func.coalesce(func.sum(Invoice.items_minor), 0),
+            func.coalesce(func.sum(Invoice.fee_minor), 0),
+        ).where(Invoice.order_id == order.id, Invoice.id != invoice.id)
+    ).one()
+    return fee_minor(int(items_before) + invoice.items_minor, fee_bps) - int(fees_before)
 
 
 def _chain_roots(contracts: list[Contract]) -> dict[int, int]:
@@ -246,7 +291,9 @@ def _open_invoice(session: Session, order: Order, terms: Terms) -> Invoice:
         order_id=order.id,
         currency=order.currency,
         issued_at=now,
-        due_on=today + timedelta(days=order.payment_terms_days),
+        # A funded order's statement is paid as it is issued.
+        due_on=today
+        + timedelta(days=order.payment_terms_days if order.funding == Funding.INVOICED else 0),
         items_minor=0,
         fee_minor=0,
         total_minor=0,

@@ -5,6 +5,11 @@ from the invoices it paid, the latest first. Each invoice is owed that much agai
 and the shares it had settled go back from available to pending, split as
 settlement splits (by largest remainder, weighted by what each share has had).
 
+Work a funded order's reservation paid for is never taken back at all: the reversal
+takes the client's balance first, then what its funded orders hold reserved (their
+next drops wait), and what those lack leaves the balance below zero: the platform's
+loss until the client pays it back, with the client on credit hold.
+
 Money already paid out to an annotator is never clawed back from her: the part of
 her share she no longer holds is taken from her team instead. Its available balance
 may go below zero, and its future earnings net it; its margin share on that link
@@ -24,8 +29,11 @@ from marketplace.errors import Conflict
 from marketplace.identity import audit
 from marketplace.identity.actor import Actor
 from marketplace.identity.models import Role
+from marketplace.identity.standing import place_hold
 from marketplace.ledger import Account, AccountKind, Entry, Holder
 from marketplace.money import format_minor
+from marketplace.orders.funding import client_balance, void_for_reversal
+from marketplace.orders.models import Funding, Order
 from marketplace.payments.accounts import client_books, platform_bank
 from marketplace.payments.amounts import minor_units
 from marketplace.payments.collection import MANUAL_GATEWAY, get_payment
@@ -166,6 +174,14 @@ def _take_back(session: Session, payment: Payment, reversal: Reversal) -> None:
     from_credit = min(reversal.amount_minor, payment.unapplied_minor)
     rest = reversal.amount_minor - from_credit
     applied = _applied_latest_first(session, payment)
+    # Funded orders' statements are not taken back: the rest comes off the client's
+    # balance, what it lacks from its reservations, and what they lack leaves the balance
+    # below zero (the platform's loss until the client pays it back; and a credit hold).
+    from_credit += max(rest - sum(had for _, had in applied), 0)
+    rest = reversal.amount_minor - from_credit
+    unreserved = max(client_balance(session, payment.client_party_id, currency), 0)
+    if from_credit > unreserved:
+        void_for_reversal(session, payment.client_party_id, currency, from_credit - unreserved)
     _hold_available(session, [invoice_id for invoice_id, _ in applied], currency)
     annotators = _Purses(session, currency)
     legs = []
@@ -219,6 +235,16 @@ def _take_back(session: Session, payment: Payment, reversal: Reversal) -> None:
     )
     # Credit the client holds from other payments pays the invoices this reopened.
     apply_credit(session, client, currency)
+    if client_balance(session, client, currency) < 0:
+        # The reason is read by every party (a hold the schedule placed): no amount in it.
+        place_hold(
+            session,
+            client,
+            reason=f"a {reversal.kind} took its {currency} balance below zero: money its "
+            "funded work was already paid from",
+            by_user_id=None,
+            lifts_when_paid=False,
+        )
 
 
 def _hold_available(session: Session, invoice_ids: list[int], currency: str) -> None:
@@ -245,10 +271,17 @@ def _hold_available(session: Session, invoice_ids: list[int], currency: str) -> 
 
 
 def _applied_latest_first(session: Session, payment: Payment) -> list[tuple[int, int]]:
-    """(invoice, what this payment still has applied to it), the latest applied first."""
+    """(invoice, what this payment still has applied to it), the latest applied first.
+    Funded orders' statements are left out: work posted from a reservation is never
+    taken back from those who did it."""
+    funded = (
+        select(Invoice.id)
+        .join(Order, Order.id == Invoice.order_id)
+        .where(Order.funding != Funding.INVOICED)
+    )
     rows = session.execute(
         select(Application.invoice_id, func.sum(Application.amount_minor), func.max(Application.id))
-        .where(Application.payment_id == payment.id)
+        .where(Application.payment_id == payment.id, Application.invoice_id.not_in(funded))
         .group_by(Application.invoice_id)
     ).all()
     return [

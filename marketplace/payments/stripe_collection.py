@@ -20,7 +20,7 @@ from marketplace import clock
 from marketplace.db import find
 from marketplace.errors import Conflict, DomainError
 from marketplace.identity.actor import Actor
-from marketplace.identity.models import Role
+from marketplace.identity.models import Party, PartyKind, Role
 from marketplace.payments.collection import Arrival, receive_payment
 from marketplace.payments.invoices import get_invoice
 from marketplace.payments.models import (
@@ -35,6 +35,7 @@ from marketplace.payments.reversals import reverse_payment
 from marketplace.payments.stripe_gateway import StripeGateway, StripeNotConfigured
 
 STRIPE = "stripe"
+TOP_UP = "top_up"  # a PaymentIntent's metadata purpose: money for the client's balance
 
 
 class BadSignature(DomainError):
@@ -81,6 +82,39 @@ def pay_invoice_by_card(
     return {"payment_intent": intent.id, "status": intent.status, "payment": payment}
 
 
+def top_up_by_card(
+    session: Session,
+    actor: Actor,
+    stripe: StripeGateway | None,
+    *,
+    client_id: int | None,
+    amount_minor: int,
+    currency: str,
+    payment_method: str,
+    attempt: str,
+) -> dict[str, Any]:
+    """The client adds money to its balance by card (a confirmed PaymentIntent).
+
+    Recorded like any payment, now if it succeeds at once or when its webhook says
+    so; it pays any open invoice first, and the rest is the balance that funded
+    orders reserve from. The client's attempt id is the idempotency key: a double
+    click charges once.
+    """
+    actor.require(Role.CLIENT_ADMIN)
+    client = actor.acting_for(Role.CLIENT_ADMIN, client_id, "client")
+    if stripe is None:
+        raise StripeNotConfigured("Card top-ups need Stripe: set STRIPE_SECRET_KEY.")
+    intent = stripe.charge_invoice(
+        amount_minor=amount_minor,
+        currency=currency,
+        payment_method=payment_method,
+        idempotency_key=f"piecework-top-up-{client}-{attempt}",
+        metadata={"purpose": TOP_UP, "client_id": str(client)},
+    )
+    payment = _record_intent(session, intent.to_dict()) if intent.status == "succeeded" else None
+    return {"payment_intent": intent.id, "status": intent.status, "payment": payment}
+
+
 def receive_webhook(
     session: Session,
     stripe: StripeGateway | None,
@@ -119,22 +153,24 @@ def receive_webhook(
 
 
 def _record_intent(session: Session, intent: dict) -> Payment | None:
-    """Record a succeeded PaymentIntent of one of our invoices as a payment (once)."""
+    """Record a succeeded PaymentIntent of one of our invoices, or a client's top-up, as a
+    payment (once)."""
     metadata = intent.get("metadata") or {}
     invoice = _invoice_named(session, metadata)
-    if intent.get("status") != "succeeded" or invoice is None:
+    client_id = invoice.client_party_id if invoice else _top_up_client(session, metadata)
+    if intent.get("status") != "succeeded" or client_id is None:
         return None
     charge = intent.get("latest_charge")
     payment, _ = receive_payment(
         session,
         Arrival(
-            client_party_id=invoice.client_party_id,
+            client_party_id=client_id,
             currency=intent["currency"].upper(),
             gateway=STRIPE,
             reference=intent["id"],
             amount_minor=intent.get("amount_received") or intent["amount"],
             received_on=datetime.fromtimestamp(intent["created"], UTC).date(),
-            invoice_id=invoice.id,
+            invoice_id=invoice.id if invoice else None,
             charge=charge.get("id") if isinstance(charge, dict) else charge,
         ),
     )
@@ -149,6 +185,17 @@ def _invoice_named(session: Session, metadata: dict) -> Invoice | None:
     if invoice is None or str(invoice.client_party_id) != metadata.get("client_id"):
         return None
     return invoice
+
+
+def _top_up_client(session: Session, metadata: dict) -> int | None:
+    """The client a top-up's PaymentIntent was made for (`top_up_by_card`), if one of ours."""
+    if metadata.get("purpose") != TOP_UP:
+        return None
+    try:
+        client = find(session, Party, int(metadata.get("client_id", "")))
+    except ValueError:
+        return None
+    return client.id if client is not None and client.kind == PartyKind.CLIENT else None
 
 
 def _payment_of(session: Session, stripe: StripeGateway | None, intent_id: str | None):

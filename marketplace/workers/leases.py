@@ -4,6 +4,7 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from marketplace import clock
+from marketplace.orders.funding import void_excess
 from marketplace.orders.leases import expired_leases, return_to_board
 from marketplace.orders.models import Batch
 from marketplace.subcontract.service import shrink_for_returned_items
@@ -17,7 +18,9 @@ def return_expired_batches(session: Session) -> list[Batch]:
     board in the order's next drop; on a claims order the contracts that grew
     by the claim shrink by them.
     Submitted, accepted and rejected work stays with the team that did it, and
-    accepted work stays billable. Each batch is closed once, however many runs.
+    accepted work stays billable. A funded order's reservation gives back what the
+    returned items held, until they drop again. Each batch is closed once, however
+    many runs.
     """
     now = clock.now()
     closed = expired_leases(session, now)
@@ -29,4 +32,6 @@ def return_expired_batches(session: Session) -> list[Batch]:
         )
         return_to_board(session, batch, items, now)
         shrink_for_returned_items(session, batch=batch, items=len(items))
+    for order in {batch.order_id: batch.order for batch in closed}.values():
+        void_excess(session, order)
     return closed

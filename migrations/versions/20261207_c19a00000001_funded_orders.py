@@ -21,17 +21,20 @@ def upgrade() -> None:
     with op.batch_alter_table('orders') as batch:
         batch.add_column(sa.Column('funding', sa.String(length=16), server_default='invoiced', nullable=False))
         batch.add_column(sa.Column('estimated_seconds_per_item', sa.Integer(), nullable=True))
+    with op.batch_alter_table('claim_rules') as batch:
+        batch.add_column(sa.Column('funded_only', sa.Boolean(), server_default=sa.false(), nullable=False))
     op.create_table('reservations',
     sa.Column('order_id', ID, nullable=False),
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('amount_minor', sa.BigInteger(), nullable=False),
+    sa.Column('items', sa.Integer(), nullable=False),
     sa.Column('drop_id', ID, nullable=True),
     sa.Column('invoice_id', ID, nullable=True),
     sa.Column('ledger_key', sa.String(length=200), nullable=False),
     sa.Column('memo', sa.String(length=300), nullable=False),
     sa.Column('id', ID, nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.CheckConstraint('amount_minor > 0', name=op.f('ck_reservations_positive_amount')),
+    sa.CheckConstraint('amount_minor >= 0', name=op.f('ck_reservations_nonnegative_amount')),
     sa.ForeignKeyConstraint(['drop_id'], ['drops.id'], name=op.f('fk_reservations_drop_id_drops')),
     sa.ForeignKeyConstraint(['invoice_id'], ['invoices.id'], name=op.f('fk_reservations_invoice_id_invoices')),
     sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_reservations_order_id_orders')),
@@ -53,12 +56,22 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_credit_lines')),
     sa.UniqueConstraint('party_id', 'currency', name=op.f('uq_credit_lines_party_id_currency'))
     )
+    # Clients that posted orders before funding existed had them all pay-when-paid: they
+    # keep that, on a line no drop of theirs reaches, until an admin sets a real limit.
+    op.execute(
+        "INSERT INTO credit_lines (party_id, currency, limit_minor, reason, created_at) "
+        "SELECT DISTINCT client_party_id, currency, 1000000000000000, "
+        "'kept at the upgrade to funded orders: invoiced before', CURRENT_TIMESTAMP "
+        "FROM orders"
+    )
 
 
 def downgrade() -> None:
     op.drop_table('credit_lines')
     op.drop_index(op.f('ix_reservations_order_id'), table_name='reservations')
     op.drop_table('reservations')
+    with op.batch_alter_table('claim_rules') as batch:
+        batch.drop_column('funded_only')
     with op.batch_alter_table('orders') as batch:
         batch.drop_column('estimated_seconds_per_item')
         batch.drop_column('funding')

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from marketplace.db import db
 from marketplace.identity.models import AuditEntry
 from tests.accounts.kit import mails_to, sign_up, token_in
-from tests.flows import post_order
+from tests.flows import post_order, top_up
 
 pytestmark = pytest.mark.slow
 
@@ -44,6 +44,7 @@ def test_a_client_waits_for_approval_and_a_team_does_not(app, api, cast, approva
     assert len(api.get("/signups", cast.admin).body) == 2
     approved = api.post(f"/signups/{client['signup']['id']}/approve", cast.admin, {})
     assert (approved.status, approved.body["status"]) == (200, "approved")
+    top_up(api, cast.admin, client["signup"]["party_id"], "0.11")  # a new client prefunds
     assert api.post(f"/orders/{order}/publish", client["token"]).status == 200
     [_, letter] = mails_to(app, "ada@horizon.example")
     assert letter.subject == "Your Piecework account for Horizon Two is approved"

@@ -8,7 +8,7 @@ from marketplace.db import db
 from marketplace.identity.models import Party, User
 from marketplace.notices.mail import SmtpSettings, send_outbox
 from tests.accounts.kit import mails_to, sign_up, signup_body, token_in
-from tests.flows import post_order
+from tests.flows import post_order, top_up
 from tests.support import row_counts
 
 
@@ -16,7 +16,9 @@ def publish(api, token, order_id):
     return api.post(f"/orders/{order_id}/publish", token)
 
 
-def test_a_client_signs_up_verifies_by_the_mailed_link_and_then_publishes(app, api, smtp_server):
+def test_a_client_signs_up_verifies_by_the_mailed_link_and_then_publishes(
+    app, api, smtp_server, cast
+):
     created = sign_up(api, "client", "Mei@Horizon.Example ", locale="zh-CN")
     token = created["token"]
     signup = created["signup"]
@@ -56,7 +58,14 @@ def test_a_client_signs_up_verifies_by_the_mailed_link_and_then_publishes(app, a
     verified = api.post("/signup/verify", json={"token": token_in(mail.body)})
     assert (verified.status, verified.body["email"]) == (200, "mei@horizon.example")
     assert api.get("/signup", token).body["email_verified"] is True
+    # A new client has no credit line: its order is prefunded, and waits for its money.
+    short = publish(api, token, order)
+    assert (short.status, short.error_code) == (409, "funds_short")
+    assert "needs 0.11 CNY more reserved" in short.body["error"]["message"]
+    top_up(api, cast.admin, signup["party_id"], "0.11")
     assert publish(api, token, order).status == 200
+    [balance] = api.get("/balance", token).body
+    assert (balance["available"], balance["reserved"]) == ("0.00", "0.11")
 
 
 @pytest.mark.slow

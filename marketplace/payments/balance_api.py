@@ -1,0 +1,100 @@
+"""The client's balance: see it and its history, top it up by card; credit lines for admins."""
+
+from flask.views import MethodView
+
+from marketplace.db import db, unit_of_work
+from marketplace.errors import Invalid
+from marketplace.identity.auth import BEARER_AUTH, current_actor
+from marketplace.money import MoneyError, check_currency
+from marketplace.payments import balances, stripe_collection
+from marketplace.payments.amounts import minor_units
+from marketplace.payments.api import stripe_gateway
+from marketplace.payments.balance_schemas import (
+    ClientArgs,
+    ClientBalanceOut,
+    CreditLineIn,
+    CreditLineOut,
+    HistoryArgs,
+    MovementOut,
+    TopUpIn,
+)
+from marketplace.payments.schemas import CardPaymentOut
+from marketplace.web import Blueprint
+
+blp = Blueprint(
+    "balances",
+    __name__,
+    url_prefix="/api/v1",
+    description="A client's balance, what its funded orders hold reserved, and credit lines",
+)
+
+
+@blp.route("/balance")
+class ClientBalance(MethodView):
+    @blp.doc(security=BEARER_AUTH)
+    @blp.arguments(ClientArgs, location="query")
+    @blp.response(200, ClientBalanceOut(many=True))
+    def get(self, args):
+        """Your balance per currency: available, reserved by each funded order, credit line"""
+        return balances.client_balances(db.session, current_actor(), args["client_id"])
+
+
+@blp.route("/balance/history")
+class BalanceHistory(MethodView):
+    @blp.doc(security=BEARER_AUTH)
+    @blp.arguments(HistoryArgs, location="query")
+    @blp.response(200, MovementOut(many=True))
+    def get(self, args):
+        """Every movement of your balance and reservations in a currency, oldest first"""
+        return balances.balance_history(db.session, current_actor(), **args)
+
+
+@blp.route("/balance/top-ups")
+class TopUps(MethodView):
+    @blp.doc(security=BEARER_AUTH)
+    @blp.arguments(TopUpIn)
+    @blp.response(201, CardPaymentOut)
+    def post(self, data):
+        """Add money to your balance by card (Stripe); a bank transfer is recorded by an admin
+
+        It pays your open invoices first; the rest funds your orders' drops, and the
+        drops that waited for it go out at once."""
+        with unit_of_work() as session:
+            return stripe_collection.top_up_by_card(
+                session,
+                current_actor(),
+                stripe_gateway(),
+                client_id=data["client_id"],
+                amount_minor=minor_units(data["amount"], data["currency"], "amount"),
+                currency=data["currency"],
+                payment_method=data["payment_method"],
+                attempt=data["attempt"],
+            )
+
+
+@blp.route("/clients/<int:client_id>/credit-lines/<currency>")
+class CreditLineByCurrency(MethodView):
+    @blp.doc(security=BEARER_AUTH)
+    @blp.arguments(CreditLineIn)
+    @blp.response(200, CreditLineOut)
+    def put(self, data, client_id, currency):
+        """Give a client a credit line, or change it (platform admins): it may then post
+        invoiced orders, pay-when-paid, within the limit"""
+        with unit_of_work() as session:
+            return balances.set_credit_line(
+                session, current_actor(), client_id, _currency(currency), **data
+            )
+
+    @blp.doc(security=BEARER_AUTH)
+    @blp.response(204)
+    def delete(self, client_id, currency):
+        """End a client's credit line (platform admins)"""
+        with unit_of_work() as session:
+            balances.remove_credit_line(session, current_actor(), client_id, _currency(currency))
+
+
+def _currency(code: str) -> str:
+    try:
+        return check_currency(code)
+    except MoneyError as exc:
+        raise Invalid(str(exc), code="invalid_currency", field="currency") from exc

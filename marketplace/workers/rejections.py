@@ -1,0 +1,28 @@
+"""Rejected work of funded orders: what was reserved for it goes back to the client."""
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from marketplace.orders.funding import pot, void_excess
+from marketplace.orders.models import Funding, Order
+from marketplace.workers.models import Task, TaskStatus
+
+
+def void_rejected_items(session: Session) -> int:
+    """Give back to each client's balance what its funded orders hold for items their
+    reviewers rejected (a rejection is final unless a dispute overturns it; then the
+    statement that bills the item takes its money from the balance). Each rejected item
+    is counted out once, however often this runs; the amount given back."""
+    rejected = session.execute(
+        select(Order, func.count(Task.id))
+        .join(Task, Task.order_id == Order.id)
+        .where(Order.funding != Funding.INVOICED, Task.status == TaskStatus.REJECTED)
+        .group_by(Order.id)
+        .order_by(Order.id)
+    ).all()
+    given_back = 0
+    for order, count in rejected:
+        newly = count - pot(session, order.id).voided_items
+        if newly > 0:
+            given_back += void_excess(session, order, rejected=newly)
+    return given_back
