@@ -68,6 +68,7 @@ class MovementOut(Schema):
 
 class TopUpIn(CardPaymentIn):
     client_id = fields.Integer(
+        strict=True,
         load_default=None,
         validate=validate.Range(min=1, max=MAX_ID),
         metadata={"description": "Needed only if you act for several clients."},

@@ -12,7 +12,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from marketplace.db import find
-from marketplace.errors import NotFound
+from marketplace.errors import Invalid, NotFound
 from marketplace.identity import audit
 from marketplace.identity.actor import Actor
 from marketplace.identity.models import CreditLine, Party, PartyKind, Role
@@ -216,7 +216,9 @@ def _client(session: Session, actor: Actor, client_id: int | None) -> int:
     if not actor.is_platform_admin:
         actor.require(Role.CLIENT_ADMIN)
         return actor.acting_for(Role.CLIENT_ADMIN, client_id, "client")
-    client = find(session, Party, client_id) if client_id is not None else None
+    if client_id is None:
+        raise Invalid("Name the client: client_id.", code="client_required")
+    client = find(session, Party, client_id)
     if client is None or client.kind != PartyKind.CLIENT:
         raise NotFound(f"No client {client_id}.", code="client_not_found")
     return client.id

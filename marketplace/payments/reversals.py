@@ -40,6 +40,7 @@ from marketplace.payments.collection import MANUAL_GATEWAY, get_payment
 from marketplace.payments.credit import apply_credit, hold_client
 from marketplace.payments.models import (
     Application,
+    ApplicationKind,
     Invoice,
     InvoiceShare,
     InvoiceStatus,
@@ -75,12 +76,15 @@ def record_reversal(
             f"Refund a {payment.gateway} payment in {payment.gateway}: its event records it here.",
             code="refund_at_gateway",
         )
+    amount_minor = minor_units(amount, payment.currency, "amount")
+    if kind == ApplicationKind.REFUND:
+        _refuse_refund_beyond_balance(session, payment, amount_minor)
     reversal, recorded = reverse_payment(
         session,
         payment,
         kind=kind,
         reference=reference,
-        amount_minor=minor_units(amount, payment.currency, "amount"),
+        amount_minor=amount_minor,
         reason=reason,
         recorded_by_user_id=actor.user_id,
     )
@@ -97,6 +101,25 @@ def record_reversal(
             reason=reason,
         )
     return reversal, recorded
+
+
+def _refuse_refund_beyond_balance(session: Session, payment: Payment, amount_minor: int) -> None:
+    """A refund the platform decides gives back only what is the client's to take: what of
+    the payment its balance still holds unreserved, and what it paid of invoiced orders'
+    invoices (owed again). Never what funded work holds reserved or was paid from (409)."""
+    hold_client(session, payment.client_party_id)
+    session.refresh(payment)
+    balance = max(client_balance(session, payment.client_party_id, payment.currency), 0)
+    refundable = min(payment.unapplied_minor, balance) + sum(
+        had for _, had in _applied_latest_first(session, payment)
+    )
+    if amount_minor > refundable:
+        raise Conflict(
+            "A refund gives back only the client's unreserved balance (and invoices it may "
+            "owe again): the rest pays for funded work.",
+            code="refund_exceeds_balance",
+            refundable=format_minor(refundable, payment.currency),
+        )
 
 
 def payment_reversals(session: Session, actor: Actor, payment_id: int) -> list[Reversal]:

@@ -341,3 +341,46 @@ def test_a_team_can_claim_funded_work_only(app, api, cast, frozen_clock):
         on_credit: ("released", None, "invoiced"),
         funded: ("claimed", lotus, "milestones"),
     }
+
+
+@pytest.mark.slow
+def test_a_card_top_up_on_localstripe_funds_the_drop_that_waited(
+    app, api, cast, frozen_clock, localstripe_url, stripe_config
+):
+    stripe_config(localstripe_url)
+    frozen_clock.stand_at("2026-03-02T18:00:00+08:00")
+    order = funded_order(api, cast, "milestones", items=2, batch_size=2, release_plan=DAILY_3AM)
+    assert api.post(f"/orders/{order}/publish", cast.client).status == 200
+    frozen_clock.stand_at("2026-03-03T03:00:00+08:00")
+    assert [d.status for d in release_drops(app)] == ["held"]
+
+    card = {"amount": "0.50", "currency": "CNY", "payment_method": "pm_card_visa"}
+    answer = api.post("/balance/top-ups", cast.client, card | {"attempt": "top-up-1"})
+    assert answer.status == 201, answer.body
+    assert answer.body["status"] == "succeeded"
+    payment = answer.body["payment"]
+    assert (payment["gateway"], payment["amount"], payment["invoice_id"]) == (
+        "stripe",
+        "0.50",
+        None,
+    )
+    assert (balance(api, cast)["available"], balance(api, cast)["reserved"]) == ("0.29", "0.21")
+    past = api.get(f"/orders/{order}/drops", cast.client).body["past"]
+    assert [(d["status"], d["batch_count"]) for d in past] == [("released", 1)]
+    ledger_is_balanced(api, cast)
+
+
+def test_a_refund_gives_back_the_unreserved_balance_and_no_more(app, api, cast, frozen_clock):
+    payment = flows.top_up(api, cast.admin, cast.party_ids["horizon"], "1.00", "ICBC-TOPUP-7")
+    order = funded_order(api, cast, "prefunded", items=4, batch_size=4)
+    assert api.post(f"/orders/{order}/publish", cast.client).status == 200  # 0.42 reserved
+    before = row_counts(app)
+    refund = {"kind": "refund", "reference": "REFUND-1", "reason": "the client asked"}
+    over = api.post(f"/payments/{payment['id']}/reversals", cast.admin, refund | {"amount": "0.59"})
+    assert (over.status, over.error_code) == (409, "refund_exceeds_balance")
+    assert over.body["error"]["details"]["refundable"] == "0.58"
+    assert row_counts(app) == before
+    done = api.post(f"/payments/{payment['id']}/reversals", cast.admin, refund | {"amount": "0.58"})
+    assert done.status == 201, done.body
+    assert (balance(api, cast)["available"], balance(api, cast)["reserved"]) == ("0.00", "0.42")
+    ledger_is_balanced(api, cast)
