@@ -20,7 +20,14 @@ from marketplace.payments.work_days import check_period, her_team, team_today
 from marketplace.subcontract.chains import chain_tree, pass_through
 from marketplace.subcontract.service import order_contracts
 from marketplace.wages.service import wage_in_force
-from marketplace.workers.hours import Pace, median, order_pace, pay_at_pace, rate_card_below_wage
+from marketplace.workers.hours import (
+    Pace,
+    median,
+    order_pace,
+    pay_at_pace,
+    rate_card_below_wage,
+    task_type_pace,
+)
 from marketplace.workers.levels import team_of
 from marketplace.workers.models import Submission, SubmissionStatus
 
@@ -167,7 +174,8 @@ def team_hours(session: Session, actor: Actor, team_id: int, since, until) -> di
 
 def order_hours(session: Session, actor: Actor, order_id: int) -> dict[str, Any]:
     """For the order's client (and admins): the order's pace (median seconds per accepted
-    item from MEASURED_ITEMS on, the client's estimate until then), what an hour pays at
+    item from MEASURED_ITEMS on, the client's estimate until then) beside its task type's
+    over every order, what an hour pays at
     her price, and at the share of it that reaches the performing teams (the pass-through,
     hers to know), beside the reference wage. A team's own piece rates are its own."""
     order = get_order(session, actor, order_id)
@@ -180,6 +188,7 @@ def order_hours(session: Session, actor: Actor, order_id: int) -> dict[str, Any]
         "order_id": order.id,
         "currency": order.currency,
         "pace": pace,
+        "task_type_pace": task_type_pace(session, order.task_type),
         "at_your_price": pay_at_pace(session, order.unit_price_micros, order.currency, pace, wage),
         "pass_through": share,
         "reaching_performers": None

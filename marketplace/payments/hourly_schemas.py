@@ -66,6 +66,14 @@ class OrderHourlyPayOut(Schema):
     order_id = fields.Integer()
     currency = fields.String()
     pace = fields.Nested(PaceOut)
+    task_type_pace = fields.Nested(
+        PaceOut,
+        allow_none=True,
+        metadata={
+            "description": "The task type's median seconds per accepted item over every "
+            "order, once 30 are measured: what such an item takes elsewhere."
+        },
+    )
     at_your_price = fields.Nested(
         HourlyPayOut,
         metadata={

@@ -33,20 +33,26 @@ def median(values: Sequence[int]) -> Decimal | None:
     return Decimal(values[middle - 1] + values[middle]) / 2
 
 
-def accepted_seconds(session: Session, *where) -> list[int]:
-    """The seconds worked on each accepted, measured item matching `where`, sorted: one
-    query (SQLite has no percentile function, so the median is taken here)."""
-    return list(
-        session.scalars(
-            select(Submission.work_seconds)
-            .where(
-                Submission.status == SubmissionStatus.ACCEPTED,
-                Submission.work_seconds.is_not(None),
-                *where,
-            )
-            .order_by(Submission.work_seconds)
-        )
+def measured_median(session: Session, *where) -> tuple[Decimal | None, int]:
+    """The median seconds of the accepted, measured items matching `where`, and how many
+    there are: a count, then the one or two middle times (SQLite has no percentile
+    function; neither query reads more than two rows back, however large the order)."""
+    measured = (
+        Submission.status == SubmissionStatus.ACCEPTED,
+        Submission.work_seconds.is_not(None),
+        *where,
     )
+    count = session.scalar(select(func.count()).select_from(Submission).where(*measured))
+    if not count:
+        return None, 0
+    middle = session.scalars(
+        select(Submission.work_seconds)
+        .where(*measured)
+        .order_by(Submission.work_seconds)
+        .offset((count - 1) // 2)
+        .limit(2 - count % 2)
+    ).all()
+    return Decimal(sum(middle)) / len(middle), count
 
 
 @dataclass(frozen=True)
@@ -61,11 +67,19 @@ class Pace:
 def order_pace(session: Session, order: Order) -> Pace:
     """The order's median seconds per accepted item once MEASURED_ITEMS are measured;
     until then the client's estimate (None if it gave none)."""
-    seconds = accepted_seconds(session, Submission.order_id == order.id)
-    if len(seconds) >= MEASURED_ITEMS:
-        return Pace(median(seconds), "measured", len(seconds))
+    seconds, count = measured_median(session, Submission.order_id == order.id)
+    if count >= MEASURED_ITEMS:
+        return Pace(seconds, "measured", count)
     estimate = order.estimated_seconds_per_item
-    return Pace(None if estimate is None else Decimal(estimate), "estimate", len(seconds))
+    return Pace(None if estimate is None else Decimal(estimate), "estimate", count)
+
+
+def task_type_pace(session: Session, task_type: str) -> Pace | None:
+    """The median seconds per accepted item of the task type over every order, once
+    MEASURED_ITEMS are measured (None until then): what such an item takes elsewhere."""
+    orders = select(Order.id).where(Order.task_type == task_type)
+    seconds, count = measured_median(session, Submission.order_id.in_(orders))
+    return Pace(seconds, "measured", count) if count >= MEASURED_ITEMS else None
 
 
 def pay_at_pace(

@@ -31,14 +31,14 @@ def pay(hourly: str | None, seconds: str | None, basis: str, below: bool | None)
 @pytest.fixture
 def worked(api, cast, frozen_clock):
     """Horizon's 40 boxes at 0.10 CNY, estimated at 20 s each; Lotus pays Li and Wang 0.06.
-    Li does 16 boxes on 2 March in Shanghai (8 of 10 s, 8 of 13 s), 14 on 3 March (2 of
+    Li does 16 boxes on 2 March in Shanghai (8 of 10 s, 7 of 13 s, 1 of 16 s), 14 on 3 March (2 of
     14 s, 12 of 17 s); Wang one of 9 s. 29 of Li's are accepted; her 30th and Wang's wait."""
     set_wage(api, cast.admin)
     order = post_order(api, cast.client, items=40, batch_size=40, estimated_seconds_per_item=20)
     claim(api, cast.owner, order)
     set_rate(api, cast.owner, order, "0.06")
     frozen_clock.stand_at("2026-03-02T18:00:00+08:00")
-    li = work(api, frozen_clock, cast.li, [10] * 8 + [13] * 8)
+    li = work(api, frozen_clock, cast.li, [10] * 8 + [13] * 7 + [16])
     frozen_clock.stand_at("2026-03-03T09:00:00+08:00")
     li += work(api, frozen_clock, cast.li, [14] * 2 + [17] * 12)
     wang = work(api, frozen_clock, cast.wang, [9])
@@ -57,15 +57,23 @@ def test_the_order_is_judged_at_the_estimate_until_30_items_are_accepted(
         "order_id": order,
         "currency": "CNY",
         "pace": {"basis": "estimate", "seconds": "20", "measured_items": 29},
+        "task_type_pace": None,
         "at_your_price": pay("18.00", "20", "estimate", True),
         "pass_through": "1.0000",
         "reaching_performers": pay("18.00", "20", "estimate", True),
     }
-    review(api, cast.reviewer, accept=worked["li"][29:] + worked["wang"])
+    review(api, cast.reviewer, accept=worked["li"][29:])
+    thirty = api.get(f"/orders/{order}/hourly-pay", cast.client).body
+    # 30 measured: the 15th and 16th take 13 and 14 s -> 13.5 s, read from two rows;
+    # 0.10 x 3600 / 13.5 = 26.666... -> 26.67.
+    assert thirty["pace"] == {"basis": "measured", "seconds": "13.5", "measured_items": 30}
+    assert thirty["at_your_price"] == pay("26.67", "13.5", "measured", False)
+    review(api, cast.reviewer, accept=worked["wang"])
     after = api.get(f"/orders/{order}/hourly-pay", cast.client).body
-    # 31 measured: 9, eight of 10, eight of 13, ... -> the 16th is 13 s.
+    # 31 measured: 9, eight of 10, seven of 13, ... -> the 16th is 13 s.
     # 0.10 x 3600 / 13 = 27.692... -> 27.69: the price pays the wage.
     assert after["pace"] == {"basis": "measured", "seconds": "13", "measured_items": 31}
+    assert after["task_type_pace"] == after["pace"]  # the platform's only boxes
     assert after["at_your_price"] == pay("27.69", "13", "measured", False)
     assert after["reaching_performers"] == pay("27.69", "13", "measured", False)
 
@@ -78,14 +86,14 @@ def test_the_annotator_sees_her_hourly_pay_per_task_type_and_per_day(
     assert answer.status == 200, answer.body
     mine = answer.body
     assert (mine["from"], mine["to"]) == ("2026-03-01", "2026-03-03")
-    # Her 30 boxes: the 15th and 16th are 13 s; 0.06 x 3600 / 13 = 16.615... -> 16.62.
+    # Her 30 boxes: the 15th and 16th take 13 and 14 s; 0.06 x 3600 / 13.5 = 16.00.
     assert mine["task_types"] == [
         {
             "task_type": "bbox_2d",
             "currency": "CNY",
             "items": 30,
             "earned": "1.8",
-            "pay": pay("16.62", "13", "measured", True),
+            "pay": pay("16.00", "13.5", "measured", True),
         }
     ]
     # 2 March, 16 boxes: the two middle ones take 10 and 13 s -> 11.5 s, 0.06 x 3600 / 11.5
@@ -125,7 +133,7 @@ def test_the_team_owner_sees_each_order_and_member_and_her_rate_card_below_the_w
         (m["user_id"], m["items"], m["pay"]["hourly_pay"], m["pay"]["below_reference_wage"])
         for m in answer.body["members"]
     ] == [
-        (cast.user_ids["li"], 30, "16.62", True),
+        (cast.user_ids["li"], 30, "16.00", True),
         (cast.user_ids["wang"], 1, "24.00", False),
     ]
     for who in ("li", "reviewer"):
