@@ -1,8 +1,9 @@
 """The earnings view: what each of the caller's holdings earned, and why it waits.
 
 A read model beside the write model: balances come from the ledger, what is
-pending is explained by the open invoices it waits on, and accepted work not
-yet invoiced is shown as unbilled (an annotator's pay; a team's margins on every
+pending is explained by the open invoices it waits on, work of funded orders in
+review by the day its review window ends, and accepted work not yet invoiced is
+shown as unbilled (an annotator's pay; a team's margins on every
 link of a chain it holds).
 """
 
@@ -18,6 +19,7 @@ from marketplace.identity.models import Party, Role
 from marketplace.identity.standing import held_parties
 from marketplace.money import line_minor
 from marketplace.orders.models import Order
+from marketplace.payments.funded_earnings import funded_in_review
 from marketplace.payments.models import Invoice, InvoiceShare, InvoiceStatus, SettlementPart
 from marketplace.payments.work import accepted_work, unbilled
 from marketplace.payments.work_days import WORK, team_today, work_totals
@@ -46,8 +48,10 @@ def earnings_of(session: Session, actor: Actor) -> list[dict[str, Any]]:
         today = team_today(party)
         waiting = _waiting_invoices(session, party_id, user_id, today)
         work: dict = {}
+        in_review: dict = {}
         if user_id:
             extra = _unbilled(session, party_id, user_id)
+            in_review = funded_in_review(session, party_id, user_id)
             work = {
                 "today": work_totals(session, party_id, [user_id], today, today),
                 "this_month": work_totals(
@@ -61,7 +65,11 @@ def earnings_of(session: Session, actor: Actor) -> list[dict[str, Any]]:
         }
         worked = {c for totals in work.values() for (_, c) in totals}
         for currency in sorted(
-            set(currencies) | {w["currency"] for w in waiting} | set(extra) | worked
+            set(currencies)
+            | {w["currency"] for w in waiting}
+            | set(extra)
+            | worked
+            | set(in_review)
         ):
             balance = currencies.get(currency) or ledger.Earnings(currency)
             holdings.append(
@@ -75,6 +83,7 @@ def earnings_of(session: Session, actor: Actor) -> list[dict[str, Any]]:
                     "paid_minor": balance.paid,
                     "waiting_on": [w for w in waiting if w["currency"] == currency],
                     "unbilled": extra.get(currency),
+                    "funded_in_review": in_review.get(currency, []),
                     **{
                         period: totals.get((user_id, currency), dict.fromkeys(WORK, 0))
                         for period, totals in work.items()

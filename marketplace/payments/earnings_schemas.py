@@ -24,6 +24,20 @@ class Unbilled(Schema):
     amount = Amount(attribute="amount_minor")
 
 
+class FundedInReview(Schema):
+    order_id = fields.Integer()
+    title = fields.String()
+    funding = fields.String()
+    items = fields.Integer()
+    amount = Amount(attribute="amount_minor")
+    review_until = fields.Date(
+        metadata={
+            "description": "Funded, in review until this day: then its review window accepts "
+            "what no reviewer decided, and the money is available within minutes."
+        }
+    )
+
+
 class WorkOut(Schema):
     submitted = fields.Integer()
     accepted = fields.Integer()
@@ -57,6 +71,14 @@ class HoldingOut(Schema):
         metadata={
             "description": "Accepted work not invoiced yet: an annotator's pay, or a team's "
             "margins on every link it holds."
+        },
+    )
+
+    funded_in_review = fields.List(
+        fields.Nested(FundedInReview),
+        metadata={
+            "description": "Your submitted work on funded orders: its money is reserved, and "
+            "waits for the review alone, never for an invoice."
         },
     )
 

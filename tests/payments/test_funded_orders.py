@@ -81,7 +81,14 @@ def test_a_prefunded_order_is_reserved_whole_and_its_accepted_work_settled_at_on
     claim(api, cast.owner, order)
     set_piece_rate(api, cast.owner, order, "0.06")
     done = submit(api, cast.li, 15)
+    # Her money is reserved: it waits for the review alone (3 days at most), no invoice.
+    li = holding(api, cast.li, "annotator")
+    assert [
+        (w["order_id"], w["items"], w["amount"], w["review_until"]) for w in li["funded_in_review"]
+    ] == [(order, 15, "0.90", "2026-03-05")]
+    assert li["waiting_on"] == []
     review(api, cast.reviewer, accept=done[:13], reject=done[13:])
+    assert holding(api, cast.li, "annotator")["funded_in_review"] == []
 
     # The statement: 13 x 0.10 = 1.30 and its 0.07 fee (0.065, half up), paid as issued.
     [(number, total, status)] = settle(app)
