@@ -84,6 +84,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--raw-connections", default="8,16,32", help="comma-separated")
     parser.add_argument("--raw-time-limit", type=float, default=10.0)
     parser.add_argument("--seed", type=int, default=3, help="seed of the claimers' shuffles")
+    parser.add_argument(
+        "--funding",
+        choices=("prefunded", "invoiced"),
+        default="prefunded",
+        help="the drop's order: reserved from a top-up at publication, or on a credit line",
+    )
     parser.add_argument("--profile", action="store_true", help="py-spy the workers (figures skew)")
     parser.add_argument("--require-target", action="store_true", help="exit 1 below the target")
     parser.add_argument(
@@ -108,7 +114,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         migrate(url, source)
         app = make_app(url)
-        seeded = seed(app, teams=args.claimers, batches=args.batches, batch_size=args.batch_size)
+        seeded = seed(
+            app,
+            teams=args.claimers,
+            batches=args.batches,
+            batch_size=args.batch_size,
+            funding=args.funding,
+        )
         claim_census = census(app, seeded)
         facts = server_facts(conninfo)
 

@@ -134,6 +134,9 @@ class Config:
         self.WAGE_FLOOR = os.environ.get("WAGE_FLOOR", "warn")
         if self.WAGE_FLOOR not in ("refuse", "warn", "off"):
             raise ValueError(f"WAGE_FLOOR must be refuse, warn or off, not {self.WAGE_FLOOR!r}")
+        # Fair pay (docs/hourly-pay.md, "Top-ups"): once an order's pace is measured, bill
+        # the client a top-up of items that paid their annotators below the reference wage.
+        self.FAIR_PAY_TOP_UPS = os.environ.get("FAIR_PAY_TOP_UPS", "off") == "on"
         # Drills and tests only (README, "Scheduled jobs"). CLOCK_FILE: the scheduler's clock
         # reads the moment from this file on every call instead of the system time.
         # RELEASE_CHECK_SECONDS: look for due drops every that many seconds instead of once a

@@ -52,14 +52,16 @@ def make_app(url: str):
     return create_app({"DATABASE_URL": url, "PASSWORD_HASH_PROFILE": "CHEAPEST"})
 
 
-def seed(app, *, teams: int, batches: int, batch_size: int) -> Seed:
-    """A client, `teams` teams with an owner and a token each, and one published order."""
+def seed(app, *, teams: int, batches: int, batch_size: int, funding: str = "prefunded") -> Seed:
+    """A client, `teams` teams with an owner and a token each, and one published order:
+    `prefunded` (the client's top-up reserved as it is published) or `invoiced` (on a
+    credit line)."""
     from sqlalchemy import select
 
     from marketplace.db import unit_of_work
     from marketplace.identity import service as identity
     from marketplace.identity.actor import Actor
-    from marketplace.identity.models import PartyKind, Role
+    from marketplace.identity.models import CreditLine, PartyKind, Role
     from marketplace.orders import service as orders
     from marketplace.orders.models import Batch
     from marketplace.payments.collection import Arrival, receive_payment
@@ -74,9 +76,9 @@ def seed(app, *, teams: int, batches: int, batch_size: int) -> Seed:
             "unit_price_micros": 100_000,
             "currency": "CNY",
             "payment_terms_days": 30,
-            # Prefunded: the whole order is reserved from the client's balance as it is
+            # Prefunded, the whole order is reserved from the client's balance as it is
             # published, so the claims run against funded work (claims never reserve).
-            "funding": "prefunded",
+            "funding": funding,
             "batch_size": size,
             "items": [
                 {"ref": f"s3://storm/{title}/{n:07d}.jpg", "payload": IMAGE}
@@ -90,17 +92,22 @@ def seed(app, *, teams: int, batches: int, batch_size: int) -> Seed:
             session, email="buyer@storm.example", name="Buyer", password="bench-password"
         )
         identity.add_membership(session, user=buyer_user, party=client, role=Role.CLIENT_ADMIN)
-        receive_payment(
-            session,
-            Arrival(
-                client_party_id=client.id,
-                currency="CNY",
-                gateway="manual",
-                reference="STORM-TOP-UP",
-                amount_minor=10**12,
-                received_on=date.today(),
-            ),
-        )
+        if funding == "invoiced":
+            session.add(
+                CreditLine(party_id=client.id, currency="CNY", limit_minor=10**15, reason="bench")
+            )
+        else:
+            receive_payment(
+                session,
+                Arrival(
+                    client_party_id=client.id,
+                    currency="CNY",
+                    gateway="manual",
+                    reference="STORM-TOP-UP",
+                    amount_minor=10**12,
+                    received_on=date.today(),
+                ),
+            )
         team_tokens = []
         for n in range(teams):
             team = identity.create_party(session, kind=PartyKind.TEAM, name=f"Team {n:02d}")

@@ -25,6 +25,7 @@ from marketplace.payments.accounts import client_books
 from marketplace.payments.announce import invoice_issued
 from marketplace.payments.billing import Period, current_period_starts, periods_between
 from marketplace.payments.credit import apply_credit
+from marketplace.payments.fair_pay import top_up_line
 from marketplace.payments.models import (
     Invoice,
     InvoiceCounter,
@@ -49,10 +50,16 @@ class Terms:
 
     fee_bps: int
     timezone: str
+    # Items that paid their annotators below the reference wage are topped up (fair_pay.py).
+    fair_pay_top_ups: bool = False
 
     @classmethod
     def from_config(cls, config: Mapping) -> "Terms":
-        return cls(fee_bps=config["PLATFORM_FEE_BPS"], timezone=config["BUSINESS_TIMEZONE"])
+        return cls(
+            fee_bps=config["PLATFORM_FEE_BPS"],
+            timezone=config["BUSINESS_TIMEZONE"],
+            fair_pay_top_ups=config["FAIR_PAY_TOP_UPS"],
+        )
 
 
 def invoice_accepted_items(session: Session, actor: Actor, order_id: int, terms: Terms) -> Invoice:
@@ -174,6 +181,12 @@ def _invoice_order(
             line=fee_line,
         )
     )
+    if terms.fair_pay_top_ups:
+        top_up, top_up_shares = top_up_line(session, order, invoice, contracts)
+        if top_up is not None:
+            lines.append(top_up)
+            shares += top_up_shares
+            invoice.total_minor += top_up.amount_minor
     invoice.lines = lines
     for share in shares:
         share.invoice = invoice
@@ -184,8 +197,13 @@ def _invoice_order(
     if funded:
         # A funded order's invoice is a statement of work its reservation already paid.
         items = sum(line.quantity for line in lines if line.kind == LineKind.ITEMS)
+        # The reservation holds the items and the fee; a top-up is paid from the balance.
         post_statement(
-            session, order, invoice_id=invoice.id, items=items, total_minor=invoice.total_minor
+            session,
+            order,
+            invoice_id=invoice.id,
+            items=items,
+            total_minor=invoice.items_minor + invoice.fee_minor,
         )
     # Money the client sent ahead (an overpayment) pays the new invoice at once.
     apply_credit(

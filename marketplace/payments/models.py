@@ -29,12 +29,14 @@ class InvoiceStatus(enum.StrEnum):
 class LineKind(enum.StrEnum):
     ITEMS = "items"
     FEE = "fee"
+    TOP_UP = "top_up"  # fair pay: what lifts underpaid items to the reference wage
 
 
 class ShareRole(enum.StrEnum):
     """Why a holder earns part of an invoice."""
 
     ANNOTATOR = "annotator"  # accepted items x the team's piece rate
+    TOP_UP = "top_up"  # the client's fair-pay top-up of an annotator's items (fair_pay.py)
     # A link's line minus its downstream lines (subcontracts, and its annotators' pay).
     # Rounding each line once can make it a fen below zero on sub-fen prices.
     MARGIN = "margin"
