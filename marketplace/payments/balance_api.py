@@ -6,7 +6,7 @@ from marketplace.db import db, unit_of_work
 from marketplace.errors import Invalid
 from marketplace.identity.auth import BEARER_AUTH, current_actor
 from marketplace.money import MoneyError, check_currency
-from marketplace.payments import balances, stripe_collection
+from marketplace.payments import balance_refunds, balances, stripe_collection
 from marketplace.payments.amounts import minor_units
 from marketplace.payments.api import stripe_gateway
 from marketplace.payments.balance_schemas import (
@@ -16,10 +16,14 @@ from marketplace.payments.balance_schemas import (
     CreditLineOut,
     HistoryArgs,
     MovementOut,
+    RefundIn,
+    RefundOut,
+    RefundPaidIn,
+    RefundRefusedIn,
     TopUpIn,
 )
 from marketplace.payments.schemas import CardPaymentOut
-from marketplace.web import Blueprint
+from marketplace.web import Blueprint, PageArgs
 
 blp = Blueprint(
     "balances",
@@ -70,6 +74,49 @@ class TopUps(MethodView):
                 payment_method=data["payment_method"],
                 attempt=data["attempt"],
             )
+
+
+@blp.route("/balance/refunds")
+class Refunds(MethodView):
+    @blp.doc(security=BEARER_AUTH)
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, RefundOut(many=True))
+    def get(self, page):
+        """Your client's requests for its balance back (everyone's, for platform admins)"""
+        return balance_refunds.list_refunds(db.session, current_actor(), **page)
+
+    @blp.doc(security=BEARER_AUTH)
+    @blp.arguments(RefundIn)
+    @blp.response(201, RefundOut)
+    def post(self, data):
+        """Ask for your unreserved balance back (client admins)
+
+        No more than what no invoice or funded order holds, less your open requests
+        (409 `refund_exceeds_balance`); an admin sends it, or says why not."""
+        with unit_of_work() as session:
+            return balance_refunds.request_refund(session, current_actor(), **data)
+
+
+@blp.route("/balance/refunds/<int:refund_id>/paid")
+class RefundPaid(MethodView):
+    @blp.doc(security=BEARER_AUTH)
+    @blp.arguments(RefundPaidIn)
+    @blp.response(200, RefundOut)
+    def post(self, data, refund_id):
+        """Record the bank transfer that sent a requested refund (platform admins)"""
+        with unit_of_work() as session:
+            return balance_refunds.refund_balance(session, current_actor(), refund_id, **data)
+
+
+@blp.route("/balance/refunds/<int:refund_id>/refused")
+class RefundRefused(MethodView):
+    @blp.doc(security=BEARER_AUTH)
+    @blp.arguments(RefundRefusedIn)
+    @blp.response(200, RefundOut)
+    def post(self, data, refund_id):
+        """Refuse a requested refund, saying why (platform admins)"""
+        with unit_of_work() as session:
+            return balance_refunds.refuse_refund(session, current_actor(), refund_id, **data)
 
 
 @blp.route("/clients/<int:client_id>/credit-lines/<currency>")

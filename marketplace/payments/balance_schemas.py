@@ -93,3 +93,38 @@ class CreditLineOut(Schema):
     limit = Amount(attribute="limit_minor")
     reason = fields.String()
     created_at = fields.DateTime()
+
+
+class RefundIn(Schema):
+    client_id = fields.Integer(
+        strict=True,
+        load_default=None,
+        validate=validate.Range(min=1, max=MAX_ID),
+        metadata={"description": "Needed only if you act for several clients."},
+    )
+    amount = DecimalString(required=True, metadata={"type": "string", "example": "100.00"})
+    currency = Currency(required=True, metadata={"example": "CNY"})
+
+
+class RefundPaidIn(Schema):
+    reference = fields.String(
+        required=True,
+        validate=[validate.Length(min=1, max=200), not_blank],
+        metadata={"description": "The bank transfer that sent the money back."},
+    )
+
+
+class RefundRefusedIn(Schema):
+    reason = fields.String(required=True, validate=[validate.Length(min=1, max=500), not_blank])
+
+
+class RefundOut(Schema):
+    id = fields.Integer()
+    client_id = fields.Integer(attribute="client_party_id")
+    currency = fields.String()
+    amount = Amount(attribute="amount_minor")
+    status = fields.String(metadata={"description": "requested, refunded or refused"})
+    created_at = fields.DateTime()
+    decided_at = fields.DateTime(allow_none=True)
+    reference = fields.String(allow_none=True)
+    note = fields.String(allow_none=True, metadata={"description": "Why it was refused."})

@@ -272,6 +272,31 @@ class Reversal(Entity, Base):
     payment: Mapped[Payment] = relationship(lazy="joined")
 
 
+class RefundStatus(enum.StrEnum):
+    REQUESTED = "requested"
+    REFUNDED = "refunded"
+    REFUSED = "refused"
+
+
+class BalanceRefund(Entity, Base):
+    """A client's request for its unreserved balance back, and what an admin made of it:
+    refunded (a bank transfer out, recorded as refunds of its payments) or refused."""
+
+    __tablename__ = "balance_refunds"
+    __table_args__ = (CheckConstraint("amount_minor > 0", name="positive_amount"),)
+
+    client_party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"), index=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16), default=RefundStatus.REQUESTED)
+    requested_by_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    decided_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The bank transfer that sent the money back, or why the request was refused.
+    reference: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(String(500))
+
+
 class PayoutRun(Entity, Base):
     __tablename__ = "payout_runs"
 

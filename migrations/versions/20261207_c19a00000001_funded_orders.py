@@ -56,6 +56,25 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_credit_lines')),
     sa.UniqueConstraint('party_id', 'currency', name=op.f('uq_credit_lines_party_id_currency'))
     )
+    op.create_table('balance_refunds',
+    sa.Column('client_party_id', ID, nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('amount_minor', sa.BigInteger(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('requested_by_user_id', ID, nullable=False),
+    sa.Column('decided_by_user_id', ID, nullable=True),
+    sa.Column('decided_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('reference', sa.String(length=200), nullable=True),
+    sa.Column('note', sa.String(length=500), nullable=True),
+    sa.Column('id', ID, nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('amount_minor > 0', name=op.f('ck_balance_refunds_positive_amount')),
+    sa.ForeignKeyConstraint(['client_party_id'], ['parties.id'], name=op.f('fk_balance_refunds_client_party_id_parties')),
+    sa.ForeignKeyConstraint(['decided_by_user_id'], ['users.id'], name=op.f('fk_balance_refunds_decided_by_user_id_users')),
+    sa.ForeignKeyConstraint(['requested_by_user_id'], ['users.id'], name=op.f('fk_balance_refunds_requested_by_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_balance_refunds'))
+    )
+    op.create_index(op.f('ix_balance_refunds_client_party_id'), 'balance_refunds', ['client_party_id'], unique=False)
     # Clients that posted orders before funding existed had them all pay-when-paid: they
     # keep that, on a line no drop of theirs reaches, until an admin sets a real limit.
     op.execute(
@@ -67,6 +86,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index(op.f('ix_balance_refunds_client_party_id'), table_name='balance_refunds')
+    op.drop_table('balance_refunds')
     op.drop_table('credit_lines')
     op.drop_index(op.f('ix_reservations_order_id'), table_name='reservations')
     op.drop_table('reservations')
