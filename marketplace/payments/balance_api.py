@@ -10,13 +10,13 @@ from marketplace.payments import balance_refunds, balances, stripe_collection
 from marketplace.payments.amounts import minor_units
 from marketplace.payments.api import stripe_gateway
 from marketplace.payments.balance_schemas import (
+    ClientAmountIn,
     ClientArgs,
     ClientBalanceOut,
     CreditLineIn,
     CreditLineOut,
     HistoryArgs,
     MovementOut,
-    RefundIn,
     RefundOut,
     RefundPaidIn,
     RefundRefusedIn,
@@ -86,7 +86,7 @@ class Refunds(MethodView):
         return balance_refunds.list_refunds(db.session, current_actor(), **page)
 
     @blp.doc(security=BEARER_AUTH)
-    @blp.arguments(RefundIn)
+    @blp.arguments(ClientAmountIn)
     @blp.response(201, RefundOut)
     def post(self, data):
         """Ask for your unreserved balance back (client admins)

@@ -66,7 +66,9 @@ class MovementOut(Schema):
     currency = fields.String()
 
 
-class TopUpIn(CardPaymentIn):
+class ClientAmountIn(Schema):
+    """An amount of the client's money: to add to its balance, or to take back."""
+
     client_id = fields.Integer(
         strict=True,
         load_default=None,
@@ -75,6 +77,9 @@ class TopUpIn(CardPaymentIn):
     )
     amount = DecimalString(required=True, metadata={"type": "string", "example": "500.00"})
     currency = Currency(required=True, metadata={"example": "CNY"})
+
+
+class TopUpIn(CardPaymentIn, ClientAmountIn):
     attempt = fields.String(
         required=True,
         validate=[validate.Length(min=1, max=64), validate.Regexp(r"^[A-Za-z0-9_-]+$")],
@@ -93,17 +98,6 @@ class CreditLineOut(Schema):
     limit = Amount(attribute="limit_minor")
     reason = fields.String()
     created_at = fields.DateTime()
-
-
-class RefundIn(Schema):
-    client_id = fields.Integer(
-        strict=True,
-        load_default=None,
-        validate=validate.Range(min=1, max=MAX_ID),
-        metadata={"description": "Needed only if you act for several clients."},
-    )
-    amount = DecimalString(required=True, metadata={"type": "string", "example": "100.00"})
-    currency = Currency(required=True, metadata={"example": "CNY"})
 
 
 class RefundPaidIn(Schema):
