@@ -25,6 +25,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from marketplace import ledger
+from marketplace.errors import Conflict
 from marketplace.identity.models import CreditLine
 from marketplace.identity.standing import hold_client
 from marketplace.ledger import AccountKind
@@ -157,6 +158,19 @@ def fund_release(
         )
     _move(session, order, ReservationKind.RESERVE, need, items=releasing, drop_id=drop_id)
     return None
+
+
+def require_funds(session: Session, order: Order, items: int, doing: str) -> None:
+    """`fund_release` for work released at once (publication without a plan, items added
+    to a published one): 409 `funds_short` (`beyond_credit_line` for an invoiced order),
+    with the figures, if its money is not there."""
+    short = fund_release(session, order, items)
+    if short is not None:
+        raise Conflict(
+            f"{doing} would release work whose money is not there: {short.detail}.",
+            code="funds_short" if order.funding != Funding.INVOICED else "beyond_credit_line",
+            funding=order.funding,
+        )
 
 
 def void_excess(session: Session, order: Order, *, rejected: int = 0) -> int:

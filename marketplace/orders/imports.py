@@ -43,6 +43,7 @@ from marketplace.orders.announce import drop_taken
 from marketplace.orders.claims import lock_order
 from marketplace.orders.drops import occurrences
 from marketplace.orders.events import items_added
+from marketplace.orders.funding import require_funds
 from marketplace.orders.item_checks import ItemChecker, RefDigests
 from marketplace.orders.item_files import RowProblem, Source, TooLarge, read_rows
 from marketplace.orders.models import (
@@ -222,6 +223,9 @@ def import_items(
         )
     added, batches = writer.finish()
     order.quantity += added
+    if added and writer.published and not writer.scheduled:
+        # Released at once: their money must be there now, or nothing is added.
+        require_funds(session, order, 0, "Adding these items")
     if added:
         items_added.send(session, order=order, items=added)
     if batches and writer.published and not writer.scheduled:

@@ -15,7 +15,7 @@ from marketplace.identity.actor import Actor
 from marketplace.identity.models import TEAM_ROLES, CreditLine, Role
 from marketplace.identity.standing import refuse_if_held
 from marketplace.orders.drops import check_plan, history, upcoming, zone_named
-from marketplace.orders.funding import fund_release
+from marketplace.orders.funding import require_funds
 from marketplace.orders.models import (
     Batch,
     BatchKind,
@@ -256,7 +256,7 @@ def publish_order(
     regular_items = order.quantity - trial_items
     released = trial_items + (0 if scheduled else regular_items)
     if released:
-        _fund_at_publication(session, order, released)
+        require_funds(session, order, released, "Publishing")
     trials = [
         {"kind": BatchKind.TRIAL, "item_count": trial_size, "status": BatchStatus.RELEASED}
         for _ in range(order.trial_batches)
@@ -296,17 +296,6 @@ def publish_order(
     order.status = OrderStatus.PUBLISHED
     order.published_at = now
     return order
-
-
-def _fund_at_publication(session: Session, order: Order, items: int) -> None:
-    """The batches publication releases at once need their money now: 409 if it is short."""
-    short = fund_release(session, order, items)
-    if short is not None:
-        raise Conflict(
-            f"Publishing would release work whose money is not there: {short.detail}.",
-            code="funds_short" if order.funding != Funding.INVOICED else "beyond_credit_line",
-            funding=order.funding,
-        )
 
 
 def order_batches(session: Session, actor: Actor, order_id: int) -> list[Batch]:

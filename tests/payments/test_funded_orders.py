@@ -16,6 +16,7 @@ from marketplace.workers.leases import return_expired_batches
 from tests import flows
 from tests.flows import claim, holding, ledger_totals, order_body, release_drops, review, submit
 from tests.flows import set_rate as set_piece_rate
+from tests.orders.test_item_imports import boxes_csv, upload
 from tests.support import all_at_once, row_counts
 
 DAILY_3AM = {"cron": "0 3 * * *", "timezone": "Asia/Shanghai", "batches_per_drop": 1}
@@ -391,3 +392,21 @@ def test_a_refund_gives_back_the_unreserved_balance_and_no_more(app, api, cast, 
     assert done.status == 201, done.body
     assert (balance(api, cast)["available"], balance(api, cast)["reserved"]) == ("0.00", "0.42")
     ledger_is_balanced(api, cast)
+
+
+def test_items_added_to_a_published_funded_order_are_reserved_or_refused(
+    app, api, cast, frozen_clock
+):
+    top_up(api, cast, "1.10", "ICBC-TOPUP-8")
+    order = funded_order(api, cast, "prefunded", items=2, batch_size=2)
+    assert api.post(f"/orders/{order}/publish", cast.client).status == 200  # 0.21 reserved
+    before = row_counts(app)
+    # 10 boxes more, released at once (no plan), would need 1.05: the balance has 0.89.
+    refused = upload(api, cast.client, order, boxes_csv([f"s3://more/{n}" for n in range(10)]))
+    assert (refused.status, refused.error_code) == (409, "funds_short")
+    assert "the work needs 1.05 CNY more reserved" in refused.body["error"]["message"]
+    assert row_counts(app) == before
+    added = upload(api, cast.client, order, boxes_csv([f"s3://more/{n}" for n in range(8)]))
+    assert added.status == 201, added.body
+    # 2 + 8 boxes: 1.00 and the 0.05 fee, all reserved.
+    assert (balance(api, cast)["available"], balance(api, cast)["reserved"]) == ("0.05", "1.05")
