@@ -15,6 +15,9 @@ from tests import flows
 from tests.flows import claim, holding, ledger_totals, order_body, review, set_rate
 from tests.wages import set_wage, work
 
+# Forty boxes worked one by one, each timed: end to end, so `make check` leaves them out.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def top_ups(app, monkeypatch):

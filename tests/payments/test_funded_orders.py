@@ -52,6 +52,7 @@ def ledger_is_balanced(api, cast):
     assert all(total == 0 for total in ledger_totals(api, cast.admin).values())
 
 
+@pytest.mark.slow
 def test_a_prefunded_order_is_reserved_whole_and_its_accepted_work_settled_at_once(
     app, api, cast, frozen_clock
 ):
