@@ -109,6 +109,8 @@ def _refuse_refund_beyond_balance(session: Session, payment: Payment, amount_min
     invoices (owed again). Never what funded work holds reserved or was paid from (409)."""
     hold_client(session, payment.client_party_id)
     session.refresh(payment)
+    if amount_minor > payment.amount_minor - payment.returned_minor:
+        return  # more than is left of the payment: `reverse_payment` says so
     balance = max(client_balance(session, payment.client_party_id, payment.currency), 0)
     refundable = min(payment.unapplied_minor, balance) + sum(
         had for _, had in _applied_latest_first(session, payment)

@@ -299,7 +299,8 @@ def build_review(api: ApiClient, cast: Cast) -> dict[str, Any]:
 def build_collection(api: ApiClient, cast: Cast) -> dict[str, Any]:
     """Transfers that pay none of the world's invoices, so nobody's earnings move: Horizon's
     20.00 USD (it has no invoice in USD) and Acme's 5.00 CNY stay their credit; the
-    platform refunds 1.00 of Acme's."""
+    platform refunds 1.00 of Acme's, and Acme asks for 1.00 more of its balance back (a
+    request, which moves no money)."""
 
     def transfer(client: str, currency: str, amount: str, reference: str) -> int:
         body = {
@@ -317,7 +318,15 @@ def build_collection(api: ApiClient, cast: Cast) -> dict[str, Any]:
     acme = transfer("acme", "CNY", "5.00", "ICBC-20260302-7")
     refund = {"kind": "refund", "amount": "1.00", "reference": "RF-ACME-1", "reason": "Sent twice."}
     refunded = expect_status(api.post(f"/payments/{acme}/reversals", cast.admin, refund), 201)
-    return {"horizon_payment": horizon, "acme_payment": acme, "acme_refund": refunded["id"]}
+    ask = {"amount": "1.00", "currency": "CNY"}
+    asked = expect_status(api.post("/balance/refunds", cast.rival_client, ask), 201)
+    assert (asked["status"], asked["client_id"]) == ("requested", cast.party_ids["acme"]), asked
+    return {
+        "horizon_payment": horizon,
+        "acme_payment": acme,
+        "acme_refund": refunded["id"],
+        "acme_balance_refund": asked["id"],
+    }
 
 
 def look_up(app) -> dict[str, Any]:

@@ -124,7 +124,8 @@ class World:
 
     And money from clients that pays none of the invoices (see `build_collection`):
     Horizon sent 20.00 USD (it has no invoice in USD), Acme 5.00 CNY (it has no invoice),
-    and 1.00 of Acme's went back by a refund."""
+    and 1.00 of Acme's went back by a refund; Acme asked for 1.00 more of its balance back
+    (an open request, which moved no money)."""
 
     cast: Cast
     stranger: int  # the user id of the member of no party
@@ -185,6 +186,7 @@ class World:
     horizon_payment: int  # Horizon's 20.00 USD, naming no invoice: its credit
     acme_payment: int  # Acme's 5.00 CNY, naming no invoice: its credit
     acme_refund: int  # 1.00 of Acme's payment, refunded
+    acme_balance_refund: int  # Acme's request for 1.00 CNY of its balance back, open
     contracts: dict[int, set[int]]  # per party, upstream or downstream of them
 
     def user(self, person: str) -> int:

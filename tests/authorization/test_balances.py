@@ -6,7 +6,12 @@ own) and platform admins read it naming the client (naming none: 422 client_requ
 another client's balance answers 404, and teams, annotators and the stranger, who hold no
 client role, get 403. Top-ups are the client admins' own; credit lines are the platform
 admins'. In the world Horizon's money is the 20.00 USD it sent (it has no CNY), and
-Acme's is what is left of its 5.00 CNY after the 1.00 refunded."""
+Acme's is what is left of its 5.00 CNY after the 1.00 refunded.
+
+Refund requests are client admins' and platform admins' to read, as payments are (anyone
+else reads an empty list); client admins ask, no more than their balance less their open
+requests (Acme has asked for 1.00 of its 4.00), and platform admins alone record the
+transfer that sent one, or refuse it: its client admins get 403, anyone else 404."""
 
 import re
 from collections.abc import Callable
@@ -16,6 +21,7 @@ from decimal import Decimal
 import pytest
 
 from tests.authorization.matrix import (
+    CREATED,
     FORBIDDEN,
     LOTUS,
     NO_CONTENT,
@@ -27,7 +33,9 @@ from tests.authorization.matrix import (
     by_endpoint,
     conflict,
     field_is,
+    ids_are,
     missing,
+    per_caller,
     table,
 )
 from tests.support import Response
@@ -39,6 +47,8 @@ ACME = "{cast.party_ids[acme]}"
 NOT_THE_CLIENT = missing("client")
 CLIENT_REQUIRED: Want = (422, "client_required")
 NO_STRIPE = conflict("stripe_not_configured")
+NOT_THE_REFUND = missing("refund")
+TOO_MUCH = conflict("refund_exceeds_balance")
 
 # What each client's balance holds (available, reserved), per currency: nothing is reserved
 # (the world's orders are invoiced, released against the cast's credit lines).
@@ -118,6 +128,45 @@ class LineRow(Row):
         return re.sub(r"/credit-lines/[A-Z]{3}$", "/credit-lines/{}", super().route)
 
 
+def ask(amount: str, client: str | None = None) -> Callable[[World, str], dict]:
+    """A request for `amount` CNY of the balance back, naming `client` if given."""
+
+    def body(world: World, caller: str) -> dict:
+        named = {"client_id": world.party(client)} if client else {}
+        return {"amount": amount, "currency": "CNY", **named}
+
+    return body
+
+
+def acme_asked(amount: str) -> Callable:
+    """A new request of Acme's for `amount` CNY, open."""
+
+    def check(matrix: Matrix, caller: str, answer: Response) -> str | None:
+        body = answer.body
+        got = (body["client_id"], body["currency"], body["amount"], body["status"])
+        want = (matrix.world.party("acme"), "CNY", amount, "requested")
+        ok = got == want and body["id"] != matrix.world.acme_balance_refund
+        return None if ok else f"refund {body}, expected {want}"
+
+    return check
+
+
+def decided(status: str, **fields: str) -> Callable:
+    """Acme's request, now `status`, with `fields` as sent."""
+
+    def check(matrix: Matrix, caller: str, answer: Response) -> str | None:
+        body = answer.body
+        want = {"id": matrix.world.acme_balance_refund, "amount": "1.00", "status": status}
+        want |= fields
+        ok = {key: body.get(key) for key in want} == want and body["decided_at"]
+        return None if ok else f"refund {body}, expected {want}"
+
+    return check
+
+
+ACME_ASKED = per_caller(
+    admin=lambda w: {w.acme_balance_refund}, rival_client=lambda w: {w.acme_balance_refund}
+)
 LINE = {"limit": "50000.00", "reason": "Pays every invoice on time."}
 
 READS = [
@@ -170,6 +219,15 @@ READS = [
         table(FORBIDDEN, rival_client=OK, admin=OK, client=NOT_THE_CLIENT),
         check=history_of(lambda caller: "acme", "CNY", 1),
     ),
+    # Refund requests: Acme's, for its client admins and platform admins; nobody else's.
+    Row("GET", "/balance/refunds", table(OK), check=ids_are(ACME_ASKED)),
+    Row("GET", "/balance/refunds?limit=1", table(OK), check=ids_are(ACME_ASKED)),
+    Row(
+        "GET",
+        "/balance/refunds?after={acme_balance_refund}",
+        table(OK),
+        check=ids_are(lambda w, c: set()),
+    ),
 ]
 
 WRITES = [
@@ -187,6 +245,45 @@ WRITES = [
         table(FORBIDDEN, client=NOT_THE_CLIENT, rival_client=NO_STRIPE),
         body=top_up("acme"),
         label="naming Acme",
+    ),
+    # A refund request: Acme's 4.00 CNY less the 1.00 it asked for leaves 3.00; Horizon
+    # has no CNY; nobody but a client admin asks.
+    Row(
+        "POST",
+        "/balance/refunds",
+        table(FORBIDDEN, client=TOO_MUCH, rival_client=CREATED),
+        body=ask("3.00"),
+        check=acme_asked("3.00"),
+    ),
+    Row(
+        "POST",
+        "/balance/refunds",
+        table(FORBIDDEN, client=TOO_MUCH, rival_client=TOO_MUCH),
+        body=ask("3.01"),
+        label="more than is left",
+    ),
+    Row(
+        "POST",
+        "/balance/refunds",
+        table(FORBIDDEN, client=NOT_THE_CLIENT, rival_client=CREATED),
+        body=ask("0.01", "acme"),
+        check=acme_asked("0.01"),
+        label="naming Acme",
+    ),
+    # Deciding one: platform admins; Acme's client admins see it but may not.
+    Row(
+        "POST",
+        "/balance/refunds/{acme_balance_refund}/paid",
+        table(NOT_THE_REFUND, admin=OK, rival_client=FORBIDDEN),
+        body={"reference": "ICBC-OUT-1"},
+        check=decided("refunded", reference="ICBC-OUT-1"),
+    ),
+    Row(
+        "POST",
+        "/balance/refunds/{acme_balance_refund}/refused",
+        table(NOT_THE_REFUND, admin=OK, rival_client=FORBIDDEN),
+        body={"reason": "It funds Acme's next order."},
+        check=decided("refused", note="It funds Acme's next order."),
     ),
     # Credit lines: platform admins only, on a client (a team is none).
     LineRow(

@@ -3,13 +3,21 @@ no Stripe configured: a valid top-up is refused with 409 `stripe_not_configured`
 credit lines platform admins set and end; on the invoiced story, whose clients hold the
 test cast's credit lines (CNY, USD, JPY) and no money.
 
-After the table the clients' balances, credit lines and histories must read back as they
-did at the start."""
+Refund requests (asking for the balance back, recording the transfer that sent one,
+refusing one) run on the invoiced story where Acme sent 5.00 CNY and asked for parts of it
+back (see `refunds`).
 
+After each table the clients' balances, credit lines and histories (and the refund
+requests) must read back as they did at the start."""
+
+from datetime import date
 from typing import Any
 
 import pytest
 
+from marketplace.db import unit_of_work
+from marketplace.payments.collection import Arrival, receive_payment
+from marketplace.payments.stripe_collection import STRIPE
 from tests.bad_input.cases import (
     FORM,
     HUGE_ID,
@@ -18,6 +26,7 @@ from tests.bad_input.cases import (
     TOO_BIG,
     case,
     query_case,
+    refused,
     run,
 )
 
@@ -367,3 +376,348 @@ LENIENT_CLIENT_CASES = [
 def test_a_top_up_naming_its_client_by_a_fraction_or_a_string_is_invalid(app, api, cast, invoiced):
     for bad in LENIENT_CLIENT_CASES:
         bad.check(app, api, cast, invoiced)
+
+
+# -- refund requests ----------------------------------------------------------------------
+
+
+def made(answer) -> dict:
+    assert answer.status in (200, 201), answer.text[:500]
+    return answer.body
+
+
+@pytest.fixture
+def refunds(api, cast, invoiced) -> dict[str, int]:
+    """The invoiced story, and Acme's money: it sent 5.00 CNY by bank transfer (`acme_payment`)
+    and asked for parts of it back: 0.50, which the admin sent (`paid_refund`), 1.00, which
+    the admin refused (`refused_refund`), and 3.00, open (`open_refund`). Acme's balance is
+    4.50, of which 1.50 is left to ask for; Horizon has no money."""
+    acme = invoiced["acme"]
+    transfer = {"client_id": acme, "currency": "CNY", "amount": "5.00"}
+    transfer |= {"reference": "ICBC-ACME-1", "received_on": "2026-03-02"}
+    payment = made(api.post("/payments", cast.admin, transfer))
+
+    def asked_for(amount: str) -> int:
+        asked = made(
+            api.post("/balance/refunds", cast.rival_client, GOOD_REFUND | {"amount": amount})
+        )
+        return asked["id"]
+
+    paid = asked_for("0.50")
+    made(api.post(f"/balance/refunds/{paid}/paid", cast.admin, {"reference": "ICBC-OUT-1"}))
+    refused_ = asked_for("1.00")
+    made(api.post(f"/balance/refunds/{refused_}/refused", cast.admin, {"reason": "Not now."}))
+    ids = {
+        **invoiced,
+        "acme_payment": payment["id"],
+        "paid_refund": paid,
+        "refused_refund": refused_,
+        "open_refund": asked_for("3.00"),
+    }
+    assert refund_view(api, cast) == [
+        (ids["paid_refund"], acme, "0.50", "refunded"),
+        (ids["refused_refund"], acme, "1.00", "refused"),
+        (ids["open_refund"], acme, "3.00", "requested"),
+    ]
+    [cny] = [
+        b for b in api.get(f"/balance?client_id={acme}", cast.admin).body if b["currency"] == "CNY"
+    ]
+    assert cny["available"] == "4.50", cny
+    return ids
+
+
+def refund_view(api, cast) -> list[tuple]:
+    """Every refund request, as platform admins read them."""
+    return [
+        (r["id"], r["client_id"], r["amount"], r["status"])
+        for r in api.get("/balance/refunds", cast.admin).body
+    ]
+
+
+REFUNDS = "POST /balance/refunds"
+ASK = f"rival_client {REFUNDS}"
+GOOD_REFUND = {"amount": "1.00", "currency": "CNY"}
+TOO_MUCH = "refund_exceeds_balance"
+
+
+def ask(
+    case_id, status, code, who="rival_client", field=None, client=None, details=None, **changes
+):
+    """Acme's request for 1.00 CNY back, fields changed (to `...`: left out), naming the
+    `client` (a label of the story's ids) if given."""
+    body = {key: value for key, value in (GOOD_REFUND | changes).items() if value is not ...}
+    named = (lambda ids: body | {"client_id": ids[client]}) if client else body
+    return case(case_id, f"{who} {REFUNDS}", status, code, named, field=field, details=details)
+
+
+REFUND_REQUEST_CASES = [
+    # The balance less the open requests: Acme has 1.50 of its 4.50 left to ask for,
+    # Horizon (whose invoice is unpaid) nothing, nobody anything in a currency it never sent.
+    ask("more than is left", 409, TOO_MUCH, amount="1.51", details={"refundable": "1.50"}),
+    ask("all of the balance", 409, TOO_MUCH, amount="4.50", details={"refundable": "1.50"}),
+    ask("in USD", 409, TOO_MUCH, currency="USD", amount="0.01", details={"refundable": "0.00"}),
+    ask("in JPY", 409, TOO_MUCH, currency="JPY", amount="1", details={"refundable": "0"}),
+    ask("Horizon asks", 409, TOO_MUCH, who="client", details={"refundable": "0.00"}),
+    ask(
+        "Horizon asks naming itself",
+        409,
+        TOO_MUCH,
+        who="client",
+        client="horizon",
+        amount="0.01",
+        details={"refundable": "0.00"},
+    ),
+    *(
+        ask(f"amount {amount!r}", 422, BAD_AMOUNT, amount=amount)
+        for amount in NOT_POSITIVE_OR_TOO_FINE
+    ),
+    ask("amount 1.5 JPY", 422, BAD_AMOUNT, amount="1.5", currency="JPY"),
+    ask("amount 0.5 JPY", 422, BAD_AMOUNT, amount="0.5", currency="JPY"),
+    *(
+        ask(f"amount {amount!r}", 422, INVALID, field="amount", amount=amount)
+        for amount in (*NOT_DECIMALS, *NOT_DECIMAL_VALUES, ...)
+    ),
+    case("amount float 0.001", ASK, 422, BAD_AMOUNT, text='{"amount": 0.001, "currency": "CNY"}'),
+    *(
+        ask(f"currency {currency!r}", 422, INVALID, field="currency", currency=currency)
+        for currency in (*UNKNOWN_CURRENCIES, ...)
+    ),
+    *(
+        ask(f"client_id {value!r}", 422, INVALID, field="client_id", client_id=value)
+        for value in (0, -1, HUGE_ID, SIGNED_OVERFLOW, "abc", "", True, [4], {"id": 4}, 1.5, "4")
+    ),
+    ask("client_id of another client", *NOT_THE_CLIENT, client="horizon"),
+    ask("client_id of a team", *NOT_THE_CLIENT, client="lotus"),
+    ask("client_id of nobody", *NOT_THE_CLIENT, client_id=999_999),
+    ask("refund unknown field", 422, INVALID, field="reference", reference="ICBC-OUT-9"),
+    case("refund a list", ASK, 422, INVALID, text="[]"),
+    case("refund a string", ASK, 422, INVALID, text='"1.00"'),
+    case("refund null", ASK, 422, INVALID, text="null"),
+    case("refund truncated", ASK, 400, "malformed_json", text='{"amount": "1.00", '),
+    case("refund as text", ASK, 415, "unsupported_media_type", text="1.00", content_type=TEXT),
+    case(
+        "refund form-encoded",
+        ASK,
+        415,
+        "unsupported_media_type",
+        text="amount=1.00&currency=CNY",
+        content_type=FORM,
+    ),
+    case("refund without a body", ASK, 422, INVALID),
+    # Client admins ask; platform admins decide, the rest hold no client. The role is
+    # checked before the amount.
+    ask("admin asks", 403, "forbidden", who="admin"),
+    ask("admin asks for Acme", 403, "forbidden", who="admin", client="acme"),
+    *(ask(f"{who} asks", 403, "forbidden", who=who) for who in NON_CLIENT_ADMINS),
+    ask("owner asks for 0.001", 403, "forbidden", who="owner", amount="0.001"),
+    ask("anonymous asks", 401, "missing_token", who="anonymous"),
+    ask("stranger asks", 401, "invalid_token", who="stranger"),
+]
+
+LIST = "GET /balance/refunds"
+REFUND_LIST_CASES = [
+    *(
+        query_case(f"refunds {query}", f"rival_client {LIST}", query, field)
+        for query, field in (
+            ("limit=0", "limit"),
+            ("limit=-1", "limit"),
+            ("limit=1001", "limit"),
+            ("limit=ten", "limit"),
+            ("limit=1.5", "limit"),
+            ("limit=", "limit"),
+            ("after=-1", "after"),
+            ("after=abc", "after"),
+            (f"after={HUGE_ID}", "after"),
+            (f"after={SIGNED_OVERFLOW}", "after"),
+        )
+    ),
+    query_case("admin's refunds limit=0", f"admin {LIST}", "limit=0", "limit"),
+    case("refunds as anonymous", f"anonymous {LIST}", 401, "missing_token"),
+    case("refunds as a stranger", f"stranger {LIST}", 401, "invalid_token"),
+]
+
+REFUND = "/balance/refunds/{open_refund}"
+UNKNOWN_REFUNDS = (0, 999_999, HUGE_ID, SIGNED_OVERFLOW)
+NOT_THE_REFUND = (404, "refund_not_found")
+NOT_A_ROUTE = (404, "not_found")
+
+
+def decide(case_id, status, code, decision, body, who="admin", path=REFUND, field=None):
+    return case(case_id, f"{who} POST {path}/{decision}", status, code, body, field=field)
+
+
+def decision_cases(decision: str, name: str, longest: int, good: dict) -> list:
+    """What recording the transfer (`paid`, its `reference`) or refusing (`refused`, its
+    `reason`) refuses: bad bodies, unknown or decided refunds, callers other than platform
+    admins."""
+    action = f"{decision} {name}"
+    route = f"admin POST {REFUND}/{decision}"
+    return [
+        *(
+            decide(f"{action} {label}", 422, INVALID, decision, body, field=name)
+            for label, body in (
+                ("missing", {}),
+                ("null", {name: None}),
+                ("empty", {name: ""}),
+                ("blank", {name: " \t\n "}),
+                (f"of {longest + 1}", {name: "r" * (longest + 1)}),
+                ("a number", {name: 42}),
+                ("a list", {name: ["ICBC-OUT-2"]}),
+                ("an object", {name: {"text": "ICBC-OUT-2"}}),
+                ("with NUL", {name: "ICBC\x00OUT"}),
+            )
+        ),
+        decide(
+            f"{decision} unknown field",
+            422,
+            INVALID,
+            decision,
+            good | {"amount": "3.00"},
+            field="amount",
+        ),
+        case(f"{decision} a list", route, 422, INVALID, text="[]"),
+        case(f"{decision} a string", route, 422, INVALID, text='"ICBC-OUT-2"'),
+        case(f"{decision} truncated", route, 400, "malformed_json", text=f'{{"{name}": "x", '),
+        case(
+            f"{decision} as text", route, 415, "unsupported_media_type", text="x", content_type=TEXT
+        ),
+        case(
+            f"{decision} form-encoded",
+            route,
+            415,
+            "unsupported_media_type",
+            text=f"{name}=ICBC-OUT-2",
+            content_type=FORM,
+        ),
+        case(f"{decision} without a body", route, 422, INVALID),
+        # Refunds that are not, or are no more, to decide.
+        *(
+            decide(
+                f"{decision} refund {n}",
+                *NOT_THE_REFUND,
+                decision,
+                good,
+                path=f"/balance/refunds/{n}",
+            )
+            for n in UNKNOWN_REFUNDS
+        ),
+        *(
+            decide(
+                f"{decision} refund {n}", *NOT_A_ROUTE, decision, good, path=f"/balance/refunds/{n}"
+            )
+            for n in ("-1", "abc", "1.5", "%20")
+        ),
+        decide(
+            f"{decision} a paid refund",
+            409,
+            "refund_decided",
+            decision,
+            good,
+            path="/balance/refunds/{paid_refund}",
+        ),
+        decide(
+            f"{decision} a refused refund",
+            409,
+            "refund_decided",
+            decision,
+            good,
+            path="/balance/refunds/{refused_refund}",
+        ),
+        # Platform admins alone: Acme's client admins see the request, anyone else does not.
+        # The body is read first, whoever asks.
+        decide(
+            f"{decision} by Acme, {name} blank",
+            422,
+            INVALID,
+            decision,
+            {name: " "},
+            who="rival_client",
+            field=name,
+        ),
+        decide(f"{decision} by Acme", 403, "forbidden", decision, good, who="rival_client"),
+        decide(
+            f"{decision} by Acme, refused already",
+            403,
+            "forbidden",
+            decision,
+            good,
+            who="rival_client",
+            path="/balance/refunds/{refused_refund}",
+        ),
+        *(
+            decide(f"{decision} by {who}", *NOT_THE_REFUND, decision, good, who=who)
+            for who in ("client", *NON_CLIENT_ADMINS)
+        ),
+        decide(f"{decision} by anonymous", 401, "missing_token", decision, good, who="anonymous"),
+        decide(f"{decision} by a stranger", 401, "invalid_token", decision, good, who="stranger"),
+    ]
+
+
+REFUND_PAID_CASES = decision_cases("paid", "reference", 200, {"reference": "ICBC-OUT-2"})
+REFUND_REFUSED_CASES = decision_cases("refused", "reason", 500, {"reason": "It funds an order."})
+
+
+def test_a_bad_refund_request_or_decision_changes_nothing(subtests, app, api, cast, refunds):
+    before = balance_view(api, cast, refunds), refund_view(api, cast)
+    run(
+        subtests,
+        app,
+        api,
+        cast,
+        refunds,
+        REFUND_REQUEST_CASES + REFUND_LIST_CASES + REFUND_PAID_CASES + REFUND_REFUSED_CASES,
+    )
+    assert (balance_view(api, cast, refunds), refund_view(api, cast)) == before
+
+
+def test_a_request_the_balance_no_longer_holds_is_not_sent(app, api, cast, refunds):
+    """The admin sends 2.00 of Acme's transfer back by hand: its 2.50 no longer covers the
+    3.00 it asked for, and recording that transfer is refused (the other requests decided,
+    2.50 of it could be asked for)."""
+    back = {"kind": "refund", "amount": "2.00", "reference": "RF-ACME-1", "reason": "By hand."}
+    made(api.post(f"/payments/{refunds['acme_payment']}/reversals", cast.admin, back))
+    before = refund_view(api, cast)
+    answer = refused(
+        app,
+        api,
+        "POST",
+        f"/balance/refunds/{refunds['open_refund']}/paid",
+        cast.admin,
+        409,
+        TOO_MUCH,
+        json={"reference": "ICBC-OUT-2"},
+    )
+    assert answer.body["error"]["details"]["refundable"] == "2.50"
+    assert refund_view(api, cast) == before
+
+
+def test_a_request_of_card_money_is_refunded_in_stripe_not_by_transfer(app, api, cast, refunds):
+    """Acme's 2.00 USD came by card (Stripe's event recorded it): the admin may not record
+    a bank transfer sending it back."""
+    with app.app_context(), unit_of_work() as session:
+        receive_payment(
+            session,
+            Arrival(
+                client_party_id=refunds["acme"],
+                currency="USD",
+                gateway=STRIPE,
+                reference="pi_acme_top_up",
+                amount_minor=200,
+                received_on=date(2026, 3, 2),
+            ),
+        )
+    asked = made(
+        api.post("/balance/refunds", cast.rival_client, {"amount": "2.00", "currency": "USD"})
+    )
+    before = refund_view(api, cast)
+    refused(
+        app,
+        api,
+        "POST",
+        f"/balance/refunds/{asked['id']}/paid",
+        cast.admin,
+        409,
+        "refund_at_gateway",
+        json={"reference": "ICBC-OUT-2"},
+    )
+    assert refund_view(api, cast) == before
