@@ -66,10 +66,19 @@ LINKS = [
     (("crane",), "0.04", "78.40", "Crane's piece rate"),
 ]
 MARGINS = {"apex": "39.20", "bridge": "49.00", "crane": "29.40"}
+# An hour's pay at each link's price, at the story's 17 s a box: (who sees it, figure).
+# The client reads the pass-through's hour: the share of her line that reaches Crane.
+HOURS = [
+    (("horizon", "apex"), "21.18", "an hour at Horizon's price"),
+    (("apex", "bridge"), "16.94", "an hour at Apex's price to Bridge"),
+    (("bridge", "crane", "horizon"), "11.65", "an hour at Bridge's price to Crane"),
+    (("crane",), "8.47", "an hour at Crane's piece rate"),
+]
 
 
 def story_secrets() -> list[Secret]:
-    """The chain's prices, lines and margins, worked out by hand (tests/privacy/story.py)."""
+    """The chain's prices, lines, margins and hours, worked out by hand
+    (tests/privacy/story.py)."""
     secrets = []
     for seen, price, line, what in LINKS:
         secrets.append(Secret(Decimal(price), what, parties(*seen)))
@@ -78,6 +87,7 @@ def story_secrets() -> list[Secret]:
         Secret(Decimal(amount), f"{team.title()}'s margin", owner_of(team))
         for team, amount in MARGINS.items()
     ]
+    secrets += [Secret(Decimal(hour), what, parties(*seen)) for seen, hour, what in HOURS]
     return secrets
 
 

@@ -46,11 +46,11 @@ MOMENTS = [
 ROLES = ("owner", "reviewer", "annotator")
 # What each reader must find somewhere: the crawl is not blind to its own figures.
 MUST_SEE = {
-    "horizon client": ["0.10", "205.80"],
+    "horizon client": ["0.10", "205.80", "21.18", "11.65"],
     "apex owner": ["0.10", "0.08", "39.20"],
     "bridge owner": ["0.08", "0.055", "49.00"],
-    "crane owner": ["0.055", "0.04", "29.40", "78.40"],
-    "crane annotator": ["78.40"],
+    "crane owner": ["0.055", "0.04", "29.40", "78.40", "8.47"],
+    "crane annotator": ["78.40", "8.47"],
 }
 
 
