@@ -211,6 +211,8 @@ def release_funded_drops(session: Session, client_party_id: int, currency: str) 
         .with_for_update()
     ).all()
     released = []
+    if active_hold(session, client_party_id) is not None:
+        return released  # its drops wait for the hold to lift, then for the plan's next
     for drop in waiting:
         order = session.get(Order, drop.order_id)
         if not _waiting(session, order):

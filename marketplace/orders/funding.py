@@ -101,15 +101,20 @@ def shortfall(session: Session, order: Order, releasing: int = 0) -> int:
     outstanding work, with `releasing` more items about to go out.
 
     Counted on the whole order, as its statements are (each statement's fee is the fee
-    on everything billed so far, less the fees billed before): the work's cost is
-    what all its billed and outstanding items cost, less what statements took.
+    on everything billed so far, less the fees billed before).
     """
     return _shortfall(session, order, pot(session, order.id), releasing)
 
 
 def _shortfall(session: Session, order: Order, held: Pot, releasing: int = 0) -> int:
+    # The outstanding items' cost on the order's whole bill: what all its billed and
+    # outstanding items cost, less what its billed ones cost. Not less what statements
+    # took: a bids order's statements bill its contracts' prices, and what a statement
+    # could not take from the reservation its invoice collects, so neither may keep
+    # money reserved once nothing is outstanding.
     cover = items_to_cover(session, order, held, releasing)
-    return work_cost(order, held.posted_items + cover) - held.posted_minor - held.held_minor
+    billed = held.posted_items
+    return work_cost(order, billed + cover) - work_cost(order, billed) - held.held_minor
 
 
 def released_items(session: Session, order_id: int) -> int:
@@ -143,9 +148,9 @@ def fund_release(
     will cost beyond what their reservation holds; invoiced orders must stay within
     the client's credit line.
     """
+    hold_client(session, order.client_party_id)
     if order.funding == Funding.INVOICED:
         return _beyond_credit_line(session, order, releasing)
-    hold_client(session, order.client_party_id)
     need = shortfall(session, order, releasing)
     if need <= 0:
         return None
@@ -207,8 +212,9 @@ def post_statement(
             _move(session, order, ReservationKind.RESERVE, topping, items=0)
             held += topping
     amount = min(held, total_minor)
-    if amount > 0:
-        _move(session, order, ReservationKind.POST, amount, items=items, invoice_id=invoice_id)
+    # Recorded even when nothing could be taken: the items are billed, and their invoice,
+    # not the reservation, collects what is missing.
+    _move(session, order, ReservationKind.POST, amount, items=items, invoice_id=invoice_id)
     void_excess(session, order)
     return amount
 
@@ -325,7 +331,7 @@ def _move(
     session.add(movement)
     session.flush()
     movement.ledger_key = f"reservation:{movement.id}"
-    if amount == 0:  # rejected items counted out, with nothing left to give back
+    if amount == 0:  # items counted (rejected, or billed), with no money to move
         return movement
     into, out_of = (reserved, credit) if kind == ReservationKind.RESERVE else (credit, reserved)
     ledger.post(

@@ -197,6 +197,11 @@ def reverse_payment(
 def _take_back(session: Session, payment: Payment, reversal: Reversal) -> None:
     currency = payment.currency
     from_credit = min(reversal.amount_minor, payment.unapplied_minor)
+    if reversal.kind == ApplicationKind.REFUND:
+        # A refund the platform gives takes the client's unreserved balance, never what
+        # its funded orders hold: the rest comes back from the invoices the payment paid.
+        unreserved = max(client_balance(session, payment.client_party_id, currency), 0)
+        from_credit = min(from_credit, unreserved)
     rest = reversal.amount_minor - from_credit
     applied = _applied_latest_first(session, payment)
     # Funded orders' statements are not taken back: the rest comes off the client's

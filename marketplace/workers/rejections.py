@@ -3,6 +3,7 @@
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from marketplace.identity.standing import hold_client
 from marketplace.orders.funding import pot, void_excess
 from marketplace.orders.models import Funding, Order
 from marketplace.workers.models import Task, TaskStatus
@@ -21,7 +22,14 @@ def void_rejected_items(session: Session) -> int:
         .order_by(Order.id)
     ).all()
     given_back = 0
-    for order, count in rejected:
+    for order, _ in rejected:
+        # Counted again under the client's lock: two runs at once count each item once.
+        hold_client(session, order.client_party_id)
+        count = session.scalar(
+            select(func.count(Task.id)).where(
+                Task.order_id == order.id, Task.status == TaskStatus.REJECTED
+            )
+        )
         newly = count - pot(session, order.id).voided_items
         if newly > 0:
             given_back += void_excess(session, order, rejected=newly)

@@ -16,6 +16,7 @@ from marketplace.workers.leases import return_expired_batches
 from tests import flows
 from tests.flows import claim, holding, ledger_totals, order_body, release_drops, review, submit
 from tests.flows import set_rate as set_piece_rate
+from tests.orders.test_credit_hold import hold
 from tests.orders.test_item_imports import boxes_csv, upload
 from tests.support import all_at_once, row_counts
 
@@ -411,3 +412,35 @@ def test_items_added_to_a_published_funded_order_are_reserved_or_refused(
     assert added.status == 201, added.body
     # 2 + 8 boxes: 1.00 and the 0.05 fee, all reserved.
     assert (balance(api, cast)["available"], balance(api, cast)["reserved"]) == ("0.05", "1.05")
+
+
+def test_a_refund_takes_the_unreserved_balance_then_invoices_never_a_reservation(
+    app, api, cast, frozen_clock
+):
+    invoice = flows.invoiced(api, cast)  # 1.05, open
+    payment = flows.top_up(api, cast.admin, cast.party_ids["horizon"], "3.00", "ICBC-TOPUP-9")
+    assert api.get(f"/invoices/{invoice['id']}", cast.client).body["status"] == "paid"
+    order = funded_order(api, cast, "prefunded", items=4, batch_size=4)
+    assert api.post(f"/orders/{order}/publish", cast.client).status == 200
+    assert (balance(api, cast)["available"], balance(api, cast)["reserved"]) == ("1.53", "0.42")
+    refund = {"kind": "refund", "amount": "2.58", "reference": "REFUND-2", "reason": "asked"}
+    done = api.post(f"/payments/{payment['id']}/reversals", cast.admin, refund)
+    assert done.status == 201, done.body
+    # The balance's 1.53 and the invoice's 1.05 (owed again); the reservation untouched.
+    assert (balance(api, cast)["available"], balance(api, cast)["reserved"]) == ("0.00", "0.42")
+    again = api.get(f"/invoices/{invoice['id']}", cast.client).body
+    assert (again["status"], again["outstanding"]) == ("open", "1.05")
+    ledger_is_balanced(api, cast)
+
+
+def test_a_top_up_releases_no_drop_while_the_client_is_on_credit_hold(app, api, cast, frozen_clock):
+    frozen_clock.stand_at("2026-03-02T18:00:00+08:00")
+    order = funded_order(api, cast, "milestones", items=2, batch_size=2, release_plan=DAILY_3AM)
+    assert api.post(f"/orders/{order}/publish", cast.client).status == 200
+    frozen_clock.stand_at("2026-03-03T03:00:00+08:00")
+    assert [d.status for d in release_drops(app)] == ["held"]
+    hold(app, cast, lifts_when_paid=False)
+    top_up(api, cast, "1.00", "ICBC-TOPUP-10")
+    past = api.get(f"/orders/{order}/drops", cast.client).body["past"]
+    assert [(d["status"], d["batch_count"]) for d in past] == [("held", 0)]
+    assert (balance(api, cast)["available"], balance(api, cast)["reserved"]) == ("1.00", "0.00")
