@@ -94,11 +94,17 @@ def invoice_all_accepted_work(session: Session, terms: Terms) -> list[Invoice]:
 
     A weekly or monthly order is invoiced for the items accepted before the current
     period began, one line per period and chain; an order billed on completion,
-    once every item is accepted; a funded order, for every accepted item (see
-    `settle_funded_work`). Running it again, or after downtime, bills nothing
-    twice: each item is billed once, and a period left behind is billed whole.
+    once every item is accepted. Funded orders are `settle_funded_work`'s (every 10
+    minutes; kept apart, so the two never lock the same clients in turn). Running it
+    again, or after downtime, bills nothing twice: each item is billed once, and a
+    period left behind is billed whole.
     """
-    return _invoice_due(session, terms, select(Submission.order_id).where(unbilled()))
+    invoiced = select(Order.id).where(Order.funding == Funding.INVOICED)
+    return _invoice_due(
+        session,
+        terms,
+        select(Submission.order_id).where(unbilled(), Submission.order_id.in_(invoiced)),
+    )
 
 
 def settle_funded_work(session: Session, terms: Terms) -> list[Invoice]:
