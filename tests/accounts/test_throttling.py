@@ -105,6 +105,10 @@ def test_verification_mails_are_throttled_per_user(tight, api):
 def redis_app(app, database_url, monkeypatch):
     """The application on the same database, its limiter counting in Redis; the test
     app's memory storage is put back afterwards."""
+    # Redis outlives the test: another run's counts (the other engine's, at the same time
+    # on another worker, or a suite just before) must not be this one's. The one limiter
+    # keeps the first prefix it is given, so the test sets its own (put back afterwards).
+    monkeypatch.setattr(limiter, "_key_prefix", f"test-{uuid.uuid4().hex}")
     shared = create_app(
         {
             "DATABASE_URL": database_url,
