@@ -189,6 +189,8 @@ def release_funded_drops(session: Session, client_party_id: int, currency: str) 
     """Now that the client's money arrived: release the latest drop of each of its orders
     in `currency` that waits for funds, if its balance now covers it. The drop keeps
     its moment, and counts late from it."""
+    if active_hold(session, client_party_id) is not None:
+        return []  # its drops wait for the hold to lift, then for the plan's next
     now = clock.now()
     latest = (
         select(func.max(Drop.id))
@@ -211,8 +213,6 @@ def release_funded_drops(session: Session, client_party_id: int, currency: str) 
         .with_for_update()
     ).all()
     released = []
-    if active_hold(session, client_party_id) is not None:
-        return released  # its drops wait for the hold to lift, then for the plan's next
     for drop in waiting:
         order = session.get(Order, drop.order_id)
         if not _waiting(session, order):
