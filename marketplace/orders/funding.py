@@ -264,9 +264,10 @@ def _beyond_credit_line(session: Session, order: Order, releasing: int) -> Short
 
 
 def credit_exposure(session: Session, client_party_id: int, currency: str) -> int:
-    """What the client's invoiced orders put on its credit line: the cost of every item they
-    released (each order's price, rounded once, with the fee) less what it has paid."""
-    released = session.execute(
+    """What the client's invoiced orders put on its credit line: what it owes on the
+    invoices it was sent, and what its published invoiced orders' released work not yet
+    on an invoice will cost (each order's price, rounded once, with the fee)."""
+    unbilled = session.execute(
         select(Order, func.sum(Batch.item_count))
         .join(Batch, Batch.order_id == Order.id)
         .where(
@@ -278,21 +279,15 @@ def credit_exposure(session: Session, client_party_id: int, currency: str) -> in
         )
         .group_by(Order.id)
     ).all()
-    cost = sum(work_cost(order, int(items)) for order, items in released)
-    receivable = _account(session, client_party_id, AccountKind.RECEIVABLE, currency)
-    paid = _paid_in(session, receivable)
-    return max(cost - paid, 0)
-
-
-def _paid_in(session: Session, receivable: ledger.Account) -> int:
-    """What ever came off the receivable (payments and credit notes): its credits."""
-    return -int(
-        session.scalar(
-            select(func.coalesce(func.sum(ledger.Entry.amount_minor), 0)).where(
-                ledger.Entry.account_id == receivable.id, ledger.Entry.amount_minor < 0
-            )
-        )
+    coming = sum(
+        work_cost(order, max(int(released), order.billed_items))
+        - work_cost(order, order.billed_items)
+        for order, released in unbilled
     )
+    owed = ledger.balance(
+        session, _account(session, client_party_id, AccountKind.RECEIVABLE, currency)
+    )
+    return max(owed, 0) + coming
 
 
 def _account(session: Session, party_id: int, kind: AccountKind, currency: str) -> ledger.Account:

@@ -132,6 +132,9 @@ class Order(Entity, Base):
     )
     # The client's estimate of one item's work, until enough items are measured.
     estimated_seconds_per_item: Mapped[int | None] = mapped_column(Integer)
+    # Items its invoices have billed so far (counted by invoicing): what an invoiced order
+    # has released beyond them is work on the client's credit line not yet on an invoice.
+    billed_items: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     claim_mode: Mapped[str] = mapped_column(String(16), default=ClaimMode.FIRST_COME)
     sourcing: Mapped[str] = mapped_column(String(16), default=Sourcing.CLAIMS)

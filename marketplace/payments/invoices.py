@@ -199,10 +199,11 @@ def _invoice_order(
     session.add_all(shares)
     _post_accrual(session, invoice, shares)
     invoice_issued(session, invoice)
+    items = sum(line.quantity for line in lines if line.kind == LineKind.ITEMS)
+    order.billed_items += items
     funded = order.funding != Funding.INVOICED
     if funded:
         # A funded order's invoice is a statement of work its reservation already paid.
-        items = sum(line.quantity for line in lines if line.kind == LineKind.ITEMS)
         # The reservation holds the items and the fee; a top-up is paid from the balance.
         post_statement(
             session,

@@ -229,6 +229,52 @@ def test_invoiced_orders_need_a_credit_line_and_stay_within_it(app, api, cast, f
     assert (cny["credit_line"], cny["credit_used"]) == ("1.50", "1.05")
 
 
+@pytest.mark.slow
+def test_a_credit_line_counts_what_is_owed_and_what_is_out_not_funded_statements(
+    app, api, cast, frozen_clock
+):
+    horizon = cast.party_ids["horizon"]
+    line = {"limit": "1.50", "reason": "first month, small orders"}
+    assert api.put(f"/clients/{horizon}/credit-lines/CNY", cast.admin, line).status == 200
+
+    def used():
+        return balance(api, cast)["credit_used"]
+
+    # A prefunded order's statement, paid from its reservation, owes the line nothing.
+    top_up(api, cast, "1.05", "ICBC-TOPUP-9")
+    funded = funded_order(api, cast, "prefunded", items=10, batch_size=10)
+    assert api.post(f"/orders/{funded}/publish", cast.client).status == 200
+    claim(api, cast.owner, funded)
+    set_piece_rate(api, cast.owner, funded, "0.06")
+    review(api, cast.reviewer, accept=submit(api, cast.li, 10))
+    assert settle(app)[0][1:] == (105, "paid")
+    assert used() == "0.00"
+
+    # Ten boxes on credit are out: 1.05 used, however much the funded order paid.
+    invoiced = flows.post_order(api, cast.client, items=10, batch_size=10, funding="invoiced")
+    assert used() == "1.05"
+    more = funded_order(api, cast, "invoiced", items=5, batch_size=5)
+    over = api.post(f"/orders/{more}/publish", cast.client)
+    assert (over.status, over.error_code) == (409, "beyond_credit_line")
+    assert (
+        "it owes or has work out for 1.05 CNY, this needs 0.53 CNY more"
+        in (over.body["error"]["message"])
+    )
+
+    # Billed, the same boxes are owed instead of out: counted once.
+    claim(api, cast.owner, invoiced)
+    set_piece_rate(api, cast.owner, invoiced, "0.06")
+    review(api, cast.reviewer, accept=submit(api, cast.li, 10))
+    bill = api.post(f"/orders/{invoiced}/invoices", cast.admin)
+    assert (bill.status, bill.body["total"]) == (201, "1.05")
+    assert used() == "1.05"
+    top_up(api, cast, "1.05", "ICBC-PAYS-BILL")
+    assert used() == "0.00"
+    assert api.post(f"/orders/{more}/publish", cast.client).status == 200
+    assert used() == "0.53"
+    ledger_is_balanced(api, cast)
+
+
 def test_bad_money_input_is_refused_and_writes_nothing(app, api, cast):
     acme = cast.party_ids["acme"]
     before = row_counts(app)
