@@ -1,13 +1,14 @@
 """Helpers for tests: an API client that speaks our JSON, a steppable clock, row counts."""
 
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from marketplace.db import Base, db
 from marketplace.web import loads_exact
@@ -98,3 +99,17 @@ def all_at_once(app, calls):
     for thread in threads:
         thread.join()
     return results
+
+
+def wait_until_a_session_waits_for_a_lock(engine) -> None:
+    """Watch the PostgreSQL server until one of its sessions waits for a lock; none waiting
+    after 10 s fails the test (a guard against a hang, not a measure of time)."""
+    deadline = time.monotonic() + 10
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as watcher:
+        waiting = text(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        while not watcher.scalar(waiting):
+            assert time.monotonic() < deadline, "no session ever waited for a lock"
+            time.sleep(0.01)

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from marketplace import clock
 from marketplace.errors import Invalid
-from marketplace.identity.standing import active_hold
+from marketplace.identity.standing import active_hold, hold_client
 from marketplace.orders.announce import drop_taken
 from marketplace.orders.funding import WAITING_FOR_FUNDS, fund_release
 from marketplace.orders.lottery import allot_drop
@@ -159,12 +159,16 @@ def _take(
 def _release(session: Session, order: Order, drop: Drop, now: datetime) -> None:
     """Release the drop's batches, once their money is there; else hold the drop, saying
     why (funded orders reserve it now: orders/funding.py)."""
+    # The client first, then the batches, as every use case moving its money locks them:
+    # the batches reserved for are the batches released.
+    hold_client(session, order.client_party_id)
     # Items returned from an expired lease go out first, in the next drop.
     next_batches = session.execute(
         select(Batch.id, Batch.item_count)
         .where(Batch.order_id == order.id, Batch.status == BatchStatus.SCHEDULED)
         .order_by(Batch.returned_from_batch_id.is_(None), Batch.seq)
         .limit(order.release_plan.batches_per_drop)
+        .with_for_update()
     ).all()
     short = fund_release(session, order, sum(count for _, count in next_batches), drop_id=drop.id)
     if short is not None:
@@ -217,10 +221,12 @@ def release_funded_drops(session: Session, client_party_id: int, currency: str) 
         order = session.get(Order, drop.order_id)
         if not _waiting(session, order):
             continue
-        drop.status, drop.reason, drop.taken_at = DropStatus.RELEASED, None, now
-        drop.lateness_seconds = int((now - drop.scheduled_at).total_seconds())
+        drop.status, drop.reason = DropStatus.RELEASED, None
         _release(session, order, drop, now)
         if drop.status == DropStatus.RELEASED:
+            # Taken now, late from its moment; a drop still short keeps its first try's.
+            drop.taken_at = now
+            drop.lateness_seconds = int((now - drop.scheduled_at).total_seconds())
             drop_taken(session, order, drop)
             released.append(drop)
     return released

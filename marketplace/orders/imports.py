@@ -38,7 +38,7 @@ from marketplace import clock
 from marketplace.errors import Conflict, Invalid
 from marketplace.identity.actor import Actor
 from marketplace.identity.models import Role
-from marketplace.identity.standing import refuse_if_held
+from marketplace.identity.standing import hold_client, refuse_if_held
 from marketplace.orders.announce import drop_taken
 from marketplace.orders.claims import lock_order
 from marketplace.orders.drops import occurrences
@@ -180,6 +180,9 @@ def import_items(
     (then counted). Items released at once are announced as `drop.released`.
     """
     order = _order_to_import_into(session, actor, order_id)
+    # The client before the order, as a drop locks them: items released at once reserve
+    # their money under the client's lock.
+    hold_client(session, order.client_party_id)
     lock_order(session, order.id)
     request_sha256 = _request_digest(spool.body_sha256, spool.fmt, on_duplicate)
     if idempotency_key is not None:

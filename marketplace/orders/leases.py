@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.orders.claims import lock_order
 from marketplace.orders.drops import occurrences
-from marketplace.orders.models import Batch, BatchKind, BatchStatus, Item
+from marketplace.orders.models import Batch, BatchKind, BatchStatus, Item, Order
 
 
 def lock_batch(session: Session, batch_id: int) -> str:
@@ -21,6 +21,19 @@ def finish_batch(session: Session, batch_id: int) -> None:
         update(Batch)
         .where(Batch.id == batch_id, Batch.status == BatchStatus.CLAIMED)
         .values(status=BatchStatus.FINISHED)
+    )
+
+
+def expiring_clients(session: Session, now: datetime) -> list[int]:
+    """The clients whose orders have claimed batches with a lease run out, in id order."""
+    return list(
+        session.scalars(
+            select(Order.client_party_id)
+            .join(Batch, Batch.order_id == Order.id)
+            .where(Batch.status == BatchStatus.CLAIMED, Batch.lease_expires_at <= now)
+            .distinct()
+            .order_by(Order.client_party_id)
+        )
     )
 
 

@@ -4,8 +4,9 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from marketplace import clock
+from marketplace.identity.standing import hold_client
 from marketplace.orders.funding import void_excess
-from marketplace.orders.leases import expired_leases, return_to_board
+from marketplace.orders.leases import expired_leases, expiring_clients, return_to_board
 from marketplace.orders.models import Batch
 from marketplace.subcontract.service import shrink_for_returned_items
 from marketplace.workers.models import UNFINISHED, Task
@@ -23,6 +24,10 @@ def return_expired_batches(session: Session) -> list[Batch]:
     many runs.
     """
     now = clock.now()
+    # Their clients first, as a drop locks them before the order and its batches: a
+    # funded order's reservation is voided under the client's lock.
+    for client in expiring_clients(session, now):
+        hold_client(session, client)
     closed = expired_leases(session, now)
     for batch in closed:
         items = list(

@@ -3,16 +3,16 @@ as if it had come later, not with a 500. (PostgreSQL only: SQLite runs one write
 time, so its second registration always sees the first.)"""
 
 import threading
-import time
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from marketplace.db import db
 from marketplace.errors import Conflict
 from marketplace.identity import service as identity
 from marketplace.identity.models import User
+from tests.support import wait_until_a_session_waits_for_a_lock
 
 pytestmark = [pytest.mark.slow, pytest.mark.only_engine("postgresql")]
 
@@ -21,20 +21,6 @@ MEI = "mei@example.com"
 
 def register(session: Session) -> User:
     return identity.create_user(session, email=MEI, name="Mei", password="long enough")
-
-
-def wait_until_a_session_waits_for_a_lock(engine) -> None:
-    """Watch the server until a session waits for a lock (the second insert waits for the
-    first's unique key); a session that never does fails the test after 10 s."""
-    deadline = time.monotonic() + 10
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as watcher:
-        waiting = text(
-            "SELECT count(*) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-        )
-        while not watcher.scalar(waiting):
-            assert time.monotonic() < deadline, "the second registration never waited"
-            time.sleep(0.01)
 
 
 def test_the_second_of_two_simultaneous_registrations_is_refused_409(app):

@@ -1,9 +1,25 @@
 """Money never moves twice, even when admins act at the same moment (PostgreSQL)."""
 
+import threading
+
 import pytest
 
-from tests.flows import claim, holding, ledger_totals, post_order, review, set_rate, submit
-from tests.support import all_at_once
+from marketplace.db import db, unit_of_work
+from marketplace.identity.standing import hold_client
+from marketplace.orders.claims import lock_order
+from marketplace.workers.leases import return_expired_batches
+from tests.flows import (
+    claim,
+    holding,
+    ledger_totals,
+    post_order,
+    release_drops,
+    review,
+    set_rate,
+    submit,
+    top_up,
+)
+from tests.support import all_at_once, wait_until_a_session_waits_for_a_lock
 
 # SQLite serializes writers; the races are real only on PostgreSQL.
 pytestmark = [pytest.mark.slow, pytest.mark.only_engine("postgresql")]
@@ -112,3 +128,50 @@ def test_a_refund_racing_payout_runs_never_lets_anyone_be_paid_money_taken_back(
         assert (li["paid"], li["pending"], refund["absorbed"]) == ("0.00", "0.60", "0.00")
         assert (lotus["available"], lotus["pending"]) == ("0.00", "0.40")
     assert ledger_totals(api, cast.admin) == {"CNY": 0}
+
+
+def test_a_lease_expiring_while_a_drop_holds_its_client_queues_behind_it(
+    app, api, cast, frozen_clock
+):
+    """A drop locks the client (to reserve), then the order (a lottery's allotment). An
+    expired lease on a funded order gives back its reservation: it must take the client
+    before the order too, or the two wait on each other until PostgreSQL kills one."""
+    frozen_clock.stand_at("2026-03-02T18:00:00+08:00")
+    top_up(api, cast.admin, cast.party_ids["horizon"], "1.00", "ICBC-TOPUP-7")
+    daily = {"cron": "0 3 * * *", "timezone": "Asia/Shanghai", "batches_per_drop": 1}
+    order = post_order(
+        api,
+        cast.client,
+        items=4,
+        batch_size=2,
+        funding="milestones",
+        release_plan=daily,
+        lease_hours=1,
+    )
+    frozen_clock.stand_at("2026-03-03T03:00:00+08:00")
+    release_drops(app)
+    claim(api, cast.owner, order)
+    frozen_clock.step(hours=1)
+
+    with app.app_context():
+        engine = db.engine
+    failures = []
+
+    def expire_leases() -> None:
+        try:
+            with app.app_context(), unit_of_work() as session:
+                assert len(return_expired_batches(session)) == 1
+        except Exception as error:  # a deadlock, reported below
+            failures.append(error)
+
+    with app.app_context(), unit_of_work() as drop:
+        hold_client(drop, cast.party_ids["horizon"])  # as a drop reserving for this client
+        expiring = threading.Thread(target=expire_leases)
+        expiring.start()
+        wait_until_a_session_waits_for_a_lock(engine)
+        lock_order(drop, order)  # as the drop's lottery then locks the order
+    expiring.join()
+    assert failures == []
+    [cny] = [b for b in api.get("/balance", cast.client).body if b["currency"] == "CNY"]
+    assert (cny["available"], cny["reserved"]) == ("1.00", "0.00")
+    assert all(total == 0 for total in ledger_totals(api, cast.admin).values())

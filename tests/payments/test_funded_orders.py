@@ -156,9 +156,16 @@ def test_a_milestones_drop_waits_for_its_money_and_drops_when_the_top_up_lands(
         told = db.session.scalars(select(OutboxMessage.to_address).order_by(OutboxMessage.id))
         assert {"client@example.com", "admin@example.com"} <= set(told.all())
 
-    # The top-up lands at 09:00: the held drop goes out at once, six hours late.
+    # 0.10 lands at 08:00, short of the 0.21: the drop still waits, as first taken.
+    frozen_clock.stand_at("2026-03-03T08:00:00+08:00")
+    top_up(api, cast, "0.10", "ICBC-TOPUP-1")
+    past = api.get(f"/orders/{order}/drops", cast.client).body["past"]
+    assert [(d["status"], d["lateness_seconds"]) for d in past] == [("held", 0)]
+    assert past[0]["reason"].startswith("waiting for funds")
+
+    # The rest lands at 09:00: the held drop goes out at once, six hours late.
     frozen_clock.stand_at("2026-03-03T09:00:00+08:00")
-    top_up(api, cast, "0.30", "ICBC-TOPUP-2")
+    top_up(api, cast, "0.20", "ICBC-TOPUP-2")
     past = api.get(f"/orders/{order}/drops", cast.client).body["past"]
     assert [(d["status"], d["batch_count"], d["lateness_seconds"]) for d in past] == [
         ("released", 1, 6 * 3600)
