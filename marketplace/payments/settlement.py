@@ -3,9 +3,10 @@
 An invoice's shares (each link's margin, each annotator's pay, the platform's fee)
 hang off its lines: a chain's shares off the client's line for that chain, the fee
 share off the fee line. An application of money to an invoice is split over the
-lines in proportion to what each still has to be paid, and each line's part over
-its shares the same way, by largest remainder: every part is exact and they add up
-to the application to the fen. A part is never more than what its share still
+lines in proportion to what each still has to be paid (fair-pay top-up lines last,
+once the work they top up is paid), and each line's part over its shares the same
+way, by largest remainder: every part is exact and they add up to the application
+to the fen. A part is never more than what its share still
 waits for, and the payment that completes an invoice settles every share exactly,
 so after any sequence of partial payments each holder has received its share.
 
@@ -14,7 +15,7 @@ each share has had settled.
 """
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -24,23 +25,31 @@ from marketplace.db import insert_integer_rows
 from marketplace.ledger import AccountKind, Holder
 from marketplace.money import allocate
 from marketplace.payments.accounts import client_books
-from marketplace.payments.models import Application, InvoiceShare, SettlementPart
+from marketplace.payments.models import Application, InvoiceShare, SettlementPart, ShareRole
 
 # share id -> amount in minor units
 Parts = dict[int, int]
 
 
-def split(amount: int, lines: dict[int, list[tuple[int, int]]]) -> Parts:
+def split(
+    amount: int, lines: dict[int, list[tuple[int, int]]], *, last: frozenset[int] = frozenset()
+) -> Parts:
     """Split `amount` over lines, then over each line's shares, by largest remainder.
 
     `lines` maps each line to its shares as (share id, weight), the weight being what
     the share still waits for (or, to take money back, what it has had). A whole
     line's weight is settled exactly; weights below zero (a margin a fen under zero
-    on sub-fen prices) only take part when their whole line does. `amount` must not
-    exceed the total weight.
+    on sub-fen prices) only take part when their whole line does. The `last` lines
+    have their part only once every other line is whole. `amount` must not exceed the
+    total weight.
     """
+    if last:
+        first = {line: shares for line, shares in lines.items() if line not in last}
+        now = min(amount, sum(max(_weight(shares), 0) for shares in first.values()))
+        then = {line: shares for line, shares in lines.items() if line in last}
+        return split(now, first) | split(amount - now, then)
     line_ids = sorted(lines)
-    line_weights = [sum(weight for _, weight in lines[line]) for line in line_ids]
+    line_weights = [_weight(lines[line]) for line in line_ids]
     if amount > sum(line_weights):
         raise ValueError("cannot settle more than the invoice waits for")
     parts: Parts = {}
@@ -58,6 +67,10 @@ def split(amount: int, lines: dict[int, list[tuple[int, int]]]) -> Parts:
     return parts
 
 
+def _weight(shares: list[tuple[int, int]]) -> int:
+    return sum(weight for _, weight in shares)
+
+
 @dataclass
 class InvoiceShares:
     """An invoice's shares as settlement weighs them: by line, (share, weight) pairs, and
@@ -65,6 +78,9 @@ class InvoiceShares:
 
     lines: dict[int, list[tuple[int, int]]]
     holders: dict[int, Holder]
+    # Fair-pay top-up lines: paid after the work they top up (the work a funded order's
+    # reservation paid for is settled whole, though the client's top-up is still owed).
+    top_ups: set[int] = field(default_factory=set)
 
 
 def invoice_shares(session: Session, invoice_id: int, *, settled: bool) -> InvoiceShares:
@@ -83,12 +99,13 @@ def invoice_shares(session: Session, invoice_id: int, *, settled: bool) -> Invoi
     had = func.coalesce(parts.c.total, 0)
     weight = had if settled else InvoiceShare.amount_minor - had
     shares = InvoiceShares(defaultdict(list), {})
-    for share_id, line_id, party_id, user_id, amount in session.execute(
+    for share_id, line_id, party_id, user_id, role, amount in session.execute(
         select(
             InvoiceShare.id,
             InvoiceShare.line_id,
             InvoiceShare.party_id,
             InvoiceShare.user_id,
+            InvoiceShare.role,
             weight,
         )
         .outerjoin(parts, parts.c.share_id == InvoiceShare.id)
@@ -96,6 +113,8 @@ def invoice_shares(session: Session, invoice_id: int, *, settled: bool) -> Invoi
     ):
         shares.lines[line_id].append((share_id, int(amount)))
         shares.holders[share_id] = (party_id, user_id)
+        if role == ShareRole.TOP_UP:
+            shares.top_ups.add(line_id)
     return shares
 
 
@@ -153,7 +172,7 @@ def settle(session: Session, application: Application) -> dict[Holder, int]:
     """
     invoice = application.invoice
     shares = invoice_shares(session, invoice.id, settled=False)
-    parts = split(application.amount_minor, shares.lines)
+    parts = split(application.amount_minor, shares.lines, last=frozenset(shares.top_ups))
     record_parts(session, parts, application_id=application.id)
     by_holder = per_holder(shares.holders, parts)
     client = invoice.client_party_id

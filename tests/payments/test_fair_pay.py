@@ -90,3 +90,21 @@ def test_a_funded_statement_takes_the_top_up_from_the_balance(
     # 20.00 - 4.20 reserved and posted - 7.20 of top-up; nothing left reserved.
     assert (cny["available"], cny["reserved"]) == ("8.60", "0.00")
     assert ledger_totals(api, cast.admin) == {"CNY": 0}
+
+
+def test_a_top_up_the_balance_cannot_pay_waits_alone(app, api, cast, frozen_clock, top_ups):
+    # 5.00 in: the reservation pays the 4.20 of work, 0.80 of the 7.20 top-up is there.
+    set_wage(api, cast.admin)
+    flows.top_up(api, cast.admin, cast.party_ids["horizon"], "5.00", "ICBC-FAIR-3")
+    forty_boxes(api, cast, frozen_clock, funding="prefunded")
+    with app.app_context(), unit_of_work() as session:
+        [statement] = settle_funded_work(session, Terms.from_config(app.config))
+        assert (statement.total_minor, statement.paid_minor) == (1140, 500)
+    # The funded work is settled whole: Li's 2.40, Lotus's 1.60, the platform's 0.20.
+    # Of her 7.20 top-up, the 0.80 paid is hers; 6.40 waits for the client.
+    li = holding(api, cast.li, "annotator")
+    assert (li["available"], li["pending"]) == ("3.20", "6.40")
+    lotus = holding(api, cast.owner, "team")
+    assert (lotus["available"], lotus["pending"]) == ("1.60", "0.00")
+    assert holding(api, cast.admin, "platform")["available"] == "0.20"
+    assert ledger_totals(api, cast.admin) == {"CNY": 0}
