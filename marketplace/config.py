@@ -144,6 +144,24 @@ class Config:
         self.CLOCK_FILE = os.environ.get("CLOCK_FILE") or None
         self.RELEASE_CHECK_SECONDS = _positive_seconds("RELEASE_CHECK_SECONDS")
 
+        # Pages (docs/pages.md): people sign in to a session cookie that scripts cannot read
+        # (HttpOnly) and other sites' forms do not send (SameSite=Lax); Secure, so that it
+        # never travels in clear, when the service is reached over HTTPS (PUBLIC_URL https,
+        # or SESSION_COOKIE_SECURE=1 behind a proxy that ends TLS).
+        self.SESSION_COOKIE_NAME = "piecework_session"
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        secure = os.environ.get("SESSION_COOKIE_SECURE")
+        self.SESSION_COOKIE_SECURE = (
+            secure == "1" if secure else self.PUBLIC_URL.startswith("https://")
+        )
+        # A form's CSRF token lives as long as its session: a sign-in page left open over
+        # lunch still signs in.
+        self.WTF_CSRF_TIME_LIMIT = None
+        # Pages speak zh_CN and en; a browser that asks for neither reads English.
+        self.BABEL_DEFAULT_LOCALE = "en"
+        self.BABEL_TRANSLATION_DIRECTORIES = "pages/translations"
+
         self.API_TITLE = "Piecework API"
         self.API_VERSION = "v1"
         self.OPENAPI_VERSION = "3.0.3"

@@ -145,8 +145,10 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.before_request
     def _require_json_body():
+        # The API speaks JSON; the pages' forms post form data and check their own.
         if (
             request.method in WRITE_METHODS
+            and request.path.startswith("/api/")
             and request.content_length
             and not request.is_json
             and request.endpoint not in FILE_ENDPOINTS

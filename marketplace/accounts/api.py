@@ -3,13 +3,11 @@
 The doors a password or a mailed token opens (sign-up, sign-in, resets, verification,
 a password change) are throttled per address and per account (the e-mail a request
 names, or the signed-in user): 429 with Retry-After beyond ACCOUNTS_LIMIT_PER_ADDRESS or
-ACCOUNTS_LIMIT_PER_ACCOUNT, counted per door."""
-
-from collections.abc import Callable
+ACCOUNTS_LIMIT_PER_ACCOUNT, counted per door (sign-in's two doors, this one and the
+sign-in page, as one)."""
 
 from flask import current_app
 from flask.views import MethodView
-from flask_limiter.util import get_remote_address
 
 from marketplace.accounts import passwords, signin, signup, tokens
 from marketplace.accounts.schemas import (
@@ -32,7 +30,7 @@ from marketplace.accounts.schemas import (
 from marketplace.db import db, unit_of_work
 from marketplace.identity.auth import BEARER_AUTH, bearer_token, current_actor
 from marketplace.identity.schemas import LoginIn, TokenOut
-from marketplace.limits import by_account, limiter
+from marketplace.limits import throttled
 from marketplace.web import Blueprint, PageArgs
 
 blp = Blueprint(
@@ -45,21 +43,6 @@ blp = Blueprint(
 
 def by_caller() -> str:
     return f"user:{current_actor().user_id}"
-
-
-def throttled(account_key: Callable[[], str] = by_account):
-    """Limit a door per address and per account, with the limits the settings name."""
-
-    def decorate(view):
-        per_account = limiter.limit(
-            lambda: current_app.config["ACCOUNTS_LIMIT_PER_ACCOUNT"], key_func=account_key
-        )
-        per_address = limiter.limit(
-            lambda: current_app.config["ACCOUNTS_LIMIT_PER_ADDRESS"], key_func=get_remote_address
-        )
-        return per_address(per_account(view))
-
-    return decorate
 
 
 def public_url() -> str:
@@ -156,7 +139,8 @@ class Refuse(MethodView):
 
 @blp.route("/auth/tokens")
 class SignIn(MethodView):
-    @throttled()
+    # One door with the sign-in page (marketplace/pages/auth.py): the same counts.
+    @throttled(scope="sign-in")
     @blp.doc(security=[])
     @blp.arguments(LoginIn)
     @blp.response(201, TokenOut)

@@ -1,0 +1,105 @@
+"""Signing in and out of the pages, and choosing their language.
+
+Sign-in calls the accounts sign-in service the API's POST /auth/tokens calls: the same
+lockout, the same one answer for a wrong password, an unknown address and a locked
+account, and the same throttling (one shared count for both doors).
+"""
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext
+from flask_limiter.errors import RateLimitExceeded
+from marshmallow import ValidationError
+
+from marketplace.accounts import signin
+from marketplace.db import unit_of_work
+from marketplace.identity.schemas import LoginIn
+from marketplace.identity.service import revoke_token
+from marketplace.limits import throttled
+from marketplace.pages.messages import field_errors, translated
+from marketplace.pages.viewer import LOCALE_KEY, LOCALES, TOKEN_KEY, safe_next, viewer
+
+blp = Blueprint("auth", __name__)
+
+
+def home_url() -> str:
+    """Where a signed-in person starts her day (her earnings, until the workspace comes)."""
+    return url_for("pages.annotator.earnings")
+
+
+@blp.get("/")
+def home():
+    """The site's front door: her pages when signed in, else the sign-in page."""
+    return redirect(home_url() if viewer() else url_for(".sign_in"))
+
+
+@blp.get("/sign-in")
+def sign_in():
+    """The sign-in form."""
+    if viewer() is not None:
+        return redirect(safe_next(request.args.get("next"), home_url()))
+    return render_template("auth/sign_in.html", form={}, errors={}, next=request.args.get("next"))
+
+
+@blp.post("/sign-in")
+@throttled(scope="sign-in")
+def sign_in_post():
+    """Check the e-mail and password with the accounts service; on success the session
+    holds the token it issued."""
+    form = {"email": request.form.get("email", ""), "password": request.form.get("password", "")}
+    target = safe_next(request.form.get("next"), home_url())
+    try:
+        credentials = LoginIn().load(form)
+    except ValidationError as invalid:
+        return _form_again(form, field_errors(invalid.messages), target, 422)
+    with unit_of_work() as work:
+        outcome = signin.sign_in(work, **credentials)
+    if outcome.refusal is not None:  # committed first: the failure counts toward the lock
+        return _form_again(form, {"password": translated(outcome.refusal.message)}, target, 401)
+    chosen = session.get(LOCALE_KEY)
+    # A new session for the signed-in person: nothing of the anonymous one carries over
+    # but the language she chose (a fresh CSRF token comes with the next form).
+    session.clear()
+    if chosen:
+        session[LOCALE_KEY] = chosen
+    session[TOKEN_KEY] = outcome.token
+    return redirect(target)
+
+
+def _form_again(form: dict, errors: dict, target: str, status: int):
+    """The form with what she typed (never the password) and each error beside its field."""
+    kept = {"email": form["email"]}
+    return render_template("auth/sign_in.html", form=kept, errors=errors, next=target), status
+
+
+@blp.errorhandler(RateLimitExceeded)
+def too_many(error: RateLimitExceeded):
+    """Throttled: the form again, saying to wait (429 with Retry-After, as the API answers;
+    Flask-Limiter adds the header)."""
+    message = gettext("Too many attempts. Wait a minute, then try again.")
+    form = {"email": request.form.get("email", "")}
+    answer = render_template("auth/sign_in.html", form=form, errors={"password": message}, next="")
+    return answer, 429
+
+
+@blp.post("/sign-out")
+def sign_out():
+    """Revoke the session's token (as DELETE /auth/tokens/current does) and forget it."""
+    token = session.get(TOKEN_KEY)
+    if token:
+        with unit_of_work() as work:
+            revoke_token(work, token)
+    chosen = session.get(LOCALE_KEY)
+    session.clear()
+    if chosen:
+        session[LOCALE_KEY] = chosen
+    flash(gettext("You are signed out."), "info")
+    return redirect(url_for(".sign_in"))
+
+
+@blp.post("/language")
+def language():
+    """The language switch: this session reads the pages in the chosen language."""
+    chosen = request.form.get("locale")
+    if chosen in LOCALES:
+        session[LOCALE_KEY] = chosen
+    return redirect(safe_next(request.form.get("next"), url_for(".home")))
