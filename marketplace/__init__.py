@@ -48,6 +48,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from marketplace.payments.earnings_api import blp as earnings_blp
     from marketplace.payments.stripe_gateway import StripeGateway
     from marketplace.receivables.api import blp as receivables_blp
+    from marketplace.receivables.record import note_payment_records
     from marketplace.results.api import blp as results_blp
     from marketplace.subcontract.added_items import grow_sole_award
     from marketplace.subcontract.api import blp as subcontract_blp
@@ -86,10 +87,6 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     )
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
-    # The people's pages beside the API, on the same services (marketplace/pages).
-    from marketplace.pages import init_pages
-
-    init_pages(app, blueprints)
     # None without a key: the manual gateway (recorded transfers, bank files) is the default.
     app.extensions["stripe_gateway"] = StripeGateway.from_config(app.config)
 
@@ -104,8 +101,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     batches_handed_down.connect(hand_over_tasks)
     contract_made.connect(check_piece_rate_within)
     items_added.connect(grow_sole_award)
-    # The drop board tells each team whether its own rate card pays the reference wage.
+    # The drop board tells each team whether its own rate card pays the reference wage,
+    # and how each order's client pays.
     board_read.connect(note_board)
+    board_read.connect(note_payment_records)
 
     from marketplace.cli import register_commands
 

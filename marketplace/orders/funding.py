@@ -138,6 +138,29 @@ def items_to_cover(session: Session, order: Order, held: Pot, releasing: int = 0
     return max(released_items(session, order.id) + releasing - done, 0)
 
 
+def note_reserved(session: Session, batches: list[Batch]) -> None:
+    """Mark each batch on the drop board with what its funded order's reservation holds for
+    its items at the price the board shows (`reserved_minor`): all of it while the
+    reservation covers the order's outstanding work, its share of what is held when a
+    refund or chargeback took part of it. None on invoiced orders, and on bids orders,
+    whose client price is sealed (the fee is the client's, never shown to a team)."""
+    covered: dict[int, tuple[int, int]] = {}
+    for batch in batches:
+        order = batch.order
+        batch.reserved_minor = None
+        if order.funding == Funding.INVOICED or order.listed_price_micros is None:
+            continue
+        if order.id not in covered:
+            held = pot(session, order.id)
+            covered[order.id] = (
+                max(held.held_minor, 0),
+                held.held_minor + _shortfall(session, order, held),
+            )
+        held_minor, need = covered[order.id]
+        cost = line_minor(batch.item_count, order.unit_price_micros, order.currency)
+        batch.reserved_minor = cost if held_minor >= need else cost * held_minor // need
+
+
 def fund_release(
     session: Session, order: Order, releasing: int, *, drop_id: int | None = None
 ) -> Short | None:

@@ -5,7 +5,7 @@ from marshmallow import Schema, fields, validate
 from marketplace.money import format_share_bps
 from marketplace.orders.models import BillingPeriod, ClaimMode, Funding, Sourcing
 from marketplace.wages.schemas import HourlyPayOut
-from marketplace.web import Currency, FreeJSON, Price, Share, not_blank
+from marketplace.web import Amount, Currency, FreeJSON, Price, Share, not_blank
 
 MAX_ITEMS = 100_000
 
@@ -362,6 +362,27 @@ class BatchOut(Schema):
         metadata={
             "description": "prefunded or milestones: the client's money is reserved for this "
             "batch; invoiced: paid when the client pays its invoice (see its payment record)."
+        },
+    )
+    reserved = Amount(
+        attribute="reserved_minor",
+        currency_attribute="order.currency",
+        allow_none=True,
+        dump_default=None,
+        metadata={
+            "description": "On the drop board, a funded order's batch: what the client's "
+            "reservation holds for its items at the price shown (all of them unless a refund "
+            "or chargeback took part). Null on credit, and on a bids order (sealed price)."
+        },
+    )
+    client_id = fields.Integer(attribute="order.client_party_id")
+    client_payment_record = fields.Raw(
+        allow_none=True,
+        dump_default=None,
+        metadata={
+            "description": "On the drop board: how the order's client pays, as "
+            "GET /clients/{id}/payment-record answers you (on-time share, days late, "
+            "overdue invoices, credit hold)."
         },
     )
     below_reference_wage = fields.Boolean(

@@ -15,7 +15,7 @@ from marketplace.identity.actor import Actor
 from marketplace.identity.models import TEAM_ROLES, CreditLine, Role
 from marketplace.identity.standing import refuse_if_held
 from marketplace.orders.drops import check_plan, history, upcoming, zone_named
-from marketplace.orders.funding import require_funds
+from marketplace.orders.funding import note_reserved, require_funds
 from marketplace.orders.models import (
     Batch,
     BatchKind,
@@ -309,11 +309,14 @@ def order_batches(session: Session, actor: Actor, order_id: int) -> list[Batch]:
 
 
 def board(session: Session, actor: Actor, *, limit: int, after: int) -> list[Batch]:
-    """Released batches any team may claim, oldest first."""
+    """Released batches any team may claim, oldest first, each with what its funded
+    order's reservation holds for it."""
     if not actor.is_platform_admin:
         actor.require(*TEAM_ROLES)
     released = select(Batch).where(Batch.status == BatchStatus.RELEASED)
-    return keyset_page(session, released, limit=limit, after=after)
+    batches = keyset_page(session, released, limit=limit, after=after)
+    note_reserved(session, batches)
+    return batches
 
 
 def order_drops(session: Session, actor: Actor, order_id: int, tz: str | None) -> dict[str, Any]:

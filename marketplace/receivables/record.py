@@ -20,6 +20,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -29,7 +30,7 @@ from marketplace.identity.standing import held_parties
 from marketplace.money import format_minor, from_minor, to_minor
 from marketplace.orders.models import Order, OrderStatus
 from marketplace.payments.models import Application, Invoice, InvoiceStatus, Payment
-from marketplace.receivables.days import day_of, days_late
+from marketplace.receivables.days import business_today, day_of, days_late
 from marketplace.receivables.holds import client_party
 
 
@@ -77,6 +78,23 @@ def overdue_band(amount_minor: int, currency: str) -> dict[str, str]:
         "at_least": format_minor(to_minor(at_least, currency), currency),
         "below": format_minor(to_minor(below, currency), currency),
     }
+
+
+def note_payment_records(session: Session, *, actor: Actor, batches: list) -> None:
+    """React to a read of the drop board: put each order's client's payment record beside
+    its batches (`client_payment_record`), read as `payment_record` shows it to the actor,
+    so a team weighs how the client pays before it claims."""
+    ids = sorted({batch.order.client_party_id for batch in batches})
+    clients = session.scalars(select(Party).where(Party.id.in_(ids)).order_by(Party.id)).all()
+    timezone = current_app.config["BUSINESS_TIMEZONE"]
+    records = {
+        record["client_id"]: record
+        for record in _records(
+            session, list(clients), reader=actor, today=business_today(timezone), timezone=timezone
+        )
+    }
+    for batch in batches:
+        batch.client_payment_record = records[batch.order.client_party_id]
 
 
 def _records(

@@ -81,6 +81,14 @@ def test_a_prefunded_order_is_reserved_whole_and_its_accepted_work_settled_at_on
     # The board says the batch is funded; Lotus works it, Li's 13 accepted, 2 rejected.
     board = [b for b in api.get("/batches", cast.owner).body if b["order_id"] == order]
     assert {b["funding"] for b in board} == {"prefunded"}
+    # 10 boxes at 0.10 each, held for them (the fee is the client's, not shown).
+    assert [b["reserved"] for b in board] == ["1.00", "1.00"]
+    record = board[0]["client_payment_record"]
+    assert (record["client_id"], record["client_name"], record["credit_hold"]) == (
+        cast.party_ids["horizon"],
+        board[0]["client_name"],
+        None,
+    )
     claim(api, cast.owner, order)
     set_piece_rate(api, cast.owner, order, "0.06")
     done = submit(api, cast.li, 15)
@@ -232,6 +240,12 @@ def test_invoiced_orders_need_a_credit_line_and_stay_within_it(app, api, cast, f
     assert "this needs 2.10 CNY more, the line is 1.50 CNY" in over.body["error"]["message"]
     small = api.post("/orders", cast.rival_client, order_body(items=10, batch_size=10))
     assert api.post(f"/orders/{small.body['id']}/publish", cast.rival_client).status == 200
+    # On the board: on credit, nothing reserved; how Acme pays is beside it.
+    [on_credit] = [
+        b for b in api.get("/batches", cast.owner).body if b["order_id"] == small.body["id"]
+    ]
+    assert (on_credit["funding"], on_credit["reserved"]) == ("invoiced", None)
+    assert on_credit["client_payment_record"]["client_id"] == acme
     [cny] = [b for b in api.get("/balance", cast.rival_client).body if b["currency"] == "CNY"]
     assert (cny["credit_line"], cny["credit_used"]) == ("1.50", "1.05")
 
