@@ -87,6 +87,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     )
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
+    # The people's pages beside the API, on the same services (marketplace/pages).
+    from marketplace.pages import init_pages
+
+    init_pages(app, blueprints)
     # None without a key: the manual gateway (recorded transfers, bank files) is the default.
     app.extensions["stripe_gateway"] = StripeGateway.from_config(app.config)
 
