@@ -102,10 +102,33 @@ class RefundPaid(MethodView):
     @blp.doc(security=BEARER_AUTH)
     @blp.arguments(RefundPaidIn)
     @blp.response(200, RefundOut)
+    @blp.alt_response(
+        409,
+        description="Decided already, beyond the balance, card money without Stripe "
+        "(`refund_at_gateway`), a reference the cards do not need, or Stripe refused a "
+        "card refund (`card_refund_refused`).",
+    )
+    @blp.alt_response(
+        503, description="Stripe unreachable (`gateway_unavailable`): pay it again to finish."
+    )
     def post(self, data, refund_id):
-        """Record the bank transfer that sent a requested refund (platform admins)"""
-        with unit_of_work() as session:
-            return balance_refunds.refund_balance(session, current_actor(), refund_id, **data)
+        """Send a requested refund back (platform admins): card money to its cards through
+        Stripe, the rest by the bank transfer you record
+
+        The client's card payments go back first, the latest first, refunded through
+        Stripe by the platform (each once, whatever is retried; Stripe's `charge.refunded`
+        events then change nothing). What they do not cover goes back by the bank transfer
+        you sent: name its `reference` (422 without it, with the amount it must carry); a
+        refund the cards take whole needs none. Without Stripe configured it all goes by
+        bank transfer, and card money is refused (409 `refund_at_gateway`). If Stripe
+        refuses or cannot be reached halfway, what was sent stays sent and recorded, the
+        request stays open (`sent_by_card` says how far it got), and paying it again
+        finishes it."""
+        actor = current_actor()
+        balance_refunds.pay_refund(
+            actor, stripe_gateway(), refund_id, reference=data.get("reference")
+        )
+        return balance_refunds.get_refund(db.session, actor, refund_id)
 
 
 @blp.route("/balance/refunds/<int:refund_id>/refused")

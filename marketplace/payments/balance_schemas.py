@@ -101,10 +101,17 @@ class CreditLineOut(Schema):
 
 
 class RefundPaidIn(Schema):
+    """Paying a request sends its card money back to the cards it came from through Stripe
+    (the latest card payment first), and the rest by the bank transfer you sent."""
+
     reference = fields.String(
-        required=True,
         validate=[validate.Length(min=1, max=200), not_blank],
-        metadata={"description": "The bank transfer that sent the money back."},
+        metadata={
+            "description": "The bank transfer you sent for the part card refunds do not "
+            "cover. Required when part of the request goes back by bank transfer (422 names "
+            "the amount, `by_bank_transfer` in the details); left out when the cards take it "
+            "all (409 `no_bank_transfer_needed` otherwise)."
+        },
     )
 
 
@@ -120,5 +127,19 @@ class RefundOut(Schema):
     status = fields.String(metadata={"description": "requested, refunded or refused"})
     created_at = fields.DateTime()
     decided_at = fields.DateTime(allow_none=True)
-    reference = fields.String(allow_none=True)
+    reference = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "The bank transfer that sent its bank part back; none when it all "
+            "went back to cards."
+        },
+    )
     note = fields.String(allow_none=True, metadata={"description": "Why it was refused."})
+    sent_by_card = Amount(
+        attribute="sent_by_card_minor",
+        metadata={"description": "What went back to the cards it came from, through Stripe."},
+    )
+    sent_by_bank_transfer = Amount(
+        attribute="sent_by_bank_transfer_minor",
+        metadata={"description": "What went back by the bank transfer an admin recorded."},
+    )

@@ -34,9 +34,29 @@ class StripeNotConfigured(DomainError):
     code = "stripe_not_configured"
 
 
+class StripeUnreachable(DomainError):
+    """Stripe could not be reached (or failed on its side) in the middle of a request: what
+    was done before stays done, and the same request again finishes it."""
+
+    status = 503
+    code = "gateway_unavailable"
+
+
 @dataclass(frozen=True)
 class Transfer:
     id: str  # tr_...
+
+
+@dataclass(frozen=True)
+class CardRefund:
+    """A refund of a card payment, as Stripe made it."""
+
+    id: str  # re_...
+    amount_minor: int
+    charge: str  # ch_...: the charge it gave money back from
+    # The charge's refunded total with this refund in it: what the charge.refunded event
+    # about this refund carries as `amount_refunded`.
+    charge_refunded_minor: int
 
 
 class StripeGateway:
@@ -108,6 +128,58 @@ class StripeGateway:
         for made in self._call(self.client.v1.transfers.list, params).data:
             if made.to_dict().get("metadata", {}).get("piecework_transfer") == mark:
                 return Transfer(id=made.id)
+        return None
+
+    def refund(
+        self,
+        *,
+        payment_intent: str,
+        amount_minor: int,
+        idempotency_key: str,
+        metadata: dict[str, str],
+    ) -> CardRefund:
+        """Give `amount_minor` of a card payment back to its card, once per idempotency key
+        (the same key again answers the first refund; with another amount, Stripe refuses).
+        The charge comes back expanded, so the answer says the charge's refunded total as
+        the refund left it. A refund Stripe says failed is refused (`GatewayRefused`)."""
+        params: dict[str, Any] = {
+            "payment_intent": payment_intent,
+            "amount": amount_minor,
+            "metadata": metadata,
+            "expand": ["charge"],
+        }
+        made = self._call(self.client.v1.refunds.create, params, idempotency_key).to_dict()
+        if made.get("status") in ("failed", "canceled"):
+            raise GatewayRefused(
+                made.get("failure_reason") or "refund_failed",
+                f"Stripe could not refund {made['id']} ({made['status']}).",
+            )
+        charge = made["charge"]
+        return CardRefund(
+            id=made["id"],
+            amount_minor=made["amount"],
+            charge=charge["id"],
+            charge_refunded_minor=charge["amount_refunded"],
+        )
+
+    def find_refund(self, *, payment_intent: str, mark: str) -> CardRefund | None:
+        """A refund of this PaymentIntent whose metadata carries our `piecework_refund` mark,
+        if Stripe made one (for when Stripe may have forgotten the idempotency key); None
+        otherwise. Its charge's refunded total is the charge's as it is now."""
+        params: dict[str, Any] = {"payment_intent": payment_intent, "limit": 100}
+        for made in self._call(self.client.v1.refunds.list, params).data:
+            made = made.to_dict()
+            if made.get("metadata", {}).get("piecework_refund") != mark:
+                continue
+            if made.get("status") in ("failed", "canceled"):
+                return None
+            charge = self.charge(made["charge"])
+            return CardRefund(
+                id=made["id"],
+                amount_minor=made["amount"],
+                charge=charge["id"],
+                charge_refunded_minor=charge["amount_refunded"],
+            )
         return None
 
     def charge_invoice(

@@ -13,8 +13,8 @@ It speaks Stripe's wire format, so the real `stripe` SDK drives it:
 Endpoints: POST /v1/accounts, /v1/customers, /v1/payment_intents (confirm=true with
 pm_card_visa succeeds; pm_card_chargeDeclined answers 402), /v1/payment_intents/{id}/confirm,
 /v1/refunds, /v1/transfers, /v1/transfers/{id}/reversals; GET of each object, of
-/v1/transfers/{id}/reversals, /v1/events/{id} and /v1/balance. Unknown parameters answer 400
-`parameter_unknown`, as Stripe does.
+/v1/refunds (by charge or payment_intent), /v1/transfers/{id}/reversals, /v1/events/{id}
+and /v1/balance. Unknown parameters answer 400 `parameter_unknown`, as Stripe does.
 
 Controls (plain methods; the server runs in the test's process):
     set_balance(currency, amount)    balance(currency) -> int    object(id) -> dict

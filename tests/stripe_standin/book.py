@@ -25,6 +25,7 @@ ROUTES = [
     ("POST", r"/v1/payment_intents/(pi_\w+)/confirm", "confirm_payment_intent"),
     ("GET", r"/v1/charges/(ch_\w+)", "retrieve"),
     ("POST", r"/v1/refunds", "create_refund"),
+    ("GET", r"/v1/refunds", "list_refunds"),
     ("GET", r"/v1/refunds/(re_\w+)", "retrieve"),
     ("POST", r"/v1/transfers", "create_transfer"),
     ("GET", r"/v1/transfers", "list_transfers"),

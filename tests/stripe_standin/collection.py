@@ -227,6 +227,20 @@ class Collection:
         self.emit("charge.refunded", charge)
         return refund
 
+    def list_refunds(self, params: dict) -> dict:
+        """Refunds, newest first, of one charge or PaymentIntent if named, as Stripe's list is
+        (no paging: a test's charges have few)."""
+        check_known(params, {"charge", "payment_intent", "limit"})
+        found = [
+            obj
+            for obj in reversed(list(self.objects.values()))
+            if obj["object"] == "refund"
+            and all(
+                obj.get(key) == params[key] for key in ("charge", "payment_intent") if key in params
+            )
+        ]
+        return {"object": "list", "url": "/v1/refunds", "has_more": False, "data": found}
+
     # -- chargebacks (raised from the test side) -----------------------------------------
 
     def open_dispute(self, charge_id: str, amount: int | None, reason: str) -> dict:
