@@ -112,7 +112,8 @@ def seed_demo_command() -> None:
     for role, (email, token) in DEMO_TOKENS.items():
         click.echo(f"  {role:<21} {token:<18} {email}")
     click.echo(
-        f"Every demo user signs in with the password {DEMO_PASSWORD!r} (POST /api/v1/auth/tokens)."
+        f"Every demo user signs in with the password {DEMO_PASSWORD!r}: on the pages "
+        "(/sign-in, with the e-mail above), or for a token (POST /api/v1/auth/tokens)."
     )
 
 
@@ -382,11 +383,13 @@ def import_items_command(order_id: int, path: Path, by: str, fmt, on_duplicate: 
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int)
 def serve_command(host: str, port: int) -> None:
-    """Serve the API with an embedded scheduler (the demo; use gunicorn in production)."""
+    """Serve the pages and the API with an embedded scheduler (the demo; use gunicorn in
+    production)."""
     from marketplace.scheduler import start_embedded
 
     app = current_app._get_current_object()
     scheduler = start_embedded(app)
+    click.echo(f"Pages: http://{host}:{port}/ (sign in as a demo annotator for her earnings)")
     click.echo(
         f"API docs: http://{host}:{port}/api/docs   scheduler: {len(scheduler.get_jobs())} jobs"
     )

@@ -6,12 +6,13 @@ account, and the same throttling (one shared count for both doors).
 """
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 from flask_limiter.errors import RateLimitExceeded
 from marshmallow import ValidationError
 
 from marketplace.accounts import signin
-from marketplace.db import unit_of_work
+from marketplace.db import db, unit_of_work
+from marketplace.identity.models import Role, User
 from marketplace.identity.schemas import LoginIn
 from marketplace.identity.service import revoke_token
 from marketplace.limits import throttled
@@ -21,15 +22,32 @@ from marketplace.pages.viewer import LOCALE_KEY, LOCALES, TOKEN_KEY, safe_next, 
 blp = Blueprint("auth", __name__)
 
 
+# Roles as people call them, for who has no page of her role yet.
+ROLE_NAMES = {
+    Role.ANNOTATOR: lazy_gettext("Annotator"),
+    Role.REVIEWER: lazy_gettext("Reviewer"),
+    Role.TEAM_OWNER: lazy_gettext("Team owner"),
+    Role.CLIENT_ADMIN: lazy_gettext("Client"),
+    Role.PLATFORM_ADMIN: lazy_gettext("Platform admin"),
+}
+
+
 def home_url() -> str:
-    """Where a signed-in person starts her day (her earnings, until the workspace comes)."""
-    return url_for("pages.annotator.earnings")
+    """Where a signed-in person starts her day."""
+    return url_for(".home")
 
 
 @blp.get("/")
 def home():
-    """The site's front door: her pages when signed in, else the sign-in page."""
-    return redirect(home_url() if viewer() else url_for(".sign_in"))
+    """The site's front door: the sign-in page, an annotator's earnings (until her
+    workspace comes), or for the other roles, whose pages come next, where they stand."""
+    if viewer() is None:
+        return redirect(url_for(".sign_in"))
+    if viewer().annotates:
+        return redirect(url_for("pages.annotator.earnings"))
+    user = db.session.get(User, viewer().actor.user_id)
+    roles = [(m.party.name, ROLE_NAMES[Role(m.role)]) for m in user.memberships]
+    return render_template("auth/home.html", roles=roles)
 
 
 @blp.get("/sign-in")

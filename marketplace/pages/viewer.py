@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from marketplace.db import db
 from marketplace.identity.actor import Actor
-from marketplace.identity.models import Party, User
+from marketplace.identity.models import Party, Role, User
 from marketplace.identity.service import actor_for_token
 
 # The languages of the pages, as users.locale keeps them (CLDR).
@@ -32,6 +32,11 @@ class Viewer:
     name: str
     locale: str
     timezone: str
+
+    @property
+    def annotates(self) -> bool:
+        """Whether she annotates for a team (and so has the annotator's pages)."""
+        return self.actor.has(Role.ANNOTATOR)
 
 
 def load_viewer() -> None:

@@ -52,7 +52,8 @@ def test_pages_carry_a_content_security_policy_and_no_inline_script(app, cast):
 def test_signing_in_keeps_the_token_in_an_httponly_lax_session_cookie(app, cast):
     browser = pages(app)
     answer = browser.sign_in(" Li@Example.com ")
-    assert (answer.status_code, answer.headers["Location"]) == (302, "/me/earnings")
+    assert (answer.status_code, answer.headers["Location"]) == (302, "/")
+    assert browser.get("/").headers["Location"] == "/me/earnings"  # an annotator's day
     cookie = answer.headers["Set-Cookie"]
     assert cookie.startswith("piecework_session=")
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
@@ -154,7 +155,7 @@ def test_signing_in_returns_to_the_page_asked_for_and_never_to_another_site(app,
         answer = other.post(
             "/sign-in", {"email": LI, "password": "correct horse battery", "next": elsewhere}
         )
-        assert answer.headers["Location"] == "/me/earnings", elsewhere
+        assert answer.headers["Location"] == "/", elsewhere
 
 
 def test_the_language_switch_holds_for_the_session_over_the_profile(app, cast):
@@ -184,6 +185,8 @@ def test_a_session_sees_what_the_api_lets_its_user_see(app, api, cast):
     assert li.get(f"/me/earnings?team={cast.party_ids['lotus']}").status_code == 200
 
     assert api.get("/me/earnings/days", cast.owner).status == 403
+    home = text(owner.get("/"))  # no page of her role yet: where she stands
+    assert "欢迎，Owner" in home and "团队负责人（Lotus）" in home
     forbidden = owner.get("/me/earnings")
     assert forbidden.status_code == 403 and "您的角色无权进行此操作。" in text(forbidden)
 
