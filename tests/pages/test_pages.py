@@ -10,6 +10,7 @@ from sqlalchemy import select
 from marketplace.accounts.signin import MAX_FAILED_SIGN_INS
 from marketplace.db import db
 from marketplace.identity.models import ApiToken, User
+from marketplace.limits import limiter
 from tests import flows
 from tests.pages.kit import PageClient, ledger_of, text
 from tests.support import row_counts
@@ -212,3 +213,22 @@ def test_the_earnings_page_shows_pending_money_and_the_invoice_it_waits_on(
     page = text(en.get("/me/earnings"))
     for written in ("CN¥0.60", "Not due yet", "April 1, 2026", "As of March 2, 2026, 6:00"):
         assert written in page, written
+
+
+def test_the_sign_in_page_and_the_api_share_one_throttle(app, api, cast, monkeypatch):
+    """Two doors give no more guesses: three sign-ins a minute per account, counted
+    across the API's and the page's; the fourth is refused on the page, saying to wait."""
+    monkeypatch.setitem(app.config, "ACCOUNTS_LIMIT_PER_ACCOUNT", "3 per minute")
+    limiter.reset()
+    try:
+        body = {"email": LI, "password": "guess"}
+        assert api.post("/auth/tokens", json=body).status == 401
+        assert api.post("/auth/tokens", json=body).status == 401
+        browser = pages(app)
+        assert browser.sign_in(LI, "guess").status_code == 401
+        throttled = browser.sign_in(LI)
+        assert throttled.status_code == 429 and 0 < int(throttled.headers["Retry-After"]) <= 60
+        assert field_error(throttled, "password") == "尝试次数过多。请等一分钟后再试。"
+        assert api.post("/auth/tokens", json=body).status == 429
+    finally:
+        limiter.reset()
