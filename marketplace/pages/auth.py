@@ -34,7 +34,7 @@ ROLE_NAMES = {
 
 def home_url() -> str:
     """Where a signed-in person starts her day."""
-    return url_for(".home")
+    return url_for("pages.auth.home")
 
 
 @blp.get("/")

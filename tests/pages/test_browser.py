@@ -89,6 +89,9 @@ def test_li_reads_her_money_to_the_fen_in_chinese_and_in_english(
     page = open_browser("en-US", DESKTOP)
     page.goto("/sign-in")
     expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    accessible(page)
+    screenshot(page, "sign-in-en", engine_name)
     sign_in_with_the_keyboard(page, LI)
     expect(page.get_by_role("heading", level=1)).to_have_text("我的收入")  # her profile
     page.get_by_role("button", name="English").click()
