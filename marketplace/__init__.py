@@ -47,6 +47,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from marketplace.payments.balance_api import blp as balances_blp
     from marketplace.payments.earnings_api import blp as earnings_blp
     from marketplace.payments.stripe_gateway import StripeGateway
+    from marketplace.payments.write_off_api import blp as write_offs_blp
     from marketplace.receivables.api import blp as receivables_blp
     from marketplace.receivables.record import note_payment_records
     from marketplace.results.api import blp as results_blp
@@ -79,6 +80,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         members_blp,
         payments_blp,
         balances_blp,
+        write_offs_blp,
         earnings_blp,
         receivables_blp,
         results_blp,

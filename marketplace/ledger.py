@@ -13,6 +13,8 @@ Chart of accounts, per holder (a party, or an annotator inside a team) and curre
 - `reserved` (client, credit-normal): credit held for the work of funded orders (their
   drops), until accepted work posts it to a statement or a void gives it back.
 - `bank` (platform, debit-normal): money that arrived from clients.
+- `loss` (platform, debit-normal): what the platform gave up: a client's negative
+  balance (funded work paid, its money then charged back) an admin wrote off.
 - `pending` / `available` / `paid` (earners, credit-normal): earnings waiting on
   the client's money, settled and payable, and sent out. `paid` is the outflow
   side of the bank: the platform's cash is `bank` minus all `paid`.
@@ -48,6 +50,7 @@ class AccountKind(enum.StrEnum):
     CREDIT = "credit"
     RESERVED = "reserved"
     BANK = "bank"
+    LOSS = "loss"
     PENDING = "pending"
     AVAILABLE = "available"
     PAID = "paid"

@@ -132,7 +132,9 @@ def balance_history(
     session: Session, actor: Actor, client_id: int | None, currency: str, *, limit: int, after: int
 ) -> list[Movement]:
     """Every movement of the client's balance and reservations in `currency`, oldest first
-    (a page of them, by entry id): top-ups, invoices paid, reservations, posts, voids."""
+    (a page of them, by entry id): top-ups, invoices paid, reservations, posts, voids,
+    refunds and chargebacks, and write-offs of a negative balance (kind
+    `balance_write_off`, the admin's reason in the memo)."""
     client = _client(session, actor, client_id)
     rows = session.execute(
         select(

@@ -268,6 +268,9 @@ class Reversal(Entity, Base):
     reason: Mapped[str] = mapped_column(String(300), default="")
     # Of the amount, what annotators had already been paid out and their team absorbed.
     absorbed_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Of the amount, what nothing covered: how far below zero it took the client's balance
+    # (work already paid from a reservation is never taken back): the platform's exposure.
+    uncovered_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     recorded_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     payment: Mapped[Payment] = relationship(lazy="joined")
 
@@ -295,6 +298,30 @@ class BalanceRefund(Entity, Base):
     # The bank transfer that sent the money back, or why the request was refused.
     reference: Mapped[str | None] = mapped_column(String(200))
     note: Mapped[str | None] = mapped_column(String(500))
+
+
+class BalanceWriteOff(Entity, Base):
+    """What a platform admin gave up of a client's negative balance: the platform's loss.
+
+    A client's balance goes below zero when a refund or chargeback takes back money its
+    funded work was already paid from (payments/reversals.py). The balance is money the
+    client owes, and its next top-up repays it; a write-off gives up (part of) it, with
+    its reason: Dr the platform's `loss`, Cr the client's `credit`, never beyond zero. It
+    does not lift the client's credit hold."""
+
+    __tablename__ = "balance_write_offs"
+    __table_args__ = (
+        CheckConstraint("amount_minor > 0", name="positive_amount"),
+        CheckConstraint("reason <> ''", name="reason_given"),
+    )
+
+    client_party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"), index=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(String(500))
+    # The refund or chargeback that left the balance below zero, if the admin names it.
+    reversal_id: Mapped[int | None] = mapped_column(ForeignKey("payment_reversals.id"))
+    recorded_by_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
 
 
 class PayoutRun(Entity, Base):

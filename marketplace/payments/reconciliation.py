@@ -10,6 +10,11 @@ transfers sent in it):
   transfers;
 - the ledger: the bank movement of each receipt and reversal, the settlement of each
   application, the parts each application settled down the chains.
+
+And the platform's losses: what the reversals of those payments left uncovered (the
+clients' balances they took below zero), and the write-offs of negative balances
+recorded in the period against the ledger's `loss` account, both ways: each write-off
+is there, and every loss the ledger took in the period is a write-off's.
 """
 
 from collections import defaultdict
@@ -26,6 +31,7 @@ from marketplace.money import format_minor
 from marketplace.payments.models import (
     Application,
     ApplicationKind,
+    BalanceWriteOff,
     Invoice,
     Payment,
     Payout,
@@ -35,6 +41,7 @@ from marketplace.payments.models import (
     TransferStatus,
 )
 from marketplace.payments.stripe_gateway import GatewayRefused, GatewayUnavailable, StripeGateway
+from marketplace.payments.write_offs import KEY_PREFIX as WRITE_OFF_KEY
 
 
 def reconcile(
@@ -77,7 +84,8 @@ def reconcile(
             reference=payment.reference,
         )
     _check_applications(session, report, payments)
-    _check_reversals(session, report, ids)
+    reversals = _check_reversals(session, report, ids)
+    written_off = _check_write_offs(session, report, currency, since, until)
     if stripe is not None:
         _check_stripe_payments(
             session, report, stripe, [p for p in payments if p.gateway == "stripe"]
@@ -95,6 +103,10 @@ def reconcile(
         "ledger": {
             "received": format_minor(sum(bank_in.values()), currency),
             "settled": format_minor(report.settled, currency),
+        },
+        "losses": {
+            "uncovered": format_minor(sum(r.uncovered_minor for r in reversals), currency),
+            "written_off": format_minor(written_off, currency),
         },
         "stripe_checked": stripe is not None,
         "mismatches": report.mismatches,
@@ -122,9 +134,11 @@ class _Report:
         self.mismatches.append({"kind": kind, **about})
 
 
-def _bank_movements(session: Session, prefix: str, suffix: str, model, ids: list[int]):
-    """Per row of `model`, the platform bank's movement in the ledger transaction keyed
-    `{prefix}{id}{suffix}` (money in positive)."""
+def _bank_movements(
+    session: Session, prefix: str, suffix: str, model, ids: list[int], kind=AccountKind.BANK
+):
+    """Per row of `model`, the platform bank's (or another `kind` of account's) movement
+    in the ledger transaction keyed `{prefix}{id}{suffix}` (debits positive)."""
     if not ids:
         return {}
     key = literal(prefix) + cast(model.id, String) + literal(suffix)
@@ -132,7 +146,7 @@ def _bank_movements(session: Session, prefix: str, suffix: str, model, ids: list
         select(model.id, func.sum(Entry.amount_minor))
         .join(LedgerTransaction, LedgerTransaction.idempotency_key == key)
         .join(Entry, Entry.transaction_id == LedgerTransaction.id)
-        .join(Account, and_(Account.id == Entry.account_id, Account.kind == AccountKind.BANK))
+        .join(Account, and_(Account.id == Entry.account_id, Account.kind == kind))
         .where(model.id.in_(ids))
         .group_by(model.id)
     )
@@ -212,7 +226,7 @@ def _check_applications(session: Session, report: _Report, payments: list[Paymen
         report.compare("invoice_paid_differs", int(total), paid, invoice_id=invoice_id)
 
 
-def _check_reversals(session: Session, report: _Report, ids: list[int]) -> None:
+def _check_reversals(session: Session, report: _Report, ids: list[int]) -> list[Reversal]:
     reversals = session.scalars(
         select(Reversal).where(Reversal.payment_id.in_(ids or [0])).order_by(Reversal.id)
     ).all()
@@ -225,6 +239,73 @@ def _check_reversals(session: Session, report: _Report, ids: list[int]) -> None:
             payment_id=reversal.payment_id,
             reversal_id=reversal.id,
         )
+    return list(reversals)
+
+
+def _check_write_offs(
+    session: Session, report: _Report, currency: str, since: date, until: date
+) -> int:
+    """Each write-off of a negative balance recorded in the period debited its amount to
+    the platform's loss account; each loss the ledger posted in the period is a write-off's
+    (`loss_without_write_off` names the transaction's key otherwise). Returns what the
+    period's write-offs add up to."""
+    write_offs = session.scalars(
+        select(BalanceWriteOff)
+        .where(
+            BalanceWriteOff.currency == currency,
+            func.date(BalanceWriteOff.created_at) >= since,
+            func.date(BalanceWriteOff.created_at) <= until,
+        )
+        .order_by(BalanceWriteOff.id)
+    ).all()
+    lost = _bank_movements(
+        session,
+        WRITE_OFF_KEY,
+        "",
+        BalanceWriteOff,
+        [w.id for w in write_offs],
+        kind=AccountKind.LOSS,
+    )
+    for write_off in write_offs:
+        report.compare(
+            "write_off_not_in_ledger",
+            write_off.amount_minor,
+            lost.get(write_off.id, 0),
+            write_off_id=write_off.id,
+        )
+    losses = session.execute(
+        select(LedgerTransaction.idempotency_key, func.sum(Entry.amount_minor))
+        .join(Entry, Entry.transaction_id == LedgerTransaction.id)
+        .join(Account, and_(Account.id == Entry.account_id, Account.kind == AccountKind.LOSS))
+        .where(
+            LedgerTransaction.currency == currency,
+            func.date(LedgerTransaction.posted_at) >= since,
+            func.date(LedgerTransaction.posted_at) <= until,
+        )
+        .group_by(LedgerTransaction.idempotency_key)
+        .order_by(LedgerTransaction.idempotency_key)
+    ).all()
+    named = {
+        int(key.removeprefix(WRITE_OFF_KEY))
+        for key, _ in losses
+        if key.startswith(WRITE_OFF_KEY) and key.removeprefix(WRITE_OFF_KEY).isdecimal()
+    }
+    known = set(
+        session.scalars(
+            select(BalanceWriteOff.id).where(
+                BalanceWriteOff.id.in_(sorted(named) or [0]), BalanceWriteOff.currency == currency
+            )
+        )
+    )
+    known_keys = {f"{WRITE_OFF_KEY}{write_off_id}" for write_off_id in known}
+    for key, amount in losses:
+        if key not in known_keys:
+            report.note(
+                "loss_without_write_off",
+                reference=key,
+                found=format_minor(int(amount), currency),
+            )
+    return sum(write_off.amount_minor for write_off in write_offs)
 
 
 def _ask(report: _Report, call, *args, **about) -> dict | None:

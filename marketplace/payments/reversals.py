@@ -196,6 +196,7 @@ def reverse_payment(
 
 def _take_back(session: Session, payment: Payment, reversal: Reversal) -> None:
     currency = payment.currency
+    owed_before = max(-client_balance(session, payment.client_party_id, currency), 0)
     from_credit = min(reversal.amount_minor, payment.unapplied_minor)
     if reversal.kind == ApplicationKind.REFUND:
         # A refund the platform gives takes the client's unreserved balance, never what
@@ -265,7 +266,10 @@ def _take_back(session: Session, payment: Payment, reversal: Reversal) -> None:
     )
     # Credit the client holds from other payments pays the invoices this reopened.
     apply_credit(session, client, currency)
-    if client_balance(session, client, currency) < 0:
+    # What nothing covered: how much further below zero this took the balance.
+    owed = max(-client_balance(session, client, currency), 0)
+    reversal.uncovered_minor = max(owed - owed_before, 0)
+    if owed > 0:
         # The reason is read by every party (a hold the schedule placed): no amount in it.
         place_hold(
             session,

@@ -191,6 +191,15 @@ class ReversalOut(Schema):
             "taken from their teams instead."
         },
     )
+    uncovered = Amount(
+        attribute="uncovered_minor",
+        currency_attribute="payment.currency",
+        metadata={
+            "description": "Of it, what nothing covered: how far below zero it took the "
+            "client's balance (funded work already paid is never taken back), the platform's "
+            "loss until the client pays it back or an admin writes it off."
+        },
+    )
     reason = fields.String()
     created_at = fields.DateTime()
 
@@ -281,9 +290,9 @@ class MismatchOut(Schema):
         metadata={
             "description": "receipt_not_in_ledger, application_not_settled_in_ledger, "
             "application_parts_differ, applications_differ_from_payment, invoice_paid_differs, "
-            "reversal_not_in_ledger, not_succeeded_at_stripe, amount_differs_at_stripe, "
-            "refunds_differ_at_stripe, transfer_differs_at_stripe, transfer_reversed_at_stripe, "
-            "unchecked_at_gateway"
+            "reversal_not_in_ledger, write_off_not_in_ledger, loss_without_write_off, "
+            "not_succeeded_at_stripe, amount_differs_at_stripe, refunds_differ_at_stripe, "
+            "transfer_differs_at_stripe, transfer_reversed_at_stripe, unchecked_at_gateway"
         }
     )
     expected = fields.String(allow_none=True)
@@ -292,6 +301,7 @@ class MismatchOut(Schema):
     invoice_id = fields.Integer(allow_none=True)
     reversal_id = fields.Integer(allow_none=True)
     transfer_id = fields.Integer(allow_none=True)
+    write_off_id = fields.Integer(allow_none=True)
     reference = fields.String(allow_none=True)
     status = fields.String(allow_none=True)
     amount_reversed = fields.Integer(allow_none=True)
@@ -316,7 +326,57 @@ class ReconciliationOut(Schema):
             "they applied to invoices (each application, before refunds took any back)."
         },
     )
+    losses = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        metadata={
+            "description": "`uncovered`: what the refunds and chargebacks of these payments "
+            "took below zero of their clients' balances; `written_off`: what admins wrote "
+            "off of negative balances in the period (the platform's `loss` account)."
+        },
+    )
     stripe_checked = fields.Boolean(
         metadata={"description": "Whether Stripe was asked (a key is configured)."}
     )
     mismatches = fields.List(fields.Nested(MismatchOut))
+
+
+class BalanceWriteOffIn(Schema):
+    currency = Currency(required=True, metadata={"example": "CNY"})
+    amount = DecimalString(
+        required=True,
+        metadata={
+            "type": "string",
+            "example": "0.63",
+            "description": "At most what the client owes: its balance back to zero.",
+        },
+    )
+    reason = fields.String(
+        required=True,
+        validate=[validate.Length(min=1, max=480), not_blank],
+        metadata={"description": "Why the platform gives it up; the client reads it."},
+    )
+    reversal_id = fields.Integer(
+        strict=True,
+        load_default=None,
+        validate=validate.Range(min=1, max=MAX_ID),
+        metadata={
+            "description": "The refund or chargeback that left the balance below zero: "
+            "what write-offs naming it add up to stays within what it left uncovered."
+        },
+    )
+
+
+class BalanceWriteOffArgs(PageArgs):
+    currency = Currency(metadata={"example": "CNY", "description": "Only this currency's."})
+
+
+class BalanceWriteOffOut(Schema):
+    id = fields.Integer()
+    client_id = fields.Integer(attribute="client_party_id")
+    currency = fields.String()
+    amount = Amount(attribute="amount_minor")
+    reason = fields.String()
+    reversal_id = fields.Integer(allow_none=True)
+    recorded_by_user_id = fields.Integer()
+    created_at = fields.DateTime()

@@ -22,7 +22,14 @@ from sqlalchemy.orm import Session
 
 from marketplace.identity.models import Party, PartyKind
 from marketplace.ledger import EARNING_KINDS, Account, Entry
-from marketplace.payments.models import Application, CreditNote, Invoice, Payment, Reversal
+from marketplace.payments.models import (
+    Application,
+    BalanceWriteOff,
+    CreditNote,
+    Invoice,
+    Payment,
+    Reversal,
+)
 
 LEAST = Decimal("1.00")
 
@@ -97,7 +104,8 @@ CLIENT_FIGURES = [
     (Payment, "reference", ("amount", "applied", "returned", "unapplied")),
     (Application, "id", ("amount",)),
     (CreditNote, "number", ("amount",)),
-    (Reversal, "reference", ("amount",)),
+    (Reversal, "reference", ("amount", "uncovered")),
+    (BalanceWriteOff, "id", ("amount",)),
 ]
 
 
