@@ -6,7 +6,7 @@ from marketplace.db import db, unit_of_work
 from marketplace.errors import Invalid
 from marketplace.identity.auth import BEARER_AUTH, current_actor
 from marketplace.money import MoneyError, check_currency
-from marketplace.payments import balance_refunds, balances, stripe_collection
+from marketplace.payments import balance_refunds, balances, refund_sending, stripe_collection
 from marketplace.payments.amounts import minor_units
 from marketplace.payments.api import stripe_gateway
 from marketplace.payments.balance_schemas import (
@@ -125,7 +125,7 @@ class RefundPaid(MethodView):
         request stays open (`sent_by_card` says how far it got), and paying it again
         finishes it."""
         actor = current_actor()
-        balance_refunds.pay_refund(
+        refund_sending.pay_refund(
             actor, stripe_gateway(), refund_id, reference=data.get("reference")
         )
         return balance_refunds.get_refund(db.session, actor, refund_id)

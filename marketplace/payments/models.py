@@ -300,6 +300,44 @@ class BalanceRefund(Entity, Base):
     note: Mapped[str | None] = mapped_column(String(500))
 
 
+class RefundWay(enum.StrEnum):
+    CARD = "card"  # back to the card it came from, through Stripe
+    BANK_TRANSFER = "bank_transfer"  # by the bank transfer an admin sent and recorded
+
+
+class RefundPartStatus(enum.StrEnum):
+    PLANNED = "planned"  # to be sent (a card refund not made yet, or made and not recorded)
+    SENT = "sent"  # sent and recorded: a refund of its payment
+
+
+class BalanceRefundPart(Entity, Base):
+    """What of one payment a balance refund sends back, and how: the request's plan,
+    written whole in the unit of work that decides how it goes back (payments/
+    refund_sending.py). A bank-transfer part is sent as it is written (the admin sent the
+    transfer); a card part is planned until its Stripe refund is made and recorded, in a
+    unit of work of its own, so paying the request again sends only what is planned.
+    Its `created_at` is when it was planned: after a day Stripe may have forgotten the
+    refund's idempotency key."""
+
+    __tablename__ = "balance_refund_parts"
+    __table_args__ = (
+        UniqueConstraint("refund_id", "payment_id"),
+        CheckConstraint("amount_minor > 0", name="positive_amount"),
+        CheckConstraint("(status = 'sent') = (sent_at IS NOT NULL)", name="sent_when_sent"),
+    )
+
+    refund_id: Mapped[int] = mapped_column(ForeignKey("balance_refunds.id"))
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"))
+    way: Mapped[str] = mapped_column(String(16))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16))
+    stripe_refund: Mapped[str | None] = mapped_column(String(200))  # re_..., a card part's
+    # The refund of the payment that records it; none for a card refund whose
+    # charge.refunded event was recorded first under a later total.
+    reversal_id: Mapped[int | None] = mapped_column(ForeignKey("payment_reversals.id"))
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class BalanceWriteOff(Entity, Base):
     """What a platform admin gave up of a client's negative balance: the platform's loss.
 

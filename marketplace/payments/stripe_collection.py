@@ -21,6 +21,7 @@ from marketplace.db import find
 from marketplace.errors import Conflict, DomainError
 from marketplace.identity.actor import Actor
 from marketplace.identity.models import Party, PartyKind, Role
+from marketplace.identity.standing import hold_client
 from marketplace.payments.collection import Arrival, receive_payment
 from marketplace.payments.invoices import get_invoice
 from marketplace.payments.models import (
@@ -221,6 +222,9 @@ def _on_charge_refunded(session: Session, stripe, charge: dict) -> str:
     payment = _payment_of(session, stripe, charge.get("payment_intent"))
     if payment is None:
         return "ignored: no payment of ours"
+    # The client's lock before the refunds are read: a balance refund recording this one
+    # (payments/refund_sending.py) holds it, and this then finds its refund recorded.
+    hold_client(session, payment.client_party_id)
     total = charge["amount_refunded"]
     recorded = int(
         session.scalar(

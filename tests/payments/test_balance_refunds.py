@@ -11,6 +11,7 @@ from sqlalchemy import select
 from marketplace.db import db, unit_of_work
 from marketplace.identity.models import AuditEntry
 from marketplace.payments.collection import Arrival, receive_payment
+from marketplace.payments.models import BalanceRefundPart
 from marketplace.payments.stripe_collection import STRIPE
 from tests import flows
 from tests.bad_input.cases import Tables, refused
@@ -62,6 +63,11 @@ def test_the_client_asks_for_its_balance_back_and_the_admin_sends_it(app, api, c
         "2.00",
         "0.50",
     )
+    assert [part[:4] for part in parts_of(app, refund)] == [
+        (payments["ICBC-IN-2"]["id"], "bank_transfer", 200, "sent"),
+        (payments["ICBC-IN-1"]["id"], "bank_transfer", 50, "sent"),
+    ]
+    assert (paid.body["sent_by_card"], paid.body["sent_by_bank_transfer"]) == ("0.00", "2.50")
     assert cny(api, cast) == ("1.45", "1.05")
     assert ledger_totals(api, cast.admin) == {"CNY": 0}
     again = api.post(f"/balance/refunds/{refund}/paid", cast.admin, {"reference": "ICBC-OUT-8"})
@@ -127,6 +133,20 @@ def payments_now(api, cast) -> dict[str, tuple[str, str, str]]:
 def reversals_of(api, cast, payment_id: int) -> list[tuple[str, str, str]]:
     listed = api.get(f"/payments/{payment_id}/reversals", cast.client).body
     return [(r["kind"], r["reference"], r["amount"]) for r in listed]
+
+
+def parts_of(app, refund_id: int) -> list[tuple]:
+    """The request's parts as kept: (payment, way, amount, status, Stripe refund, reversal)."""
+    with app.app_context():
+        parts = db.session.scalars(
+            select(BalanceRefundPart)
+            .where(BalanceRefundPart.refund_id == refund_id)
+            .order_by(BalanceRefundPart.id)
+        )
+        return [
+            (p.payment_id, p.way, p.amount_minor, p.status, p.stripe_refund, p.reversal_id)
+            for p in parts
+        ]
 
 
 def refund_calls(standin) -> list:
@@ -197,13 +217,13 @@ def test_a_card_top_up_goes_back_to_its_card_and_stripes_events_change_nothing(
     again = pay(api, cast, asked)
     assert (again.status, again.error_code) == (409, "refund_decided")
     assert len(refund_calls(standin)) == 1
+    # What it sent is kept as the request's part; the audit log holds only the decision.
+    [made] = [e["data"]["object"]["id"] for e in standin.events_of("refund.created")]
+    [recorded] = api.get(f"/payments/{card['id']}/reversals", cast.client).body
+    assert parts_of(app, asked) == [(card["id"], "card", 230, "sent", made, recorded["id"])]
     with app.app_context():
         actions = db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all()
-        assert actions[-3:] == [
-            "balance_refund.sending",
-            "balance_refund.card_refunded",
-            "balance_refund.refunded",
-        ]
+        assert actions[-1] == "balance_refund.refunded"
 
 
 @pytest.mark.slow
@@ -227,6 +247,10 @@ def test_a_mixed_balance_goes_back_to_the_card_first_and_the_rest_by_bank_transf
     paid = pay(api, cast, asked, "ICBC-OUT-7")
     assert paid.status == 200, paid.body
     assert refund_state(api, cast, asked) == ("refunded", "ICBC-OUT-7", "2.00", "2.50")
+    assert [part[:4] for part in parts_of(app, asked)] == [
+        (card["id"], "card", 200, "sent"),
+        (bank["id"], "bank_transfer", 250, "sent"),
+    ]
     assert charge_of(standin, card)["amount_refunded"] == 200
     assert [(pi, amount) for pi, amount, _ in refunds_at_stripe(standin)] == [
         (card["reference"], 200)
@@ -270,6 +294,10 @@ def test_a_retry_after_stripe_failed_finishes_the_refund_and_sends_nothing_twice
     assert (outage.status, outage.error_code) == (503, "gateway_unavailable"), outage.body
     assert refund_state(api, cast, asked) == ("requested", None, "0.00", "0.00")
     assert charge_of(standin, latest)["amount_refunded"] == 200  # made at Stripe
+    assert [part[:4] for part in parts_of(app, asked)] == [
+        (latest["id"], "card", 200, "planned"),
+        (first["id"], "card", 50, "planned"),
+    ]
     assert payments_now(api, cast)[latest["reference"]] == ("2.00", "0.00", "2.00")
     assert cny(api, cast) == ("3.00", "0.00")
     assert ledger_totals(api, cast.admin) == {"CNY": 0}
@@ -302,6 +330,13 @@ def test_a_retry_after_stripe_failed_finishes_the_refund_and_sends_nothing_twice
     assert reversals_of(api, cast, latest["id"]) == [
         ("refund", f"{latest_charge}:refunded:200", "2.00")
     ]
+    # Each part sent, recorded by the refund of its payment (the event's, if it came first).
+    [latest_refund] = api.get(f"/payments/{latest['id']}/reversals", cast.client).body
+    [first_refund] = api.get(f"/payments/{first['id']}/reversals", cast.client).body
+    assert [(part[3], part[5]) for part in parts_of(app, asked)] == [
+        ("sent", latest_refund["id"]),
+        ("sent", first_refund["id"]),
+    ]
     assert cny(api, cast) == ("0.50", "0.00")
     assert ledger_totals(api, cast.admin) == {"CNY": 0}
 
@@ -332,6 +367,10 @@ def test_stripe_refusing_halfway_keeps_what_it_refunded_and_the_request_open(
     details = stopped.body["error"]["details"]
     assert (details["gateway_code"], details["payment_id"]) == ("charge_disputed", first["id"])
     assert refund_state(api, cast, asked) == ("requested", None, "2.00", "0.00")
+    assert [part[:4] for part in parts_of(app, asked)] == [
+        (latest["id"], "card", 200, "sent"),
+        (first["id"], "card", 50, "planned"),
+    ]
     assert payments_now(api, cast) == {
         latest["reference"]: ("2.00", "2.00", "0.00"),
         first["reference"]: ("1.00", "0.00", "1.00"),
@@ -351,6 +390,7 @@ def test_stripe_refusing_halfway_keeps_what_it_refunded_and_the_request_open(
     )
     assert refused.status == 200, refused.body
     assert refund_state(api, cast, asked) == ("refused", None, "2.00", "0.00")
+    assert [part[3] for part in parts_of(app, asked)] == ["sent", "planned"]  # never sent
     assert [(pi, amount) for pi, amount, _ in refunds_at_stripe(standin)] == [
         (latest["reference"], 200)
     ]
