@@ -10,6 +10,9 @@ from marketplace.identity.models import User
 from tests.accounts.kit import mails_to
 from tests.cast import PASSWORD
 
+# End to end through the API: `make test` runs them, `make check` stays under a minute.
+pytestmark = pytest.mark.slow
+
 LI = "li@example.com"
 
 

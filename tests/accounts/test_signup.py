@@ -11,6 +11,9 @@ from tests.accounts.kit import mails_to, sign_up, signup_body, token_in
 from tests.flows import post_order, top_up
 from tests.support import row_counts
 
+# End to end through the API: `make test` runs them, `make check` stays under a minute.
+pytestmark = pytest.mark.slow
+
 
 def publish(api, token, order_id):
     return api.post(f"/orders/{order_id}/publish", token)

@@ -15,6 +15,10 @@ from marketplace.notices.models import DeliveryStatus
 from tests.notices.support import deliver, deliveries, events_of, register, verified
 from tests.stripe_servers import free_port
 
+# End to end through real servers: `make test` runs them, `make check` stays under a
+# minute.
+pytestmark = pytest.mark.slow
+
 
 def announce(app, party_id: int, type_: str = "invoice.issued", **data) -> None:
     with app.app_context(), unit_of_work() as session:

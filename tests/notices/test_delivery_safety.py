@@ -16,6 +16,10 @@ from marketplace.notices.webhooks import LEASE_TIMEOUTS, Answer, _claim_next, _r
 from tests.notices.support import TIMEOUT, deliver, deliveries, register
 from tests.notices.test_delivery import announce, log
 
+# End to end through real servers: `make test` runs them, `make check` stays under a
+# minute.
+pytestmark = pytest.mark.slow
+
 # Longer than the receiver ever holds a request: only the test's release ends one.
 PATIENT = 30.0
 

@@ -4,10 +4,15 @@ Lotus counts its days in Shanghai (UTC+8). Li earns 0.055 CNY an accepted box on
 order the client pays 0.10 for; 7 of them are 0.385 of exact pay, billed as 0.39.
 """
 
+import pytest
+
 from marketplace.db import unit_of_work
 from marketplace.identity.models import Party, Role, User
 from marketplace.identity.service import add_membership
 from tests.flows import claim, holding, post_order, review, set_rate, submit
+
+# End to end through the API: `make test` runs them, `make check` stays under a minute.
+pytestmark = pytest.mark.slow
 
 
 def team_order(api, cast, items, *, rate="0.055", price="0.10", currency="CNY", owner=None):

@@ -22,6 +22,10 @@ from tests.flows import set_rate as set_piece_rate
 from tests.payments.test_funded_orders import funded_order, settle
 from tests.support import row_counts
 
+# End to end through real servers: `make test` runs them, `make check` stays under a
+# minute.
+pytestmark = pytest.mark.slow
+
 CHARGEBACK = {"kind": "chargeback", "reason": "card disputed"}
 
 

@@ -10,6 +10,9 @@ from marketplace.receivables.record import overdue_band
 from tests.flows import claim, post_order, review, set_rate, submit
 from tests.support import row_counts
 
+# End to end through the API: `make test` runs them, `make check` stays under a minute.
+pytestmark = pytest.mark.slow
+
 
 def invoice_for(api, cast, *, client="client", items=1, terms=30, currency="CNY") -> dict:
     """An order of `items` at 0.10 posted by `client` (a cast label) with `terms` days to

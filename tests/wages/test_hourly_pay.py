@@ -9,6 +9,9 @@ from tests.flows import claim, post_order, review, set_rate
 from tests.wages import set_wage, work
 from tests.workers import add_level
 
+# End to end through the API: `make test` runs them, `make check` stays under a minute.
+pytestmark = pytest.mark.slow
+
 SHANGHAI_WAGE = {
     "hourly_wage": "24.00",
     "region": "Shanghai",
