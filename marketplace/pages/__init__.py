@@ -53,8 +53,12 @@ pages = Blueprint(
     static_folder="static",
     static_url_path="/pages/static",
 )
+# Each role's day: a module with a blueprint `blp` and `nav_links(viewer)`, the header's
+# links to its pages for a viewer who has them (in this order).
+ROLE_DAYS = (annotator,)
 pages.register_blueprint(auth.blp)
-pages.register_blueprint(annotator.blp)
+for day in ROLE_DAYS:
+    pages.register_blueprint(day.blp)
 pages.before_request(load_viewer)
 
 csrf = CSRFProtect()
@@ -78,7 +82,15 @@ def _page_context():
         "html_lang": _language_tag(),
         "locales": LOCALES,
         "zone_name": zone_name,
+        "nav_links": _nav_links,
     }
+
+
+def _nav_links() -> list[tuple[str, str]]:
+    """The header's links: each role's day's pages that the viewer has."""
+    if g.get("viewer") is None:
+        return []
+    return [link for day in ROLE_DAYS for link in day.nav_links(g.viewer)]
 
 
 def _language_tag() -> str:

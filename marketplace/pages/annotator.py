@@ -6,15 +6,23 @@ actor: the earnings page is GET /api/v1/me/earnings in her language and time zon
 """
 
 from flask import Blueprint, abort, render_template, request
+from flask_babel import gettext as _
 
 from marketplace import clock
 from marketplace.db import db
 from marketplace.identity.models import Role
-from marketplace.pages.viewer import signed_in, viewer
+from marketplace.pages.viewer import Viewer, signed_in, viewer
 from marketplace.payments.earnings import earnings_of
 from marketplace.payments.work_days import her_team
 
 blp = Blueprint("annotator", __name__)
+
+
+def nav_links(viewer: Viewer) -> list[tuple[str, str]]:
+    """The annotator's pages in the header, for who annotates."""
+    if not viewer.annotates:
+        return []
+    return [("pages.annotator.earnings", _("Earnings"))]
 
 
 @blp.get("/me/earnings")
