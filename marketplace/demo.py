@@ -4,27 +4,42 @@ Demo tokens are fixed strings so that `make run` can print them every time;
 they exist only in a database that `seed-demo` filled. Never seed production.
 """
 
+from datetime import date
 from decimal import Decimal
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace import clock
+from marketplace.demo_history import seed_history
 from marketplace.identity import service as identity
 from marketplace.identity.actor import Actor
 from marketplace.identity.models import PartyKind, Role, User
 from marketplace.orders import service as orders
 from marketplace.orders.models import Funding, Sourcing
 from marketplace.payments import balances, collection
+from marketplace.payments.invoices import Terms
 from marketplace.subcontract import bids, offers
+from marketplace.wages import service as wages
 from marketplace.workers import levels
 
 DEMO_PASSWORD = "demo-password"
+# The reference wage pages show an hour's pay beside.
+SHANGHAI_WAGE = {
+    "currency": "CNY",
+    "region": "Shanghai",
+    "hourly_wage": Decimal("24.00"),
+    "source": "Shanghai minimum wage notice, 2025 (24 CNY an hour, part-time)",
+    "effective_on": date(2025, 7, 1),
+}
 
 # role -> (e-mail, token)
 DEMO_TOKENS = {
     "platform_admin": ("admin@piecework.example", "demo-admin"),
     "client_admin": ("buyer@horizon-ai.example", "demo-client"),
+    # Lotus's past work (demo_history.py) was for a second client, on its credit line.
+    "client_admin nova": ("buyer@nova-robotics.example", "demo-client-2"),
     "team_owner": ("owner@lotus-labeling.example", "demo-owner"),
     "reviewer": ("reviewer@lotus-labeling.example", "demo-reviewer"),
     "annotator": ("li.na@lotus-labeling.example", "demo-annotator-1"),
@@ -38,6 +53,7 @@ DEMO_TOKENS = {
 _NAMES = {
     "platform_admin": "Piecework Admin",
     "client_admin": "Chen Jing (Horizon AI)",
+    "client_admin nova": "Liu Yang (Nova Robotics)",
     "team_owner": "Zhao Lei (Lotus Labeling)",
     "reviewer": "Sun Mei",
     "annotator": "Li Na",
@@ -63,9 +79,11 @@ def seed_demo(session: Session) -> bool:
     middleman = identity.create_party(
         session, kind=PartyKind.TEAM, name="Bridge Annotation", bank_account="CN62 0003 0000 0001"
     )
+    nova = identity.create_party(session, kind=PartyKind.CLIENT, name="Nova Robotics")
     party_of = {
         "platform_admin": platform,
         "client_admin": client,
+        "client_admin nova": nova,
         "team_owner prime": prime,
         "team_owner middleman": middleman,
     }
@@ -140,6 +158,16 @@ def seed_demo(session: Session) -> bool:
     actors = {label: _actor(users[label]) for label in users}
     _seed_chain(session, buyer, actors)
     _seed_levels(session, actors["team_owner"], team.id, users)
+    people = {
+        "admin": actors["platform_admin"],
+        "client": actors["client_admin nova"],
+        "owner": actors["team_owner"],
+        "reviewer": actors["reviewer"],
+        "li": actors["annotator"],
+    }
+    wages.save_wage(session, actors["platform_admin"], SHANGHAI_WAGE)
+    config = current_app.config
+    seed_history(session, people, team.id, Terms.from_config(config), config["IDLE_LIMIT_SECONDS"])
     return True
 
 

@@ -1,7 +1,11 @@
 """The `marketplace` command: users and tokens, the demo, payout runs with their bank file."""
 
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
 from sqlalchemy import select
 
+from marketplace import clock
 from marketplace.db import db, unit_of_work
 from marketplace.demo import DEMO_TOKENS
 from marketplace.identity.models import AuditEntry
@@ -81,7 +85,8 @@ def test_the_demo_loads_once_and_its_tokens_work(app, api):
     upcoming = api.get(f"/orders/{ratings['id']}/drops", client).body["upcoming"]
     assert [drop["batch_count"] for drop in upcoming] == [1] * 5
     # The three-link chain: Horizon -> Apex 0.10 -> Bridge 0.08 -> Lotus 0.055.
-    [lotus] = api.get("/contracts", DEMO_TOKENS["team_owner"][1]).body
+    contracts = api.get("/contracts", DEMO_TOKENS["team_owner"][1]).body
+    [lotus] = [c for c in contracts if c["order_id"] == parking["id"]]
     chain = api.get(f"/contracts/{lotus['id']}/chain", client).body
     assert [link["downstream_name"] for link in chain["links"]] == [
         "Apex Data",
@@ -89,7 +94,17 @@ def test_the_demo_loads_once_and_its_tokens_work(app, api):
         "Lotus Labeling",
     ]
     assert (chain["depth"], chain["pass_through"], lotus["unit_price"]) == (3, "0.5500", "0.055")
-    assert parking["sourcing"] == "bids" and lotus["order_id"] == parking["id"]
+    assert parking["sourcing"] == "bids"
+    # Li's last fortnight for Nova Robotics at her 0.045 a box, one box in fifteen rejected:
+    # 104 boxes paid out, 122 paid by Nova and available, 73 on the open invoice.
+    [li] = api.get("/me/earnings", DEMO_TOKENS["annotator"][1]).body["holdings"]
+    assert (li["paid"], li["available"], li["pending"]) == ("4.68", "5.49", "3.29")
+    assert {w["client_name"] for w in li["waiting_on"]} == {"Nova Robotics"}
+    today = clock.now().astimezone(ZoneInfo("Asia/Shanghai")).date()
+    period = f"from={today - timedelta(days=30)}&to={today}"
+    hourly = api.get(f"/me/earnings/hourly?{period}", DEMO_TOKENS["annotator"][1]).body
+    [boxes_hour] = hourly["task_types"]
+    assert boxes_hour["pay"]["seconds_per_item"] == "44"  # her median pace
 
 
 def test_a_payout_run_writes_the_bank_file_and_pays_once(app, api, cast, tmp_path):
