@@ -9,9 +9,11 @@ sign-in page, as one)."""
 from flask import current_app
 from flask.views import MethodView
 
-from marketplace.accounts import passwords, signin, signup, tokens
+from marketplace.accounts import passwords, profile, signin, signup, tokens
 from marketplace.accounts.schemas import (
     ApiTokenOut,
+    LocaleIn,
+    LocaleOut,
     NewTokenOut,
     PasswordChangeIn,
     ResetCompleteIn,
@@ -203,6 +205,18 @@ class Password(MethodView):
                 new=data["new_password"],
                 keep_token=bearer_token(),
             )
+
+
+@blp.route("/me/locale")
+class Language(MethodView):
+    @blp.doc(security=BEARER_AUTH)
+    @blp.arguments(LocaleIn)
+    @blp.response(200, LocaleOut)
+    def put(self, data):
+        """Choose your language (zh-CN or en): for the pages, your mails and statements"""
+        actor = current_actor()
+        with unit_of_work() as session:
+            return profile.set_locale(session, actor, data["locale"])
 
 
 @blp.route("/me/tokens")

@@ -150,3 +150,13 @@ class VerifiedOut(Schema):
 
 class SentOut(Schema):
     message = fields.String(metadata={"description": "What was sent, for people."})
+
+
+class LocaleIn(Schema):
+    locale = LocaleField(required=True, metadata={"description": "zh-CN or en."})
+
+
+class LocaleOut(Schema):
+    locale = fields.Function(
+        lambda user: {cldr: tag for tag, cldr in LOCALES.items()}.get(user.locale, user.locale)
+    )

@@ -11,6 +11,7 @@ from flask_limiter.errors import RateLimitExceeded
 from marshmallow import ValidationError
 
 from marketplace.accounts import signin
+from marketplace.accounts.profile import set_locale
 from marketplace.db import db, unit_of_work
 from marketplace.identity.models import Role, User
 from marketplace.identity.schemas import LoginIn
@@ -116,8 +117,12 @@ def sign_out():
 
 @blp.post("/language")
 def language():
-    """The language switch: this session reads the pages in the chosen language."""
+    """The language switch: this session reads the pages in the chosen language, and a
+    signed-in user keeps it as her own (PUT /me/locale): her next sessions and her mails."""
     chosen = request.form.get("locale")
     if chosen in LOCALES:
         session[LOCALE_KEY] = chosen
+        if viewer() is not None:
+            with unit_of_work() as db_session:
+                set_locale(db_session, viewer().actor, chosen)
     return redirect(safe_next(request.form.get("next"), url_for(".home")))

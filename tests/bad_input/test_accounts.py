@@ -18,6 +18,7 @@ RESET = "anonymous POST /password-resets"
 COMPLETE = "anonymous POST /password-resets/complete"
 CHANGE = "li POST /me/password"
 TOKENS = "li POST /me/tokens"
+LANGUAGE = "li PUT /me/locale"
 NEW_PASSWORD = "a new horse battery"
 
 
@@ -120,6 +121,10 @@ ACCOUNTS_CASES = [
         {"current_password": PASSWORD, "new_password": "short"},
         field="new_password",
     ),
+    case(
+        "language not spoken", LANGUAGE, 422, "validation_failed", {"locale": "fr"}, field="locale"
+    ),
+    case("language missing", LANGUAGE, 422, "validation_failed", {}, field="locale"),
     case("token without name", TOKENS, 422, "validation_failed", {}, field="name"),
     case("token blank name", TOKENS, 422, "validation_failed", {"name": " "}, field="name"),
     case(

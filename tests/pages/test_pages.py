@@ -159,7 +159,7 @@ def test_signing_in_returns_to_the_page_asked_for_and_never_to_another_site(app,
         assert answer.headers["Location"] == "/", elsewhere
 
 
-def test_the_language_switch_holds_for_the_session_over_the_profile(app, cast):
+def test_the_language_switch_is_kept_in_her_profile_for_her_next_sessions(app, api, cast):
     browser = pages(app, "zh-CN")
     browser.sign_in(LI)  # her profile says zh_CN
     switched = browser.post(
@@ -167,8 +167,33 @@ def test_the_language_switch_holds_for_the_session_over_the_profile(app, cast):
     )
     assert switched.headers["Location"] == "/me/earnings"
     assert "<h1>My earnings</h1>" in text(browser.get("/me/earnings"))
-    browser.post("/language", {"locale": "zh_CN"}, token_from="/me/earnings")
-    assert "<h1>我的收入</h1>" in text(browser.get("/me/earnings"))
+    assert locale_of(app, LI) == "en"
+    # A new session on a phone whose browser asks for Chinese: her choice holds.
+    phone = pages(app, "zh-CN")
+    phone.sign_in(LI)
+    assert "<h1>My earnings</h1>" in text(phone.get("/me/earnings"))
+    phone.post("/language", {"locale": "zh_CN"}, token_from="/me/earnings")
+    assert "<h1>我的收入</h1>" in text(phone.get("/me/earnings"))
+    assert locale_of(app, LI) == "zh_CN"
+    # Signed out, the switch holds for the session and writes nothing.
+    stranger = pages(app, "zh-CN")
+    stranger.post("/language", {"locale": "en"})
+    assert "Sign in" in text(stranger.get("/sign-in"))
+    assert locale_of(app, LI) == "zh_CN"
+
+
+def test_her_language_is_chosen_through_the_api_too(app, api, cast):
+    answer = api.put("/me/locale", cast.li, {"locale": "en"})
+    assert answer.status == 200 and answer.body == {"locale": "en"}
+    assert locale_of(app, LI) == "en"
+    refused = api.put("/me/locale", cast.li, {"locale": "fr"})
+    assert refused.status == 422 and "locale" in refused.body["error"]["details"]["fields"]["json"]
+    assert locale_of(app, LI) == "en"
+
+
+def locale_of(app, email: str) -> str:
+    with app.app_context():
+        return db.session.scalar(select(User.locale).where(User.email == email))
 
 
 def test_a_session_sees_what_the_api_lets_its_user_see(app, api, cast):
