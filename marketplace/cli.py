@@ -389,7 +389,12 @@ def serve_command(host: str, port: int) -> None:
 
     app = current_app._get_current_object()
     scheduler = start_embedded(app)
-    click.echo(f"Pages: http://{host}:{port}/ (sign in as a demo annotator for her earnings)")
+    click.echo(
+        f"Pages: http://{host}:{port}/sign-in (in Chinese or English; a phone works too). "
+        "Sign in with a demo user's e-mail and the password above: li.na@... for an "
+        "annotator's work and earnings, reviewer@... for the review queue, owner@... for "
+        "the drop board, the chain and the team."
+    )
     click.echo(
         f"API docs: http://{host}:{port}/api/docs   scheduler: {len(scheduler.get_jobs())} jobs"
     )
