@@ -108,7 +108,11 @@ def decide_many():
 
 
 def _decided_again(ids, form, errors, status):
-    """The queue again, the ticked items still ticked, each error beside its field."""
+    """The page the table was on (the queue, or a batch's sample) again, the ticked items
+    still ticked, each error beside its field."""
+    batch_id = request.form.get("batch", "")
+    if batch_id.isdigit():
+        return _batch_page(int(batch_id), errors=errors, form=form | {"ids": ids}, status=status)
     _require_reviewer()
     waiting = review.list_submissions(
         db.session,
@@ -209,6 +213,10 @@ def _next_item(after: int) -> str:
 def batch(batch_id: int):
     """A batch's current review sample (GET /batches/{id}/sample) with the table to decide
     it, and its concluded rounds (GET /batches/{id}/reviews)."""
+    return _batch_page(batch_id)
+
+
+def _batch_page(batch_id: int, *, errors=None, form=None, status=200):
     if not 0 < batch_id <= MAX_ID:
         abort(404)
     actor = viewer().actor
@@ -222,9 +230,9 @@ def batch(batch_id: int):
         waiting=len(waiting),
         reason_codes=_reason_codes_of(sample),
         rounds=rounds,
-        errors={},
-        form={},
-    )
+        errors=errors or {},
+        form=form or {},
+    ), status
 
 
 @blp.get("/disputes")

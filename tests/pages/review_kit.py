@@ -11,10 +11,11 @@ from marketplace.workers.models import Dispute, ReviewDecision, Submission
 from tests import flows
 
 
-def lis_boxes(api, cast, items: int = 3) -> list[int]:
-    """An order of `items` boxes claimed by Lotus, all submitted by Li: her submission
-    ids (the batch is finished, so its review sample, all of it, is drawn: round 1)."""
-    order_id = flows.post_order(api, cast.client, items=items, batch_size=items)
+def lis_boxes(api, cast, items: int = 3, **terms) -> list[int]:
+    """An order of `items` boxes (and any other `terms`) claimed by Lotus, all submitted
+    by Li: her submission ids (the batch is finished, so its review sample is drawn:
+    round 1, all of it unless the order's review terms say less)."""
+    order_id = flows.post_order(api, cast.client, items=items, batch_size=items, **terms)
     flows.claim(api, cast.owner, order_id)
     flows.set_rate(api, cast.owner, order_id, "0.06")
     return flows.submit(api, cast.li, items)

@@ -356,3 +356,41 @@ def test_her_level_and_what_the_next_level_needs(app, api, cast):
     assert "You meet it: your team owner can move you up." in page
     # Who annotates for no team has no standing page (403, as the API's annotator reads).
     assert signed_in(app, "reviewer").get("/me/standing").status_code == 403
+
+
+def test_a_batchs_sample_is_decided_on_its_page_and_sends_the_batch_back(app, api, cast):
+    """Half of the batch is sampled; the sample's two items are rejected from the batch's
+    page, under the order's 90 % threshold: the other two go back to Li for rework."""
+    review_terms = {"sample_rate": "0.5", "accuracy_threshold": "0.9"}
+    ids = lis_boxes(api, cast, items=4, review=review_terms)
+    reviewer = signed_in(app, "reviewer", "en")
+    sampled = re.findall(
+        r'name="submission_id" value="(\d+)"', text(reviewer.get("/review?sampled=1"))
+    )
+    rest = re.findall(
+        r'name="submission_id" value="(\d+)"', text(reviewer.get("/review?sampled=0"))
+    )
+    assert len(sampled) == len(rest) == 2 and sorted(map(int, sampled + rest)) == sorted(ids)
+    batch = f"/review/batches/{_batch_of(app, ids[0])}"
+    page = text(reviewer.get(batch))
+    assert "2 items of the sample wait for a decision." in page
+    assert re.findall(r'name="submission_id" value="(\d+)"', page) == sampled
+
+    # No reason: said beside the field on the batch's page, nothing written.
+    before = row_counts(app)
+    refused = reviewer.post(
+        "/review/decisions",
+        {"submission_id": sampled, "decision": "reject", "batch": batch.rsplit("/", 1)[1]},
+        token_from=batch,
+    )
+    assert refused.status_code == 422 and "review sample" in text(refused)
+    assert field_error(refused, "reason_code") == "A rejection needs a reason code."
+    assert row_counts(app) == before
+
+    answer = reviewer.post(
+        "/review/decisions", {"submission_id": sampled, **REJECT, "back": batch}, token_from=batch
+    )
+    assert (answer.status_code, answer.headers["Location"]) == (302, batch)
+    page = text(reviewer.get(batch))
+    assert "Sent back for rework" in page and "<td>0%</td><td>90%</td>" in page
+    assert [decision_record(app, int(i))["status"] for i in rest] == ["returned", "returned"]
