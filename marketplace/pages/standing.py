@@ -9,6 +9,7 @@ POST /submissions/{id}/dispute (`disputes.open_dispute`): the same 404, the same
 """
 
 from datetime import timedelta
+from types import SimpleNamespace
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -21,7 +22,7 @@ from marketplace.identity.models import Party, Role
 from marketplace.orders.models import Order
 from marketplace.pages.messages import field_errors, translated
 from marketplace.pages.viewer import Viewer, signed_in, viewer
-from marketplace.workers import disputes, levels
+from marketplace.workers import disputes, levels, review
 from marketplace.workers.models import Submission, SubmissionStatus
 from marketplace.workers.schemas import DisputeIn
 
@@ -90,16 +91,36 @@ def _rejections(user_id: int, disputed: dict) -> list[dict]:
         .order_by(Submission.reviewed_at.desc(), Submission.id.desc())
         .limit(REJECTIONS_SHOWN)
     ).all()
-    return [
-        {
-            "submission": submission,
-            "order": order,
-            "dispute": disputed.get(submission.id),
-            # The order's review window from the rejection, as open_dispute counts it.
-            "dispute_by": submission.reviewed_at + timedelta(days=order.review_window_days),
-        }
-        for submission, order in found
-    ]
+    rows = []
+    for submission, order in found:
+        rejection = _the_rejection(submission)
+        rows.append(
+            {
+                "submission": submission,
+                "order": order,
+                "dispute": disputed.get(submission.id),
+                "rejected_at": rejection.decided_at,
+                "reason_code": rejection.reason_code,
+                "note": rejection.note,
+                # The order's review window from the rejection, as open_dispute counts it.
+                "dispute_by": rejection.decided_at + timedelta(days=order.review_window_days),
+            }
+        )
+    return rows
+
+
+def _the_rejection(submission: Submission):
+    """The rejection of the item: the decision in force while it stands; once a dispute
+    has overturned it, the last rejection in its history (GET /submissions/{id}/decisions),
+    so the page still says when and why it was rejected."""
+    if submission.status == SubmissionStatus.REJECTED:
+        return SimpleNamespace(
+            decided_at=submission.reviewed_at,
+            reason_code=submission.reason_code,
+            note=submission.reason,
+        )
+    history = review.decision_history(db.session, viewer().actor, submission.id)
+    return next(d for d in reversed(history) if d.status == SubmissionStatus.REJECTED)
 
 
 @blp.post("/me/standing/rejections/<int:submission_id>/dispute")

@@ -326,7 +326,11 @@ def test_li_sees_her_rejection_disputes_it_and_another_reviewer_decides(app, api
         cast.user_ids["owner"],
     )
     assert "Upheld: your item is accepted" in text(owner.get("/review/disputes"))
-    assert "申诉成立：作品已改为通过" in text(li.get("/me/standing"))
+    page = text(li.get("/me/standing"))
+    assert "申诉成立：作品已改为通过" in page
+    # Why it was rejected stays said: the rejection's code and note, not the decision's.
+    assert '<dd class="reason">框未对准目标</dd>' in page
+    assert '<dd class="note">box misses the wheel</dd>' in page
 
 
 def test_her_level_and_what_the_next_level_needs(app, api, cast):

@@ -137,6 +137,7 @@ def test_a_reviewer_rejects_with_a_reason_li_disputes_the_owner_decides(
     expect(li.locator(f"#rejection-{first} .dispute-state")).to_contain_text(
         "申诉成立：作品已改为通过"
     )
+    expect(li.locator(f"#rejection-{first} .note")).to_have_text("The box misses the car.")
     li.get_by_role("button", name="English").click()
     expect(li.get_by_role("heading", level=1)).to_have_text("My level")
     shots(li, "standing-en", engine_name)
