@@ -1,0 +1,400 @@
+"""The review pages and the annotator's standing through Flask's test client: the queue
+holds the team's submitted items only; a decision through the forms writes exactly what
+the API writes; refusals (no reason code, another team's item, a role that does not
+review, a forged form) write nothing; Li sees her rejection, disputes it, and someone
+other than its reviewer decides. The browser walk is in test_review_browser.py."""
+
+import re
+
+from marketplace.db import db
+from marketplace.workers.models import Submission
+from tests import flows
+from tests.pages.kit import PageClient, text
+from tests.pages.review_kit import (
+    decision_record,
+    disputes_of,
+    lis_boxes,
+    make_inspector,
+    rivals_box,
+)
+from tests.support import row_counts
+
+REJECT = {"decision": "reject", "reason_code": "box_off_target", "reason": "box misses the wheel"}
+
+
+def signed_in(app, label: str, language: str = "zh-CN") -> PageClient:
+    browser = PageClient(app.test_client(), language)
+    assert browser.sign_in(f"{label}@example.com").status_code == 302
+    if language == "en":  # over her profile's Chinese, as the header's switch does
+        browser.post("/language", {"locale": "en", "next": "/"}, token_from="/review")
+    return browser
+
+
+def field_error(answer, name: str) -> str | None:
+    found = re.search(rf'<p class="field-error" id="error-{name}">([^<]*)</p>', text(answer))
+    return found and found.group(1)
+
+
+def test_the_queue_holds_the_teams_submitted_items_only(app, api, cast):
+    mine = lis_boxes(api, cast, items=2)
+    theirs = rivals_box(api, cast)
+    reviewer = signed_in(app, "reviewer")
+    queue = reviewer.get("/review")
+    assert queue.status_code == 200
+    page = text(queue)
+    assert "审核队列" in page and '<a href="/review">审核</a>' not in page
+    for submission_id in mine:
+        assert f'href="/review/items/{submission_id}"' in page
+        assert f'name="submission_id" value="{submission_id}"' in page
+    assert f"/review/items/{theirs}" not in page and f'value="{theirs}"' not in page
+    assert "Li" in page and "第 1 轮" in page  # her name, the batch's sample round
+    # The header offers the queue to who reviews.
+    assert 'href="/review"' in page
+    # Tiger's reviewer sees Tiger's item and none of Lotus's.
+    rival = text(signed_in(app, "rival_reviewer").get("/review"))
+    assert f"/review/items/{theirs}" in rival
+    assert not any(f"/review/items/{i}" in rival for i in mine)
+
+
+def test_an_item_shows_its_boxes_read_only_in_the_images_pixels(app, api, cast):
+    [submission_id] = lis_boxes(api, cast, items=1)
+    page = text(signed_in(app, "reviewer", "en").get(f"/review/items/{submission_id}"))
+    assert 'viewBox="0 0 1920 1080"' in page
+    assert '<rect class="box" data-box="1" x="1" y="2" width="30" height="40"' in page
+    assert "<td>car</td>" in page and "1 box on an image of 1920 × 1080 pixels" in page
+    assert "<input" not in page.split('id="result-heading"')[1].split("</section>")[0]
+    assert '<option value="box_off_target">Box off target</option>' in page
+
+
+def test_decisions_through_the_forms_write_what_the_api_writes(app, api, cast):
+    by_page, by_page_too, by_api, by_api_too = lis_boxes(api, cast, items=4)
+    reviewer = signed_in(app, "reviewer")
+    accepted = reviewer.post(
+        f"/review/items/{by_page}", {"decision": "accept"}, token_from="/review"
+    )
+    # One at a time: the next waiting item opens.
+    assert (accepted.status_code, accepted.headers["Location"]) == (
+        302,
+        f"/review/items/{by_page_too}",
+    )
+    rejected = reviewer.post(f"/review/items/{by_page_too}", REJECT, token_from="/review")
+    assert rejected.status_code == 302
+    flows.review(api, cast.reviewer, accept=[by_api], reject=[by_api_too])
+    assert decision_record(app, by_page) == decision_record(app, by_api)
+    assert decision_record(app, by_page_too) == decision_record(app, by_api_too)
+    record = decision_record(app, by_page_too)
+    assert (record["status"], record["reason_code"], record["reason"]) == (
+        "rejected",
+        "box_off_target",
+        "box misses the wheel",
+    )
+    assert decision_record(app, by_page)["rate_micros"] == 60_000  # her 0.06 in force
+
+
+def test_many_items_at_once_in_the_table(app, api, cast):
+    ids = lis_boxes(api, cast, items=3)
+    reviewer = signed_in(app, "reviewer", "en")
+    answer = reviewer.post(
+        "/review/decisions",
+        {"submission_id": ids[:2], "decision": "accept", "reason_code": "other"},
+        token_from="/review",
+    )
+    assert (answer.status_code, answer.headers["Location"]) == (302, "/review")
+    assert "Accepted 2, rejected 0." in text(reviewer.get("/review"))
+    assert [decision_record(app, i)["status"] for i in ids] == ["accepted", "accepted", "submitted"]
+    # Accepted: the reason chooser belongs to the reject button, none is recorded.
+    assert decision_record(app, ids[0])["reason_code"] is None
+    # The last item completes the batch's sample: the batch review concludes.
+    reviewer.post("/review/decisions", {"submission_id": [ids[2]], **REJECT}, token_from="/review")
+    batch_page = text(reviewer.get(f"/review/batches/{_batch_of(app, ids[0])}"))
+    assert "Passed: the rest accepted" in batch_page and "66.66%" in batch_page
+
+
+def _batch_of(app, submission_id: int) -> int:
+    with app.app_context():
+        return db.session.get(Submission, submission_id).batch_id
+
+
+def test_a_rejection_without_a_reason_code_is_said_beside_the_field_and_writes_nothing(
+    app, api, cast
+):
+    [submission_id] = lis_boxes(api, cast, items=1)
+    reviewer = signed_in(app, "reviewer")
+    before = row_counts(app)
+    answer = reviewer.post(
+        f"/review/items/{submission_id}",
+        {"decision": "reject", "reason_code": "", "reason": "no"},
+        token_from="/review",
+    )
+    assert answer.status_code == 422
+    assert field_error(answer, "reason_code") == "不通过须选择原因。"
+    assert 'aria-describedby="error-reason_code"' in text(answer)
+    bulk = reviewer.post(
+        "/review/decisions",
+        {"submission_id": [submission_id], "decision": "reject"},
+        token_from="/review",
+    )
+    assert bulk.status_code == 422 and field_error(bulk, "reason_code") == "不通过须选择原因。"
+    nothing = reviewer.post("/review/decisions", {"decision": "accept"}, token_from="/review")
+    assert (
+        nothing.status_code == 422 and field_error(nothing, "submission_id") == "请至少勾选一项。"
+    )
+    # A code another task type has is refused by the service, beside the same field.
+    foreign = reviewer.post(
+        f"/review/items/{submission_id}",
+        {"decision": "reject", "reason_code": "wrong_rating"},
+        token_from="/review",
+    )
+    assert foreign.status_code == 422 and field_error(foreign, "reason_code")
+    assert row_counts(app) == before
+    assert decision_record(app, submission_id)["status"] == "submitted"
+
+
+def test_another_teams_item_is_not_found_and_nothing_is_written(app, api, cast):
+    lis_boxes(api, cast, items=1)
+    theirs = rivals_box(api, cast)
+    reviewer = signed_in(app, "reviewer")
+    before = row_counts(app)
+    assert reviewer.get(f"/review/items/{theirs}").status_code == 404
+    assert reviewer.get("/review/items/99999999999999").status_code == 404
+    posted = reviewer.post(f"/review/items/{theirs}", REJECT, token_from="/review")
+    assert posted.status_code == 404
+    bulk = reviewer.post(
+        "/review/decisions", {"submission_id": [theirs], "decision": "accept"}, token_from="/review"
+    )
+    assert bulk.status_code == 404
+    # Tiger's batch is on the board, so the API answers 403 for its review: the page too.
+    batch = _batch_of(app, theirs)
+    api_answer = api.get(f"/batches/{batch}/sample", cast.reviewer).status
+    assert reviewer.get(f"/review/batches/{batch}").status_code == api_answer == 403
+    assert row_counts(app) == before
+    assert decision_record(app, theirs)["status"] == "submitted"
+
+
+def test_an_annotator_who_does_not_review_is_refused_as_the_api_refuses_her(app, api, cast):
+    [submission_id] = lis_boxes(api, cast, items=1)
+    wang = signed_in(app, "wang")
+    li = signed_in(app, "li")
+    assert 'href="/review"' not in text(wang.get("/me/standing"))
+    before = row_counts(app)
+    assert wang.get("/review").status_code == 403
+    assert wang.get("/review/disputes").status_code == 403
+    answer = wang.post(
+        "/review/decisions",
+        {"submission_id": [submission_id], "decision": "accept"},
+        token_from="/me/standing",
+    )
+    api_answer = api.post(
+        "/reviews",
+        cast.wang,
+        {"decisions": [{"submission_id": submission_id, "decision": "accept"}]},
+    )
+    assert answer.status_code == api_answer.status == 403
+    assert (
+        wang.post(
+            f"/review/items/{submission_id}", {"decision": "accept"}, token_from="/me/standing"
+        ).status_code
+        == 403
+    )
+    # Li, its annotator, sees her item's decisions through the API, but reviews nothing.
+    assert li.get(f"/review/items/{submission_id}").status_code == 403
+    assert row_counts(app) == before
+
+
+def test_a_quality_inspector_reviews_her_teams_work(app, api, cast):
+    [submission_id] = lis_boxes(api, cast, items=1)
+    make_inspector(api, cast, "zhang")
+    zhang = signed_in(app, "zhang", "en")
+    standing = text(zhang.get("/me/standing"))
+    assert 'href="/review">Review</a>' in standing and "Inspector" in standing
+    assert "At this level you review your team's work." in standing
+    answer = zhang.post(
+        f"/review/items/{submission_id}", {"decision": "accept"}, token_from="/review"
+    )
+    assert answer.status_code == 302
+    record = decision_record(app, submission_id)
+    assert (record["status"], record["reviewer"]) == ("accepted", cast.user_ids["zhang"])
+
+
+def test_a_forged_form_is_refused_and_writes_nothing(app, api, cast):
+    [submission_id] = lis_boxes(api, cast, items=1)
+    reviewer = signed_in(app, "reviewer")
+    li = signed_in(app, "li")
+    before = row_counts(app)
+    forged = reviewer.post(f"/review/items/{submission_id}", REJECT, token_from=None)
+    assert forged.status_code == 400
+    bulk = reviewer.post(
+        "/review/decisions",
+        {"submission_id": [submission_id], "decision": "accept", "csrf_token": "forged"},
+        token_from=None,
+    )
+    assert bulk.status_code == 400
+    assert (
+        reviewer.post(
+            "/review/disputes/1", {"decision": "uphold", "note": "x"}, token_from=None
+        ).status_code
+        == 400
+    )
+    assert (
+        li.post(
+            f"/me/standing/rejections/{submission_id}/dispute", {"reason": "x"}, token_from=None
+        ).status_code
+        == 400
+    )
+    assert row_counts(app) == before
+
+
+def test_li_sees_her_rejection_disputes_it_and_another_reviewer_decides(app, api, cast):
+    accepted, rejected = lis_boxes(api, cast, items=2)
+    flows.review(api, cast.reviewer, accept=[accepted], reject=[rejected])
+    li = signed_in(app, "li")
+    wang = signed_in(app, "wang")
+    page = text(li.get("/me/standing"))
+    assert "我的等级" in page and "未通过的作品" in page
+    assert "框未对准目标" in page and "box misses the wheel" in page  # the code, the note
+    assert f"/me/standing/rejections/{accepted}/dispute" not in page
+    form = f"/me/standing/rejections/{rejected}/dispute"
+    assert form in page
+
+    before = row_counts(app)
+    blank = li.post(form, {"reason": "  "}, token_from="/me/standing")
+    assert blank.status_code == 422
+    assert field_error(blank, f"dispute-{rejected}")
+    assert row_counts(app) == before
+    # Not hers: 404 as the API answers; nothing written.
+    assert wang.post(form, {"reason": "mine"}, token_from="/me/standing").status_code == 404
+    assert row_counts(app) == before
+
+    sent = li.post(form, {"reason": "The box is on the wheel."}, token_from="/me/standing")
+    assert (sent.status_code, sent.headers["Location"]) == (
+        302,
+        f"/me/standing#rejection-{rejected}",
+    )
+    assert disputes_of(app, rejected) == [
+        ("open", "The box is on the wheel.", None, None, "box_off_target")
+    ]
+    page = text(li.get("/me/standing"))
+    assert "申诉已提交" in page and "待裁决" in page and form not in page
+    again = li.post(form, {"reason": "again"}, token_from="/me/standing")
+    assert again.status_code == 409  # the API's already_disputed
+    assert len(disputes_of(app, rejected)) == 1
+
+    # The reviewer who rejected it may not decide it: said beside the note, nothing written.
+    reviewer = signed_in(app, "reviewer", "en")
+    listed = text(reviewer.get("/review/disputes"))
+    assert "The box is on the wheel." in listed
+    [dispute_id] = re.findall(r'action="/review/disputes/(\d+)"', listed)
+    before = row_counts(app)
+    refused = reviewer.post(
+        f"/review/disputes/{dispute_id}",
+        {"decision": "uphold", "note": "fine"},
+        token_from="/review/disputes",
+    )
+    assert refused.status_code == 403
+    assert field_error(refused, f"note-{dispute_id}") == (
+        "Someone other than the reviewer who rejected the item decides."
+    )
+    assert row_counts(app) == before
+
+    owner = signed_in(app, "owner", "en")
+    no_note = owner.post(
+        f"/review/disputes/{dispute_id}", {"decision": "uphold"}, token_from="/review/disputes"
+    )
+    assert no_note.status_code == 422 and field_error(no_note, f"note-{dispute_id}")
+    upheld = owner.post(
+        f"/review/disputes/{dispute_id}",
+        {"decision": "uphold", "note": "The box is right."},
+        token_from="/review/disputes",
+    )
+    assert upheld.status_code == 302
+    assert disputes_of(app, rejected) == [
+        (
+            "upheld",
+            "The box is on the wheel.",
+            cast.user_ids["owner"],
+            "The box is right.",
+            "box_off_target",
+        )
+    ]
+    record = decision_record(app, rejected)
+    assert (record["status"], record["rate_micros"]) == ("accepted", 60_000)
+    assert record["history"][-1] == (
+        "accepted",
+        "dispute",
+        None,
+        "The box is right.",
+        cast.user_ids["owner"],
+    )
+    assert "Upheld: your item is accepted" in text(owner.get("/review/disputes"))
+    page = text(li.get("/me/standing"))
+    assert "申诉成立：作品已改为通过" in page
+    # Why it was rejected stays said: the rejection's code and note, not the decision's.
+    assert '<dd class="reason">框未对准目标</dd>' in page
+    assert '<dd class="note">box misses the wheel</dd>' in page
+
+
+def test_her_level_and_what_the_next_level_needs(app, api, cast):
+    team = cast.party_ids["lotus"]
+    trainee = api.post(
+        f"/teams/{team}/levels", cast.owner, {"name": "Trainee", "rank": 1, "daily_quota": 40}
+    )
+    senior = api.post(
+        f"/teams/{team}/levels",
+        cast.owner,
+        {"name": "Senior", "rank": 2, "promotion": {"min_accuracy": "0.95", "over_items": 2}},
+    )
+    assert trainee.status == senior.status == 201
+    moved = api.post(
+        f"/teams/{team}/members/{cast.user_ids['li']}/levels",
+        cast.owner,
+        {"level_id": trainee.body["id"]},
+    )
+    assert moved.status == 201
+    ids = lis_boxes(api, cast, items=2)
+    flows.review(api, cast.reviewer, accept=ids)
+    page = text(signed_in(app, "li", "en").get("/me/standing"))
+    assert '<dd class="level-name">Trainee</dd>' in page and "40 items" in page
+    assert "Senior" in page
+    assert "Needs 95% of your last 2 reviewed items accepted." in page
+    assert "Now: 2 accepted of your last 2 reviewed." in page
+    assert "You meet it: your team owner can move you up." in page
+    # Who annotates for no team has no standing page (403, as the API's annotator reads).
+    assert signed_in(app, "reviewer").get("/me/standing").status_code == 403
+
+
+def test_a_batchs_sample_is_decided_on_its_page_and_sends_the_batch_back(app, api, cast):
+    """Half of the batch is sampled; the sample's two items are rejected from the batch's
+    page, under the order's 90 % threshold: the other two go back to Li for rework."""
+    review_terms = {"sample_rate": "0.5", "accuracy_threshold": "0.9"}
+    ids = lis_boxes(api, cast, items=4, review=review_terms)
+    reviewer = signed_in(app, "reviewer", "en")
+    sampled = re.findall(
+        r'name="submission_id" value="(\d+)"', text(reviewer.get("/review?sampled=1"))
+    )
+    rest = re.findall(
+        r'name="submission_id" value="(\d+)"', text(reviewer.get("/review?sampled=0"))
+    )
+    assert len(sampled) == len(rest) == 2 and sorted(map(int, sampled + rest)) == sorted(ids)
+    batch = f"/review/batches/{_batch_of(app, ids[0])}"
+    page = text(reviewer.get(batch))
+    assert "2 items of the sample wait for a decision." in page
+    assert re.findall(r'name="submission_id" value="(\d+)"', page) == sampled
+
+    # No reason: said beside the field on the batch's page, nothing written.
+    before = row_counts(app)
+    refused = reviewer.post(
+        "/review/decisions",
+        {"submission_id": sampled, "decision": "reject", "batch": batch.rsplit("/", 1)[1]},
+        token_from=batch,
+    )
+    assert refused.status_code == 422 and "review sample" in text(refused)
+    assert field_error(refused, "reason_code") == "A rejection needs a reason code."
+    assert row_counts(app) == before
+
+    answer = reviewer.post(
+        "/review/decisions", {"submission_id": sampled, **REJECT, "back": batch}, token_from=batch
+    )
+    assert (answer.status_code, answer.headers["Location"]) == (302, batch)
+    page = text(reviewer.get(batch))
+    assert "Sent back for rework" in page and "<td>0%</td><td>90%</td>" in page
+    assert [decision_record(app, int(i))["status"] for i in rest] == ["returned", "returned"]
