@@ -43,13 +43,15 @@ def read_form(
     """
     data: dict[str, Any] = {}
     for name, value in form.items():
-        value = value.strip() if isinstance(value, str) else value
-        if name in optional and value in ("", None):
+        # Only to read a number or an empty field: what she typed is sent as typed (a
+        # password may begin or end with a space, as through the API).
+        bare = value.strip() if isinstance(value, str) else value
+        if name in optional and bare in ("", None):
             continue
-        if name in nullable and value in ("", None):
+        if name in nullable and bare in ("", None):
             value = None
-        if name in integers and isinstance(value, str) and WHOLE.fullmatch(value):
-            value = int(value)
+        if name in integers and isinstance(bare, str) and WHOLE.fullmatch(bare):
+            value = int(bare)
         data[name] = value
     try:
         return schema.load(data), {}
