@@ -2,8 +2,8 @@
 """What the account e-mails say, in the reader's language (Chinese or English).
 
 Each letter is a subject and a body per language, formatted with the reader's name and
-its link or facts. A link's page comes with the pages issue; until then a mail with a
-link also gives its code and the API call that takes it. The reader's language comes
+its link or facts. A link opens its page (pages/account.py); a mail with a link also
+gives its code and the API call that takes it, for a program. The reader's language comes
 from her CLDR locale (`users.locale`): zh_* reads Chinese,
 anything else English. Flask-Babel will take these over later.
 """

@@ -15,14 +15,15 @@ ROLE_NAMES = {
     "en": {"annotator": "an annotator", "reviewer": "a reviewer"},
 }
 
-# The link's page comes later (the pages issue); until then the code and the API call
-# that takes it are in the mail too.
+# The link opens the invitation's page (pages/account.py), where someone new chooses her
+# name and password and someone with an account signs in. The code and the API call
+# that takes it follow, for who accepts with a program.
 TEXTS = {
     "zh": (
         "{inviter} 邀请你加入团队 {team}",
         "你好：\n\n"
         "{inviter} 邀请你以{role}身份加入 Piecework 上的团队「{team}」。\n\n"
-        "接受邀请：{link}\n\n"
+        "打开链接接受邀请（新用户在页面上设置姓名和密码，已有账户请输入密码）：\n{link}\n\n"
         "邀请码：{token}\n\n"
         '接受邀请的 API 调用：POST /api/v1/invites/accept，内容 {{"token": "{token}"}}'
         "（另加您的 password；新用户另加 name 和新 password）。\n\n"
@@ -32,7 +33,8 @@ TEXTS = {
         "{inviter} invites you to the team {team}",
         "Hello,\n\n"
         "{inviter} invites you to join the team {team} on Piecework as {role}.\n\n"
-        "Accept the invite: {link}\n\n"
+        "Open this link to accept (new to Piecework: choose your name and a password "
+        "there; with an account: its password):\n{link}\n\n"
         "Your invite code: {token}\n\n"
         'To accept through the API: POST /api/v1/invites/accept with {{"token": "{token}"}} '
         "(add your password; new to Piecework: your name and a new password).\n\n"

@@ -31,7 +31,7 @@ def test_a_reset_link_sets_a_new_password_once_and_signs_out_everywhere(
     [mail] = mails_to(app, "li@example.com")
     assert "/password-resets/complete?token=" in mail.body
     token = token_in(mail.body)
-    # The link's page comes later: the mail gives the code and the call that takes it.
+    # Beside the link to its page, the mail gives the code and the call that takes it.
     assert "POST /api/v1/password-resets/complete" in mail.body
     assert f'{{"token": "{token}", "password": "..."}}' in mail.body
 

@@ -60,7 +60,7 @@ def test_an_invited_annotator_gets_the_mail_accepts_and_works_at_once(app, api, 
     link = f"{app.config['PUBLIC_URL']}/invites/accept?token="
     assert link in mail.body and "as an annotator" in mail.body
     token = TOKEN.search(mail.body).group()
-    # The link's page comes later: the mail gives the code and the call that takes it.
+    # Beside the link to its page, the mail gives the code and the call that takes it.
     assert f'POST /api/v1/invites/accept with {{"token": "{token}"}}' in mail.body
     with app.app_context():
         stored = db.session.scalar(select(TeamInvite.token_digest))
