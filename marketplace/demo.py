@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from marketplace import clock
+from marketplace import clock, demo_work
 from marketplace.identity import service as identity
 from marketplace.identity.actor import Actor
 from marketplace.identity.models import PartyKind, Role, User
@@ -140,6 +140,7 @@ def seed_demo(session: Session) -> bool:
     actors = {label: _actor(users[label]) for label in users}
     _seed_chain(session, buyer, actors)
     _seed_levels(session, actors["team_owner"], team.id, users)
+    demo_work.seed_work(session, buyer, actors["team_owner"])
     return True
 
 
