@@ -72,7 +72,7 @@ def test_the_demo_loads_once_and_its_tokens_work(app, api):
     for _email, token in DEMO_TOKENS.values():
         assert token in again.output and api.get("/me", token).status == 200
     client = DEMO_TOKENS["client_admin"][1]
-    boxes, ratings, parking = api.get("/orders", client).body
+    boxes, ratings, parking, *work = api.get("/orders", client).body
     assert (boxes["quantity"], boxes["unit_price"], boxes["status"]) == (2000, "0.1", "published")
     assert {b["status"] for b in api.get(f"/orders/{boxes['id']}/batches", client).body} == {
         "released"
@@ -81,7 +81,8 @@ def test_the_demo_loads_once_and_its_tokens_work(app, api):
     upcoming = api.get(f"/orders/{ratings['id']}/drops", client).body["upcoming"]
     assert [drop["batch_count"] for drop in upcoming] == [1] * 5
     # The three-link chain: Horizon -> Apex 0.10 -> Bridge 0.08 -> Lotus 0.055.
-    [lotus] = api.get("/contracts", DEMO_TOKENS["team_owner"][1]).body
+    contracts = api.get("/contracts", DEMO_TOKENS["team_owner"][1]).body
+    [lotus] = [c for c in contracts if c["order_id"] == parking["id"]]
     chain = api.get(f"/contracts/{lotus['id']}/chain", client).body
     assert [link["downstream_name"] for link in chain["links"]] == [
         "Apex Data",
@@ -90,6 +91,11 @@ def test_the_demo_loads_once_and_its_tokens_work(app, api):
     ]
     assert (chain["depth"], chain["pass_through"], lotus["unit_price"]) == (3, "0.5500", "0.055")
     assert parking["sourcing"] == "bids" and lotus["order_id"] == parking["id"]
+    # The workspace's own work, on the demo's media: Lotus claimed it, Li Na may take it.
+    assert [o["task_type"] for o in work] == ["bbox_2d", "rating_1_5", "audio_score_0_2"]
+    taken = api.post("/tasks/next", DEMO_TOKENS["annotator"][1], {"count": 20}).body
+    assert [t["item_ref"] for t in taken][:1] == ["/pages/static/demo/street-1.png"]
+    assert len(taken) == 11
 
 
 def test_a_payout_run_writes_the_bank_file_and_pays_once(app, api, cast, tmp_path):
