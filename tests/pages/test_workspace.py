@@ -6,11 +6,24 @@ and CSRF refusals. In a real browser: test_workspace_browser.py."""
 import html
 import json
 import re
+from types import SimpleNamespace
+
+from flask import render_template_string
 
 from marketplace import demo_work
+from marketplace.orders.models import TaskType
+from marketplace.orders.task_types import BUILT_IN
 from marketplace.workers.models import TaskStatus
 from tests.pages.kit import PageClient, text
-from tests.pages.work_kit import box_items, clip_items, quota, ratings, submissions, task_row
+from tests.pages.work_kit import (
+    ERROR_TYPES,
+    box_items,
+    clip_items,
+    quota,
+    ratings,
+    submissions,
+    task_row,
+)
 from tests.pages.work_kit import work as post_work
 from tests.support import row_counts
 
@@ -296,3 +309,56 @@ def test_the_demo_media_are_what_demo_work_makes(tmp_path):
     """The images and clips shipped under static/demo/ are this code's, byte for byte."""
     for name, data in demo_work.media().items():
         assert (demo_work.MEDIA / name).read_bytes() == data, name
+
+
+def test_a_lease_that_ran_out_is_refused_and_nothing_is_written(app, api, cast, frozen_clock):
+    post_work(api, cast, "bbox_2d", box_items(1))
+    browser = li_at_work(app, "en")
+    task = taken_id(take(browser, 1))
+    frozen_clock.stand_at("2026-03-02T12:00:01+00:00")  # the 120-minute lease ran out
+    page = text(browser.get(f"/work/tasks/{task}"))
+    assert 'data-seconds-left="0"' in page
+    before = row_counts(app)
+    fields = {"boxes.0.x": "1", "boxes.0.y": "1", "boxes.0.w": "5", "boxes.0.h": "5"}
+    answer = browser.post(f"/work/tasks/{task}/submit", fields, token_from="/work")
+    assert answer.status_code == 409 and "您对此任务的租约已到期" in text(answer)
+    assert row_counts(app) == before
+
+
+SURFACE = """{% from "workspace/surface.html" import surface %}
+{{ surface(task_type, order, item, result, readonly=True) }}"""
+
+
+def test_a_surface_shows_a_submitted_result_read_only(app):
+    """As a reviewer's page will show a submission: the same surface, nothing to edit."""
+
+    def shown(key: str, item: dict, result: dict, options: dict | None = None) -> str:
+        with app.test_request_context("/", headers={"Accept-Language": "en"}):
+            return render_template_string(
+                SURFACE,
+                task_type=TaskType(key=key, **BUILT_IN[key]),
+                order=SimpleNamespace(task_options=options),
+                item=SimpleNamespace(**item),
+                result=result,
+            )
+
+    assert set(BUILT_IN) == {"bbox_2d", "rating_1_5", "audio_score_0_2"}
+    image = {"ref": "/pages/static/demo/street-1.png", "payload": {"width": 1280, "height": 720}}
+    boxes = shown("bbox_2d", image, {"boxes": [{"x": 1, "y": 2, "w": 30, "h": 40, "label": "car"}]})
+    assert 'role="img" aria-label="1 box"' in boxes and 'tabindex="0"' not in boxes
+    assert '<rect x="1" y="2" width="30" height="40">' in boxes
+    assert 'name="boxes.0.label"' in boxes and 'value="car"' in boxes
+    assert 'name="boxes.1.x"' not in boxes and "<template" not in boxes and "add-box" not in boxes
+    assert len(re.findall(r"<input [^>]*>", boxes)) == len(re.findall(r" readonly", boxes)) == 5
+    rated = shown(
+        "rating_1_5",
+        {"ref": "a-1", "payload": {"question": "Q?", "answer": "A."}},
+        {"rating": 2, "error_types": ["unsafe"]},
+        {"error_types": ERROR_TYPES},
+    )
+    assert re.search(r'value="2" data-key="2" checked disabled', rated)
+    assert re.search(r'value="unsafe" checked disabled', rated)
+    assert "(keys 1 to 5)" not in rated
+    scored = shown("audio_score_0_2", {"ref": "/c.wav", "payload": None}, {"score": 1})
+    assert '<p class="score is-chosen">1 · Usable with faults</p>' in scored
+    assert "<button" not in scored
