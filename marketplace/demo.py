@@ -11,7 +11,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from marketplace import clock
+from marketplace import clock, demo_work
 from marketplace.demo_history import seed_history
 from marketplace.identity import service as identity
 from marketplace.identity.actor import Actor
@@ -168,6 +168,8 @@ def seed_demo(session: Session) -> bool:
     wages.save_wage(session, actors["platform_admin"], SHANGHAI_WAGE)
     config = current_app.config
     seed_history(session, people, team.id, Terms.from_config(config), config["IDLE_LIMIT_SECONDS"])
+    # After Li's past work, whose tasks she took: today's are the workspace's.
+    demo_work.seed_work(session, buyer, actors["team_owner"])
     return True
 
 

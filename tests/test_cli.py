@@ -76,7 +76,7 @@ def test_the_demo_loads_once_and_its_tokens_work(app, api):
     for _email, token in DEMO_TOKENS.values():
         assert token in again.output and api.get("/me", token).status == 200
     client = DEMO_TOKENS["client_admin"][1]
-    boxes, ratings, parking = api.get("/orders", client).body
+    boxes, ratings, parking, *work = api.get("/orders", client).body
     assert (boxes["quantity"], boxes["unit_price"], boxes["status"]) == (2000, "0.1", "published")
     assert {b["status"] for b in api.get(f"/orders/{boxes['id']}/batches", client).body} == {
         "released"
@@ -105,6 +105,11 @@ def test_the_demo_loads_once_and_its_tokens_work(app, api):
     hourly = api.get(f"/me/earnings/hourly?{period}", DEMO_TOKENS["annotator"][1]).body
     [boxes_hour] = hourly["task_types"]
     assert boxes_hour["pay"]["seconds_per_item"] == "44"  # her median pace
+    # The workspace's own work, on the demo's media: Lotus claimed it, Li Na may take it.
+    assert [o["task_type"] for o in work] == ["bbox_2d", "rating_1_5", "audio_score_0_2"]
+    taken = api.post("/tasks/next", DEMO_TOKENS["annotator"][1], {"count": 20}).body
+    assert [t["item_ref"] for t in taken][:1] == ["/pages/static/demo/street-1.png"]
+    assert len(taken) == 11
 
 
 def test_a_payout_run_writes_the_bank_file_and_pays_once(app, api, cast, tmp_path):

@@ -17,7 +17,16 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from marketplace.errors import DomainError
-from marketplace.pages import account, annotator, auth, review, standing, team, team_notices
+from marketplace.pages import (
+    account,
+    annotator,
+    auth,
+    review,
+    standing,
+    team,
+    team_notices,
+    workspace,
+)
 from marketplace.pages.formatting import FILTERS, zone_name
 from marketplace.pages.messages import error_text
 from marketplace.pages.viewer import LOCALES, load_viewer, select_locale, select_timezone
@@ -55,7 +64,7 @@ pages = Blueprint(
 )
 # Each role's day: a module with a blueprint `blp` and `nav_links(viewer)`, the header's
 # links to its pages for a viewer who has them (in this order).
-ROLE_DAYS = (annotator, standing, review, team, team_notices)
+ROLE_DAYS = (workspace, annotator, standing, review, team, team_notices)
 pages.register_blueprint(auth.blp)
 pages.register_blueprint(account.blp)
 for day in ROLE_DAYS:
