@@ -17,7 +17,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from marketplace.errors import DomainError
-from marketplace.pages import annotator, auth
+from marketplace.pages import annotator, auth, board, chain, fair
 from marketplace.pages.formatting import FILTERS, zone_name
 from marketplace.pages.messages import error_text
 from marketplace.pages.viewer import LOCALES, load_viewer, select_locale, select_timezone
@@ -55,7 +55,7 @@ pages = Blueprint(
 )
 # Each role's day: a module with a blueprint `blp` and `nav_links(viewer)`, the header's
 # links to its pages for a viewer who has them (in this order).
-ROLE_DAYS = (annotator,)
+ROLE_DAYS = (annotator, board, fair, chain)
 pages.register_blueprint(auth.blp)
 for day in ROLE_DAYS:
     pages.register_blueprint(day.blp)
