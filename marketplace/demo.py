@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace import clock
+from marketplace.demo_board import seed_board
 from marketplace.identity import service as identity
 from marketplace.identity.actor import Actor
 from marketplace.identity.models import PartyKind, Role, User
@@ -140,6 +141,7 @@ def seed_demo(session: Session) -> bool:
     actors = {label: _actor(users[label]) for label in users}
     _seed_chain(session, buyer, actors)
     _seed_levels(session, actors["team_owner"], team.id, users)
+    seed_board(session, buyer, actors["team_owner"])  # the owner's board and chain pages
     return True
 
 

@@ -72,7 +72,7 @@ def test_the_demo_loads_once_and_its_tokens_work(app, api):
     for _email, token in DEMO_TOKENS.values():
         assert token in again.output and api.get("/me", token).status == 200
     client = DEMO_TOKENS["client_admin"][1]
-    boxes, ratings, parking = api.get("/orders", client).body
+    boxes, ratings, parking, signs = api.get("/orders", client).body
     assert (boxes["quantity"], boxes["unit_price"], boxes["status"]) == (2000, "0.1", "published")
     assert {b["status"] for b in api.get(f"/orders/{boxes['id']}/batches", client).body} == {
         "released"
@@ -90,6 +90,12 @@ def test_the_demo_loads_once_and_its_tokens_work(app, api):
     ]
     assert (chain["depth"], chain["pass_through"], lotus["unit_price"]) == (3, "0.5500", "0.055")
     assert parking["sourcing"] == "bids" and lotus["order_id"] == parking["id"]
+    # The owner's board counts down to a drop at 03:00 in Shanghai (demo_board.py).
+    assert (signs["release_plan"]["cron"], signs["release_plan"]["timezone"]) == (
+        "0 3 * * *",
+        "Asia/Shanghai",
+    )
+    assert lotus["below_cost_floor"] is True  # Lotus's floor is 0.06 a box
 
 
 def test_a_payout_run_writes_the_bank_file_and_pays_once(app, api, cast, tmp_path):

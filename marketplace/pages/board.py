@@ -108,7 +108,9 @@ def claim(batch_id: int):
             batch = claims.claim_batch(session, actor, batch_id, team_id)
             claimed = {"seq": batch.seq, "title": batch.order.title, "items": batch.item_count}
     except Conflict as refused:
-        return render_board(owner(), refusal=refusal_text(refused), refused_batch=batch_id), 409
+        return render_board(
+            owner(), refusal=refusal_text(refused), refused=db.session.get(Batch, batch_id)
+        ), 409
     flash(_("Claimed: batch %(seq)s of “%(title)s”, %(items)s items.", **claimed), "info")
     return redirect(url_for(".board", _anchor="held"))
 
@@ -125,7 +127,7 @@ def held_batch(batch_id: int):
     return render_template("board/held.html", batch=batch, now=clock.now())
 
 
-def render_board(actor: Actor, *, refusal: str | None = None, refused_batch: int | None = None):
+def render_board(actor: Actor, *, refusal: str | None = None, refused: Batch | None = None):
     """The board as `actor` reads it through the API's services, at the clock's now."""
     batches = orders.board(db.session, actor, limit=BOARD_PAGE, after=0)
     board_read.send(db.session, actor=actor, batches=batches)
@@ -137,7 +139,7 @@ def render_board(actor: Actor, *, refusal: str | None = None, refused_batch: int
         teams=owned_teams(actor),
         now=clock.now(),
         refusal=refusal,
-        refused_batch=refused_batch,
+        refused=refused,
         full=len(batches) == BOARD_PAGE,
     )
 
