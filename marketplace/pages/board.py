@@ -20,7 +20,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from marketplace import clock
-from marketplace.db import db, unit_of_work
+from marketplace.db import MAX_ID, db, unit_of_work
 from marketplace.errors import Conflict
 from marketplace.identity.actor import Actor
 from marketplace.identity.models import Party, Role
@@ -102,7 +102,7 @@ def claim(batch_id: int):
     try:
         team_id = load_form(ClaimIn(), request.form)["team_id"]
     except FormErrors:
-        abort(400)
+        abort(422)  # a team id that is no number: the API's 422
     try:
         with unit_of_work() as session:
             batch = claims.claim_batch(session, actor, batch_id, team_id)
@@ -121,7 +121,7 @@ def held_batch(batch_id: int):
     """One batch her team holds, with its lease timer; 404 for any other batch (another
     team's batch is not hers to read)."""
     actor = owner()
-    batch = db.session.get(Batch, batch_id) if 0 < batch_id < 2**63 else None
+    batch = db.session.get(Batch, batch_id) if 0 < batch_id <= MAX_ID else None
     if batch is None or batch.claimed_by_party_id not in actor.party_ids(Role.TEAM_OWNER):
         abort(404)
     return render_template("board/held.html", batch=batch, now=clock.now())
