@@ -7,6 +7,7 @@ The chain page (bids, offers, subcontracts, margins) is in test_chain_page.py; t
 in a real browser, at the 03:00 drop, in test_board_browser.py.
 """
 
+import html
 import re
 
 import pytest
@@ -50,7 +51,7 @@ def refusal(answer) -> str:
         r'<div class="refusal" role="alert" id="refusal">(.*?)</div>', text(answer), re.S
     )
     assert found, text(answer)
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", found.group(1))).strip()
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", found.group(1))).strip())
 
 
 def test_the_board_shows_each_order_with_its_price_funding_payment_record_and_hourly_pay(
@@ -121,6 +122,11 @@ def test_the_owner_claims_with_one_click_and_sees_the_batch_among_hers(app, api,
             "team holds 1.",
         ),
         ("not dropped", "这个批次还没有放出。", "This batch has not dropped yet."),
+        (
+            "no contract",
+            "只有持有这个订单合同的团队才能抢它的批次",
+            "Only teams holding a contract for this order's items claim its batches",
+        ),
     ],
 )
 def test_each_refused_claim_is_said_in_her_language_and_writes_nothing(
@@ -161,6 +167,9 @@ def _refused_claim(app, api, cast, frozen_clock, case: str) -> int:
         first, second = board_batches(api, cast, order)
         assert api.post(f"/batches/{first['id']}/claim", cast.owner).status == 200
         return second["id"]
+    if case == "no contract":  # a bids order's batch, and no contract of Lotus's
+        order = flows.post_order(api, cast.client, items=5, batch_size=5, sourcing="bids")
+        return board_batches(api, cast, order)[0]["id"]
     frozen_clock.stand_at("2026-03-02T18:00:00+08:00")
     order = flows.post_order(api, cast.client, items=5, batch_size=5, release_plan=SHANGHAI_3AM)
     with app.app_context():

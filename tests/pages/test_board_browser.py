@@ -123,6 +123,12 @@ def test_the_board_and_the_chain_in_english_at_desktop_and_phone_width(
         expect(page.get_by_role("status").filter(has_text="Claimed")).to_be_visible()
         lease = page.locator(".held-batch").first.get_by_role("timer")
         expect(lease).to_have_text(re.compile(r"^2[34]:\d\d:\d\d$"))
+        page.locator(".held-batch a").first.click()
+        expect(page.get_by_role("timer")).to_have_text(re.compile(r"^2[34]:\d\d:\d\d$"))
+        expect(page.locator("main")).to_contain_text("March 3, 2026, 6:00 PM")  # lease ends
+        accessible(page)
+        screenshot(page, "held-batch-en", engine_name)
+        page.get_by_role("link", name="Back to the drop board").click()
         page.get_by_role("link", name="Lottery and standing rules").click()
         expect(page.get_by_role("heading", level=1)).to_have_text("Lottery and standing rules")
         accessible(page)

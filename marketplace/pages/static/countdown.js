@@ -4,7 +4,8 @@
  * moment it counts to (data-until) and the server's own now (data-now). This script
  * counts down from the server's now, not the phone's clock, which may be wrong. The
  * timers themselves are not read out each second (role="timer"); when one reaches zero,
- * the page's polite status region (#drop-news) says so once, and a reload link shows.
+ * the page's polite status region (#drop-news) says so once (in the timer's own words,
+ * data-done-text, else the region's), and a reload link shows.
  */
 (function () {
   "use strict";
@@ -32,10 +33,10 @@
     };
   });
 
-  function announce() {
+  function announce(timer) {
     var news = document.getElementById("drop-news");
-    if (news && !news.textContent) {
-      news.textContent = news.getAttribute("data-open-text") || "";
+    if (news) {
+      news.textContent = timer.getAttribute("data-done-text") || news.getAttribute("data-open-text") || "";
     }
     var reload = document.getElementById("drop-reload");
     if (reload) {
@@ -55,7 +56,7 @@
       if (left <= 0) {
         timer.done = true;
         timer.element.classList.add("is-over");
-        announce();
+        announce(timer.element);
       } else {
         running = true;
       }
