@@ -141,6 +141,11 @@ def test_the_board_and_the_chain_in_english_at_desktop_and_phone_width(
     expect(page.get_by_role("heading", level=1)).to_have_text("转包")
     accessible(page)
     screenshot(page, "chain-zh", engine_name)
+    page.locator(".contract .card-title a").first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("转包链")
+    expect(page.locator(".chain-links .is-this .price")).to_have_text("¥0.055")
+    accessible(page)
+    screenshot(page, "chain-contract-zh", engine_name)
     with app.app_context():
         claimed = db.session.scalars(
             select(Batch).where(Batch.claimed_by_party_id == cast.party_ids["lotus"])
