@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace import clock, demo_work
+from marketplace.demo_board import seed_board
 from marketplace.demo_history import seed_history
 from marketplace.identity import service as identity
 from marketplace.identity.actor import Actor
@@ -170,6 +171,7 @@ def seed_demo(session: Session) -> bool:
     seed_history(session, people, team.id, Terms.from_config(config), config["IDLE_LIMIT_SECONDS"])
     # After Li's past work, whose tasks she took: today's are the workspace's.
     demo_work.seed_work(session, buyer, actors["team_owner"])
+    seed_board(session, buyer, actors["team_owner"])  # the owner's board and chain pages
     return True
 
 

@@ -76,7 +76,7 @@ def test_the_demo_loads_once_and_its_tokens_work(app, api):
     for _email, token in DEMO_TOKENS.values():
         assert token in again.output and api.get("/me", token).status == 200
     client = DEMO_TOKENS["client_admin"][1]
-    boxes, ratings, parking, *work = api.get("/orders", client).body
+    boxes, ratings, parking, *work, signs = api.get("/orders", client).body
     assert (boxes["quantity"], boxes["unit_price"], boxes["status"]) == (2000, "0.1", "published")
     assert {b["status"] for b in api.get(f"/orders/{boxes['id']}/batches", client).body} == {
         "released"
@@ -110,6 +110,12 @@ def test_the_demo_loads_once_and_its_tokens_work(app, api):
     taken = api.post("/tasks/next", DEMO_TOKENS["annotator"][1], {"count": 20}).body
     assert [t["item_ref"] for t in taken][:1] == ["/pages/static/demo/street-1.png"]
     assert len(taken) == 11
+    # The owner's board counts down to a drop at 03:00 in Shanghai (demo_board.py).
+    assert (signs["release_plan"]["cron"], signs["release_plan"]["timezone"]) == (
+        "0 3 * * *",
+        "Asia/Shanghai",
+    )
+    assert lotus["below_cost_floor"] is True  # Lotus's floor is 0.06 a box
 
 
 def test_a_payout_run_writes_the_bank_file_and_pays_once(app, api, cast, tmp_path):

@@ -21,6 +21,9 @@ from marketplace.pages import (
     account,
     annotator,
     auth,
+    board,
+    chain,
+    fair,
     review,
     standing,
     team,
@@ -64,7 +67,7 @@ pages = Blueprint(
 )
 # Each role's day: a module with a blueprint `blp` and `nav_links(viewer)`, the header's
 # links to its pages for a viewer who has them (in this order).
-ROLE_DAYS = (workspace, annotator, standing, review, team, team_notices)
+ROLE_DAYS = (workspace, annotator, standing, review, board, fair, chain, team, team_notices)
 pages.register_blueprint(auth.blp)
 pages.register_blueprint(account.blp)
 for day in ROLE_DAYS:
