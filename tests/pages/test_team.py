@@ -306,7 +306,7 @@ def test_the_team_earnings_show_its_money_and_each_members(app, api, cast, lotus
     assert 'data-minor="60" data-currency="CNY">¥0.60</span>' in member
 
 
-def test_webhook_endpoints_are_added_rotated_and_removed(app, cast, lotus, monkeypatch):
+def test_webhook_endpoints_are_added_rotated_and_removed(app, api, cast, lotus, monkeypatch):
     owner = signed_in(app, language="en")
     path = f"/teams/{lotus}/webhooks"
     before = row_counts(app)
@@ -342,6 +342,22 @@ def test_webhook_endpoints_are_added_rotated_and_removed(app, cast, lotus, monke
     assert enabled is False
     assert owner.post(f"{path}/{endpoint.id}/delete", {}, token_from=path).status_code == 303
     assert one(app, select(WebhookEndpoint)) == []
+
+    # Tiger's endpoint, named in Lotus's URLs or in Tiger's: 404, and it stays as it was.
+    tiger = cast.party_ids["tiger"]
+    theirs = api.post(
+        "/webhook-endpoints", cast.rival_owner, {"url": "http://127.0.0.1:9/t", "events": ["*"]}
+    ).body
+    before = row_counts(app)
+    for team in (lotus, tiger):
+        for action in ("rotate", "delete", "enabled"):
+            answer = owner.post(
+                f"/teams/{team}/webhooks/{theirs['id']}/{action}", {}, token_from=path
+            )
+            assert answer.status_code == 404, (team, action)
+    assert row_counts(app) == before
+    [(kept,)] = one(app, select(WebhookEndpoint.secret))
+    assert kept == theirs["secret"]
 
 
 def test_notification_choices_are_saved(app, cast):
