@@ -28,7 +28,7 @@ from marketplace.accounts import passwords, signup
 from marketplace.accounts.schemas import ResetCompleteIn, ResetRequestIn, SecretIn, SignupIn
 from marketplace.db import db, unit_of_work
 from marketplace.identity.models import Party, User
-from marketplace.identity.service import digest
+from marketplace.identity.service import digest, revoke_token
 from marketplace.limits import limiter, throttled
 from marketplace.pages.auth import ROLE_NAMES, home_url
 from marketplace.pages.form_input import attempt, read_form, refusal_errors
@@ -63,7 +63,12 @@ def too_many(error: RateLimitExceeded):
 
 
 def _signed_in_as(token: str) -> None:
-    """A new session holding the token the service issued (only the language carries over)."""
+    """A new session holding the token the service issued (only the language carries
+    over); the token of the session it replaces is revoked, as signing out would."""
+    previous = session.get(TOKEN_KEY)
+    if previous and previous != token:
+        with unit_of_work() as work:
+            revoke_token(work, previous)
     chosen = session.get(LOCALE_KEY)
     session.clear()
     if chosen:

@@ -28,6 +28,7 @@ from marketplace.workers.models import InviteStatus
 blp = Blueprint("team", __name__)
 
 LEVEL_NUMBERS = ("rank", "daily_quota")
+INVITE_FIELDS = ("email", "role", "level_id", "locale", "expires_in_days")
 
 
 def nav_links(viewer: Viewer) -> list[tuple[str, str]]:
@@ -122,15 +123,14 @@ def _by_team() -> str:
 def invite(team_id: int):
     """Invite by e-mail (POST /teams/{id}/invites): the invite and its mail are written
     together, or nothing is."""
-    form = request.form.to_dict()
-    form.pop("csrf_token", None)
+    form = {k: request.form.get(k, "") for k in INVITE_FIELDS}
     data, errors = read_form(
         InviteIn(), form, integers=("level_id", "expires_in_days"), optional=("level_id",)
     )
     status = 422
     if data is not None:
         link_base = current_app.config["PUBLIC_URL"]
-        _sent, errors, status = attempt(
+        _invite, errors, status = attempt(
             lambda work: invites.invite(work, viewer().actor, team_id, link_base=link_base, **data),
             {"invite_pending": "email", "already_member": "email"},
         )
@@ -156,7 +156,10 @@ def _member_change(change, done: str, back: str):
     """Apply a change; a conflict (409: she is deactivated already) is told on the page
     it came from, above its content."""
     _result, errors, _status = attempt(change)
-    flash(next(iter(errors.values())), "error") if errors else flash(done, "info")
+    if errors:
+        flash(next(iter(errors.values())), "error")
+    else:
+        flash(done, "info")
     return redirect(back, 303)
 
 

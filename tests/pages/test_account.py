@@ -241,3 +241,32 @@ def test_forged_account_forms_are_refused_and_write_nothing(app, api, cast):
         for forged in ({}, {"csrf_token": "forged"}):
             assert new.post(path, body | forged, token_from=None).status_code == 400, path
     assert row_counts(app) == before
+
+
+def test_a_signed_in_invitee_joins_with_one_button_and_another_person_may_not(app, api, cast):
+    invited(api, cast, "li@example.com", role="reviewer")
+    token = mailed_token(app, "li@example.com")
+    path = f"/invites/accept?token={token}"
+    wang = browser(app)
+    assert wang.sign_in("wang@example.com").status_code == 302
+    assert "您当前登录的是其他账户" in text(wang.get(path))
+    before = row_counts(app)
+    refused = wang.post("/invites/accept", {"token": token}, token_from=path)
+    assert refused.status_code == 403  # as the API answers a bearer of another address
+    assert row_counts(app) == before
+
+    li = browser(app)
+    assert li.sign_in("li@example.com").status_code == 302
+    assert "您已用此邮箱登录。" in text(li.get(path))
+    old = li.client.get_cookie("piecework_session").value
+    joined = li.post("/invites/accept", {"token": token}, token_from=path)
+    assert joined.status_code == 303
+    with app.app_context():
+        roles = db.session.scalars(
+            select(Membership.role).where(Membership.user_id == cast.user_ids["li"])
+        ).all()
+    assert sorted(roles) == ["annotator", "reviewer"]
+    assert li.get("/me/earnings").status_code == 200  # still signed in, on a new token
+    replay = app.test_client()
+    replay.set_cookie("piecework_session", old)
+    assert replay.get("/me/earnings").status_code == 302  # the replaced session's is revoked

@@ -164,6 +164,7 @@ def test_a_bad_rate_is_said_beside_its_field_and_writes_nothing(app, api, cast, 
     assert row_counts(app) == before
 
 
+@pytest.mark.slow  # an order claimed through the API: make test only
 def test_a_rate_above_a_contract_of_the_team_is_refused_beside_it(app, api, cast, lotus):
     order = flows.post_order(api, cast.client)  # 0.10 a box
     flows.claim(api, cast.owner, order)
@@ -285,6 +286,7 @@ def test_a_forged_form_is_refused_and_writes_nothing(app, cast, lotus):
     assert row_counts(app) == before
 
 
+@pytest.mark.slow  # an order invoiced through the API: make test only
 def test_the_team_earnings_show_its_money_and_each_members(app, api, cast, lotus):
     """10 boxes at 0.10 invoiced to Horizon, Li paid 0.06 a box: the team's margin 0.40
     and Li's 0.60 are pending, to the fen."""
@@ -304,7 +306,7 @@ def test_the_team_earnings_show_its_money_and_each_members(app, api, cast, lotus
     assert 'data-minor="60" data-currency="CNY">¥0.60</span>' in member
 
 
-def test_webhook_endpoints_are_added_rotated_and_removed(app, cast, lotus, monkeypatch):
+def test_webhook_endpoints_are_added_rotated_and_removed(app, api, cast, lotus, monkeypatch):
     owner = signed_in(app, language="en")
     path = f"/teams/{lotus}/webhooks"
     before = row_counts(app)
@@ -340,6 +342,22 @@ def test_webhook_endpoints_are_added_rotated_and_removed(app, cast, lotus, monke
     assert enabled is False
     assert owner.post(f"{path}/{endpoint.id}/delete", {}, token_from=path).status_code == 303
     assert one(app, select(WebhookEndpoint)) == []
+
+    # Tiger's endpoint, named in Lotus's URLs or in Tiger's: 404, and it stays as it was.
+    tiger = cast.party_ids["tiger"]
+    theirs = api.post(
+        "/webhook-endpoints", cast.rival_owner, {"url": "http://127.0.0.1:9/t", "events": ["*"]}
+    ).body
+    before = row_counts(app)
+    for team in (lotus, tiger):
+        for action in ("rotate", "delete", "enabled"):
+            answer = owner.post(
+                f"/teams/{team}/webhooks/{theirs['id']}/{action}", {}, token_from=path
+            )
+            assert answer.status_code == 404, (team, action)
+    assert row_counts(app) == before
+    [(kept,)] = one(app, select(WebhookEndpoint.secret))
+    assert kept == theirs["secret"]
 
 
 def test_notification_choices_are_saved(app, cast):

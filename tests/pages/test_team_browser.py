@@ -122,6 +122,12 @@ def test_the_owner_invites_and_the_annotator_joins_on_her_phone_in_chinese(
         assert [(p, Role(r)) for p, r in roles] == [(cast.party_ids["lotus"], Role.ANNOTATOR)]
         assert level == trainee["id"]
 
+    # She signs out and in again with what she chose, on her phone, in Chinese.
+    mei.get_by_role("button", name="退出登录").click()
+    expect(mei.get_by_role("heading", name="登录")).to_be_visible()
+    sign_in_with_the_keyboard(mei, "mei@example.com", MEI_PASSWORD)
+    expect(mei.get_by_role("heading", level=1)).to_have_text("我的收入")
+
     # The owner sees her at once, at her level, with her quota.
     owner.reload()
     row = owner.locator("tr", has_text="Mei")
