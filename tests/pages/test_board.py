@@ -13,7 +13,9 @@ import re
 import pytest
 from sqlalchemy import select
 
-from marketplace.db import db
+from marketplace.db import db, unit_of_work
+from marketplace.identity import service as identity
+from marketplace.identity.models import Party, Role, User
 from marketplace.orders.models import Batch, ClaimRule, Interest
 from tests import flows
 from tests.orders.test_credit_hold import hold
@@ -290,3 +292,26 @@ def test_lottery_interest_and_standing_rules_through_their_forms(app, api, cast,
     )
     with app.app_context():
         assert db.session.scalars(select(ClaimRule)).all() == []
+
+
+def test_an_owner_of_two_teams_claims_for_the_team_she_chooses(app, api, cast):
+    with app.app_context(), unit_of_work() as session:
+        owner = session.get(User, cast.user_ids["owner"])
+        identity.add_membership(
+            session,
+            user=owner,
+            party=session.get(Party, cast.party_ids["tiger"]),
+            role=Role.TEAM_OWNER,
+        )
+    order = flows.post_order(api, cast.client, items=5, batch_size=5)
+    [batch] = board_batches(api, cast, order)
+    browser = owner_pages(app, cast)
+    page = text(browser.get("/board"))
+    assert f'<select id="team-{batch["id"]}" name="team_id">' in page
+    assert 'for="team-' in page and ">Tiger</option>" in page
+    tiger = cast.party_ids["tiger"]
+    answer = browser.post(
+        f"/board/batches/{batch['id']}/claim", {"team_id": str(tiger)}, token_from="/board"
+    )
+    assert answer.status_code == 302
+    assert batch_row(app, batch["id"]) == ("claimed", tiger)
