@@ -31,7 +31,7 @@ def signed_in(app, label: str, language: str = "zh-CN") -> PageClient:
 
 
 def field_error(answer, name: str) -> str | None:
-    found = re.search(rf'<p class="field-error" id="error-{name}">([^<]*)</p>', text(answer))
+    found = re.search(rf'<p class="field-error" id="error-{name}"[^>]*>([^<]*)</p>', text(answer))
     return found and found.group(1)
 
 
@@ -277,6 +277,7 @@ def test_li_sees_her_rejection_disputes_it_and_another_reviewer_decides(app, api
     assert "申诉已提交" in page and "待裁决" in page and form not in page
     again = li.post(form, {"reason": "again"}, token_from="/me/standing")
     assert again.status_code == 409  # the API's already_disputed
+    assert field_error(again, f"dispute-{rejected}") == "该作品已提出过申诉。"
     assert len(disputes_of(app, rejected)) == 1
 
     # The reviewer who rejected it may not decide it: said beside the note, nothing written.
@@ -326,6 +327,14 @@ def test_li_sees_her_rejection_disputes_it_and_another_reviewer_decides(app, api
         cast.user_ids["owner"],
     )
     assert "Upheld: your item is accepted" in text(owner.get("/review/disputes"))
+    twice = owner.post(
+        f"/review/disputes/{dispute_id}",
+        {"decision": "dismiss", "note": "No."},
+        token_from="/review/disputes",
+    )
+    assert twice.status_code == 409  # the API's dispute_decided, said on the page
+    assert "This dispute was decided." in text(twice)
+    assert disputes_of(app, rejected)[0][0] == "upheld"
     page = text(li.get("/me/standing"))
     assert "申诉成立：作品已改为通过" in page
     # Why it was rejected stays said: the rejection's code and note, not the decision's.
