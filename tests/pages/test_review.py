@@ -407,3 +407,23 @@ def test_a_batchs_sample_is_decided_on_its_page_and_sends_the_batch_back(app, ap
     page = text(reviewer.get(batch))
     assert "Sent back for rework" in page and "<td>0%</td><td>90%</td>" in page
     assert [decision_record(app, int(i))["status"] for i in rest] == ["returned", "returned"]
+
+
+def test_a_rejection_past_its_dispute_window_offers_no_dispute(app, api, cast, frozen_clock):
+    [rejected] = lis_boxes(api, cast, items=1)
+    flows.review(api, cast.reviewer, accept=[], reject=[rejected])
+    li = signed_in(app, "li", "en")
+    form = f"/me/standing/rejections/{rejected}/dispute"
+    page = text(li.get("/me/standing"))
+    # Rejected on 2026-03-02 at 18:00 in Shanghai; the order's window is 3 days.
+    assert "You may dispute until March 5, 2026, 6:00" in page and form in page
+    frozen_clock.stand_at("2026-03-05T18:00:01+08:00")
+    page = text(li.get("/me/standing"))
+    assert form not in page and "The time to dispute this rejection has passed." in page
+    before = row_counts(app)
+    late = li.post(form, {"reason": "late"}, token_from="/me/standing")
+    assert late.status_code == 409  # the service's dispute_window_closed
+    assert field_error(late, f"dispute-{rejected}") == (
+        "The time to dispute this rejection has passed."
+    )
+    assert row_counts(app) == before
