@@ -284,7 +284,8 @@ def decide_dispute(dispute_id: int):
     except DomainError as refused:
         if refused.status == 404:
             raise
-        return _dispute_refused(dispute_id, {"note": translated(refused.message)}, form, refused)
+        errors = {"note": translated(refused.message)}
+        return _dispute_refused(dispute_id, errors, form, refused.status)
     flash(
         _(
             "Dispute %(id)d: %(state)s",
@@ -299,8 +300,7 @@ def decide_dispute(dispute_id: int):
 def _dispute_refused(dispute_id, errors, form, status):
     """The disputes again with the error beside the dispute's note, at the API's status
     (422 for the form, 403 for who may not decide it, 409 for one decided already)."""
-    code = status if isinstance(status, int) else status.status
-    return _disputes_page(errors={dispute_id: errors}, form={dispute_id: form}, status=code)
+    return _disputes_page(errors={dispute_id: errors}, form={dispute_id: form}, status=status)
 
 
 def _decision_form() -> dict:

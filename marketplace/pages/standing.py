@@ -8,7 +8,6 @@ Her level and the next level's figures are what the team's members list (GET
 POST /submissions/{id}/dispute (`disputes.open_dispute`): the same 404, the same 409s.
 """
 
-from datetime import timedelta
 from types import SimpleNamespace
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -16,6 +15,7 @@ from flask_babel import gettext as _
 from marshmallow import ValidationError
 from sqlalchemy import select
 
+from marketplace import clock
 from marketplace.db import MAX_ID, db, unit_of_work
 from marketplace.errors import DomainError
 from marketplace.identity.models import Party, Role
@@ -91,9 +91,10 @@ def _rejections(user_id: int, disputed: dict) -> list[dict]:
         .order_by(Submission.reviewed_at.desc(), Submission.id.desc())
         .limit(REJECTIONS_SHOWN)
     ).all()
-    rows = []
+    now, rows = clock.now(), []
     for submission, order in found:
         rejection = _the_rejection(submission)
+        closes = disputes.dispute_window_closes(db.session, submission)
         rows.append(
             {
                 "submission": submission,
@@ -102,8 +103,8 @@ def _rejections(user_id: int, disputed: dict) -> list[dict]:
                 "rejected_at": rejection.decided_at,
                 "reason_code": rejection.reason_code,
                 "note": rejection.note,
-                # The order's review window from the rejection, as open_dispute counts it.
-                "dispute_by": rejection.decided_at + timedelta(days=order.review_window_days),
+                "dispute_by": closes,
+                "may_dispute": now <= closes,  # else the service would refuse (409)
             }
         )
     return rows

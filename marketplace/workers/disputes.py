@@ -1,6 +1,6 @@
 """Disputes: an annotator challenges a rejection; someone other than its reviewer decides."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -34,8 +34,7 @@ def open_dispute(session: Session, actor: Actor, submission_id: int, reason: str
         raise Conflict(
             "Only a rejection can be disputed.", code="not_rejected", status=submission.status
         )
-    window = session.scalar(select(Order.review_window_days).where(Order.id == submission.order_id))
-    closes = submission.reviewed_at + timedelta(days=window)
+    closes = dispute_window_closes(session, submission)
     if clock.now() > closes:
         raise Conflict(
             "The time to dispute this rejection has passed.",
@@ -56,6 +55,13 @@ def open_dispute(session: Session, actor: Actor, submission_id: int, reason: str
     except IntegrityError as exc:
         raise Conflict("This rejection is already disputed.", code="already_disputed") from exc
     return dispute
+
+
+def dispute_window_closes(session: Session, submission: Submission) -> datetime:
+    """When the rejection of the item may no longer be disputed: the order's review window
+    from the rejection."""
+    window = session.scalar(select(Order.review_window_days).where(Order.id == submission.order_id))
+    return submission.reviewed_at + timedelta(days=window)
 
 
 def _visible(session: Session, actor: Actor):

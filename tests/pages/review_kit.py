@@ -1,14 +1,18 @@
 """What the review pages' tests share: Li's boxes waiting for Lotus's reviewer, a rival
-team's item beside them, and the database's record of a decision to compare.
+team's item beside them, the database's record of a decision to compare, a quality
+inspector, and a signed-in page client with the error beside a field.
 
 All of it through the API (tests/flows.py), as people would have done it.
 """
+
+import re
 
 from sqlalchemy import select
 
 from marketplace.db import db
 from marketplace.workers.models import Dispute, ReviewDecision, Submission
 from tests import flows
+from tests.pages.kit import PageClient, text
 
 
 def lis_boxes(api, cast, items: int = 3, **terms) -> list[int]:
@@ -73,3 +77,20 @@ def make_inspector(api, cast, label: str = "zhang") -> None:
         {"level_id": level.body["id"]},
     )
     assert moved.status == 201, moved.body
+
+
+# A rejection as Lotus's reviewer words it (tests/flows.py review() sends the same).
+REJECT = {"decision": "reject", "reason_code": "box_off_target", "reason": "box misses the wheel"}
+
+
+def signed_in(app, label: str, language: str = "zh-CN") -> PageClient:
+    browser = PageClient(app.test_client(), language)
+    assert browser.sign_in(f"{label}@example.com").status_code == 302
+    if language == "en":  # over her profile's Chinese, as the header's switch does
+        browser.post("/language", {"locale": "en", "next": "/"}, token_from="/review")
+    return browser
+
+
+def field_error(answer, name: str) -> str | None:
+    found = re.search(rf'<p class="field-error" id="error-{name}"[^>]*>([^<]*)</p>', text(answer))
+    return found and found.group(1)

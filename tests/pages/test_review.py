@@ -1,38 +1,25 @@
-"""The review pages and the annotator's standing through Flask's test client: the queue
-holds the team's submitted items only; a decision through the forms writes exactly what
-the API writes; refusals (no reason code, another team's item, a role that does not
-review, a forged form) write nothing; Li sees her rejection, disputes it, and someone
-other than its reviewer decides. The browser walk is in test_review_browser.py."""
+"""The review pages through Flask's test client: the queue holds the team's submitted
+items only; a decision through the forms writes exactly what the API writes; refusals
+(no reason code, another team's item, a role that does not review, a forged form) write
+nothing; a batch's sample is decided on its page. The annotator's standing and disputes
+are in test_standing.py, the browser walk in test_review_browser.py."""
 
 import re
 
 from marketplace.db import db
 from marketplace.workers.models import Submission
 from tests import flows
-from tests.pages.kit import PageClient, text
+from tests.pages.kit import text
 from tests.pages.review_kit import (
+    REJECT,
     decision_record,
-    disputes_of,
+    field_error,
     lis_boxes,
     make_inspector,
     rivals_box,
+    signed_in,
 )
 from tests.support import row_counts
-
-REJECT = {"decision": "reject", "reason_code": "box_off_target", "reason": "box misses the wheel"}
-
-
-def signed_in(app, label: str, language: str = "zh-CN") -> PageClient:
-    browser = PageClient(app.test_client(), language)
-    assert browser.sign_in(f"{label}@example.com").status_code == 302
-    if language == "en":  # over her profile's Chinese, as the header's switch does
-        browser.post("/language", {"locale": "en", "next": "/"}, token_from="/review")
-    return browser
-
-
-def field_error(answer, name: str) -> str | None:
-    found = re.search(rf'<p class="field-error" id="error-{name}">([^<]*)</p>', text(answer))
-    return found and found.group(1)
 
 
 def test_the_queue_holds_the_teams_submitted_items_only(app, api, cast):
@@ -244,124 +231,6 @@ def test_a_forged_form_is_refused_and_writes_nothing(app, api, cast):
     assert row_counts(app) == before
 
 
-def test_li_sees_her_rejection_disputes_it_and_another_reviewer_decides(app, api, cast):
-    accepted, rejected = lis_boxes(api, cast, items=2)
-    flows.review(api, cast.reviewer, accept=[accepted], reject=[rejected])
-    li = signed_in(app, "li")
-    wang = signed_in(app, "wang")
-    page = text(li.get("/me/standing"))
-    assert "我的等级" in page and "未通过的作品" in page
-    assert "框未对准目标" in page and "box misses the wheel" in page  # the code, the note
-    assert f"/me/standing/rejections/{accepted}/dispute" not in page
-    form = f"/me/standing/rejections/{rejected}/dispute"
-    assert form in page
-
-    before = row_counts(app)
-    blank = li.post(form, {"reason": "  "}, token_from="/me/standing")
-    assert blank.status_code == 422
-    assert field_error(blank, f"dispute-{rejected}")
-    assert row_counts(app) == before
-    # Not hers: 404 as the API answers; nothing written.
-    assert wang.post(form, {"reason": "mine"}, token_from="/me/standing").status_code == 404
-    assert row_counts(app) == before
-
-    sent = li.post(form, {"reason": "The box is on the wheel."}, token_from="/me/standing")
-    assert (sent.status_code, sent.headers["Location"]) == (
-        302,
-        f"/me/standing#rejection-{rejected}",
-    )
-    assert disputes_of(app, rejected) == [
-        ("open", "The box is on the wheel.", None, None, "box_off_target")
-    ]
-    page = text(li.get("/me/standing"))
-    assert "申诉已提交" in page and "待裁决" in page and form not in page
-    again = li.post(form, {"reason": "again"}, token_from="/me/standing")
-    assert again.status_code == 409  # the API's already_disputed
-    assert len(disputes_of(app, rejected)) == 1
-
-    # The reviewer who rejected it may not decide it: said beside the note, nothing written.
-    reviewer = signed_in(app, "reviewer", "en")
-    listed = text(reviewer.get("/review/disputes"))
-    assert "The box is on the wheel." in listed
-    [dispute_id] = re.findall(r'action="/review/disputes/(\d+)"', listed)
-    before = row_counts(app)
-    refused = reviewer.post(
-        f"/review/disputes/{dispute_id}",
-        {"decision": "uphold", "note": "fine"},
-        token_from="/review/disputes",
-    )
-    assert refused.status_code == 403
-    assert field_error(refused, f"note-{dispute_id}") == (
-        "Someone other than the reviewer who rejected the item decides."
-    )
-    assert row_counts(app) == before
-
-    owner = signed_in(app, "owner", "en")
-    no_note = owner.post(
-        f"/review/disputes/{dispute_id}", {"decision": "uphold"}, token_from="/review/disputes"
-    )
-    assert no_note.status_code == 422 and field_error(no_note, f"note-{dispute_id}")
-    upheld = owner.post(
-        f"/review/disputes/{dispute_id}",
-        {"decision": "uphold", "note": "The box is right."},
-        token_from="/review/disputes",
-    )
-    assert upheld.status_code == 302
-    assert disputes_of(app, rejected) == [
-        (
-            "upheld",
-            "The box is on the wheel.",
-            cast.user_ids["owner"],
-            "The box is right.",
-            "box_off_target",
-        )
-    ]
-    record = decision_record(app, rejected)
-    assert (record["status"], record["rate_micros"]) == ("accepted", 60_000)
-    assert record["history"][-1] == (
-        "accepted",
-        "dispute",
-        None,
-        "The box is right.",
-        cast.user_ids["owner"],
-    )
-    assert "Upheld: your item is accepted" in text(owner.get("/review/disputes"))
-    page = text(li.get("/me/standing"))
-    assert "申诉成立：作品已改为通过" in page
-    # Why it was rejected stays said: the rejection's code and note, not the decision's.
-    assert '<dd class="reason">框未对准目标</dd>' in page
-    assert '<dd class="note">box misses the wheel</dd>' in page
-
-
-def test_her_level_and_what_the_next_level_needs(app, api, cast):
-    team = cast.party_ids["lotus"]
-    trainee = api.post(
-        f"/teams/{team}/levels", cast.owner, {"name": "Trainee", "rank": 1, "daily_quota": 40}
-    )
-    senior = api.post(
-        f"/teams/{team}/levels",
-        cast.owner,
-        {"name": "Senior", "rank": 2, "promotion": {"min_accuracy": "0.95", "over_items": 2}},
-    )
-    assert trainee.status == senior.status == 201
-    moved = api.post(
-        f"/teams/{team}/members/{cast.user_ids['li']}/levels",
-        cast.owner,
-        {"level_id": trainee.body["id"]},
-    )
-    assert moved.status == 201
-    ids = lis_boxes(api, cast, items=2)
-    flows.review(api, cast.reviewer, accept=ids)
-    page = text(signed_in(app, "li", "en").get("/me/standing"))
-    assert '<dd class="level-name">Trainee</dd>' in page and "40 items" in page
-    assert "Senior" in page
-    assert "Needs 95% of your last 2 reviewed items accepted." in page
-    assert "Now: 2 accepted of your last 2 reviewed." in page
-    assert "You meet it: your team owner can move you up." in page
-    # Who annotates for no team has no standing page (403, as the API's annotator reads).
-    assert signed_in(app, "reviewer").get("/me/standing").status_code == 403
-
-
 def test_a_batchs_sample_is_decided_on_its_page_and_sends_the_batch_back(app, api, cast):
     """Half of the batch is sampled; the sample's two items are rejected from the batch's
     page, under the order's 90 % threshold: the other two go back to Li for rework."""
@@ -398,3 +267,16 @@ def test_a_batchs_sample_is_decided_on_its_page_and_sends_the_batch_back(app, ap
     page = text(reviewer.get(batch))
     assert "Sent back for rework" in page and "<td>0%</td><td>90%</td>" in page
     assert [decision_record(app, int(i))["status"] for i in rest] == ["returned", "returned"]
+
+
+def test_the_queue_pages_on(app, api, cast, monkeypatch):
+    monkeypatch.setattr("marketplace.pages.review.QUEUE_PAGE", 2)
+    ids = lis_boxes(api, cast, items=3)
+    reviewer = signed_in(app, "reviewer")
+    first = text(reviewer.get("/review?sampled=1"))
+    assert re.findall(r'name="submission_id" value="(\d+)"', first) == [str(i) for i in ids[:2]]
+    more = f'href="/review?after={ids[1]}&amp;sampled=1"'
+    assert more in first
+    second = text(reviewer.get(f"/review?after={ids[1]}&sampled=1"))
+    assert re.findall(r'name="submission_id" value="(\d+)"', second) == [str(ids[2])]
+    assert reviewer.get("/review?after=x").status_code == 404

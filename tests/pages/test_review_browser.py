@@ -59,9 +59,15 @@ def test_a_reviewer_rejects_with_a_reason_li_disputes_the_owner_decides(
     expect(error).to_have_text("A rejection needs a reason code.")
     expect(page.get_by_label("Reason for a rejection")).to_be_focused()
     assert decision_record(app, first)["status"] == "submitted"
-    page.get_by_label("Reason for a rejection").select_option("box_off_target")
-    page.get_by_label("Note for the annotator (optional)").fill("The box misses the car.")
-    page.get_by_role("button", name="Reject", exact=True).click()
+    # With the keyboard alone, from the field in error: a reason, a note, Reject.
+    page.keyboard.press("ArrowDown")
+    expect(page.get_by_label("Reason for a rejection")).to_have_value("box_off_target")
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Note for the annotator (optional)")).to_be_focused()
+    page.keyboard.type("The box misses the car.")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Reject", exact=True)).to_be_focused()
+    page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(rf"/review/items/{rest[0]}$"))  # the next one
     expect(page.get_by_role("status")).to_have_text("Accepted 0, rejected 1.")
     record = decision_record(app, first)
