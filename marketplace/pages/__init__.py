@@ -24,6 +24,7 @@ from marketplace.pages import (
     board,
     chain,
     fair,
+    navigation,
     review,
     standing,
     team,
@@ -67,11 +68,12 @@ pages = Blueprint(
 )
 # Each role's day: a module with a blueprint `blp` and `nav_links(viewer)`, the header's
 # links to its pages for a viewer who has them (in this order).
-ROLE_DAYS = (workspace, annotator, standing, review, board, fair, chain, team, team_notices)
+ROLE_DAYS = (workspace, annotator, standing, board, fair, chain, review, team, team_notices)
 pages.register_blueprint(auth.blp)
 pages.register_blueprint(account.blp)
 for day in ROLE_DAYS:
     pages.register_blueprint(day.blp)
+    navigation.register(day)
 pages.before_request(load_viewer)
 
 csrf = CSRFProtect()
@@ -95,15 +97,8 @@ def _page_context():
         "html_lang": _language_tag(),
         "locales": LOCALES,
         "zone_name": zone_name,
-        "nav_links": _nav_links,
+        "nav_links": lambda: navigation.links(g.get("viewer")),
     }
-
-
-def _nav_links() -> list[tuple[str, str]]:
-    """The header's links: each role's day's pages that the viewer has."""
-    if g.get("viewer") is None:
-        return []
-    return [link for day in ROLE_DAYS for link in day.nav_links(g.viewer)]
 
 
 def _language_tag() -> str:

@@ -17,6 +17,7 @@ from marketplace.identity.models import Role, User
 from marketplace.identity.schemas import LoginIn
 from marketplace.identity.service import revoke_token
 from marketplace.limits import throttled
+from marketplace.pages import navigation
 from marketplace.pages.messages import field_errors, translated
 from marketplace.pages.viewer import LOCALE_KEY, LOCALES, TOKEN_KEY, safe_next, viewer
 
@@ -40,12 +41,14 @@ def home_url() -> str:
 
 @blp.get("/")
 def home():
-    """The site's front door: the sign-in page, an annotator's earnings (until her
-    workspace comes), or for the other roles, whose pages come next, where they stand."""
+    """The site's front door: the sign-in page, else the first page of her day (an
+    annotator's workspace, a reviewer's queue, an owner's drop board); for a role whose
+    pages are still to come, where she stands."""
     if viewer() is None:
         return redirect(url_for(".sign_in"))
-    if viewer().annotates:
-        return redirect(url_for("pages.annotator.earnings"))
+    mine = navigation.links(viewer())
+    if mine:
+        return redirect(url_for(mine[0][0]))
     user = db.session.get(User, viewer().actor.user_id)
     roles = [(m.party.name, ROLE_NAMES[Role(m.role)]) for m in user.memberships]
     return render_template("auth/home.html", roles=roles)

@@ -184,7 +184,7 @@ def test_a_newcomer_joins_from_the_invitation_mail_and_is_signed_in(app, api, ca
         level = db.session.scalar(select(LevelChange.level_id).where(LevelChange.user_id == new.id))
     assert [(p, Role(r)) for p, r in roles] == [(cast.party_ids["lotus"], Role.ANNOTATOR)]
     assert level == trainee["id"]
-    assert mei.get("/").headers["Location"] == "/me/earnings"  # signed in, an annotator
+    assert mei.get("/").headers["Location"] == "/work"  # signed in, an annotator
     assert "欢迎加入 Lotus！" in text(mei.get("/me/earnings"))
 
     # The link is used: its page says so, and accepting again is the API's 409.

@@ -93,7 +93,9 @@ def test_li_reads_her_money_to_the_fen_in_chinese_and_in_english(
     accessible(page)
     screenshot(page, "sign-in-en", engine_name)
     sign_in_with_the_keyboard(page, LI)
-    expect(page.get_by_role("heading", level=1)).to_have_text("我的收入")  # her profile
+    expect(page.get_by_role("heading", level=1)).to_have_text("工作台")  # her profile; her day
+    page.get_by_role("link", name="收入").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("我的收入")
     page.get_by_role("button", name="English").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("My earnings")
     expect(page.get_by_role("button", name="English")).to_have_attribute("aria-pressed", "true")
@@ -123,6 +125,8 @@ def test_the_keyboard_always_shows_where_it_is(cast, open_browser):
     page = open_browser("en", PHONE)
     page.goto("/sign-in")
     sign_in_with_the_keyboard(page, LI)
+    expect(page.get_by_role("heading", level=1)).to_have_text("工作台")
+    page.goto("/me/earnings")
     expect(page.get_by_role("heading", level=1)).to_have_text("我的收入")
     page.keyboard.press("Tab")
     skip = page.get_by_role("link", name="跳到正文")
@@ -178,7 +182,7 @@ def test_a_session_opens_only_what_the_api_would_show_its_user(
     page = open_browser("zh-CN", DESKTOP)
     page.goto("/sign-in")
     sign_in_with_the_keyboard(page, LI)
-    expect(page.get_by_role("heading", level=1)).to_have_text("我的收入")
+    expect(page.get_by_role("heading", level=1)).to_have_text("工作台")
     answer = page.goto(f"/me/earnings?team={tiger}")
     assert answer.status == 404 == api.get(f"/me/earnings/days?team_id={tiger}", cast.li).status
     expect(page.get_by_role("heading", level=1)).to_have_text("未找到")
@@ -189,8 +193,9 @@ def test_a_session_opens_only_what_the_api_would_show_its_user(
     owner = open_browser("en", DESKTOP)
     owner.goto("/sign-in")
     sign_in_with_the_keyboard(owner, "owner@example.com")
-    # Her profile reads Chinese; an owner is no annotator: 403, as the API's annotator reads.
-    expect(owner.get_by_role("heading", level=1)).to_have_text("欢迎，Owner")
+    # Her profile reads Chinese; her day starts at the drop board. An owner is no
+    # annotator: 403, as the API's annotator reads.
+    expect(owner.get_by_role("heading", level=1)).to_have_text("抢单大厅")
     accessible(owner)
     answer = owner.goto("/me/earnings")
     assert answer.status == 403 == api.get("/me/earnings/days", cast.owner).status

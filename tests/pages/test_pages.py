@@ -54,7 +54,7 @@ def test_signing_in_keeps_the_token_in_an_httponly_lax_session_cookie(app, cast)
     browser = pages(app)
     answer = browser.sign_in(" Li@Example.com ")
     assert (answer.status_code, answer.headers["Location"]) == (302, "/")
-    assert browser.get("/").headers["Location"] == "/me/earnings"  # an annotator's day
+    assert browser.get("/").headers["Location"] == "/work"  # an annotator's day
     cookie = answer.headers["Set-Cookie"]
     assert cookie.startswith("piecework_session=")
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
@@ -211,8 +211,11 @@ def test_a_session_sees_what_the_api_lets_its_user_see(app, api, cast):
     assert li.get(f"/me/earnings?team={cast.party_ids['lotus']}").status_code == 200
 
     assert api.get("/me/earnings/days", cast.owner).status == 403
-    home = text(owner.get("/"))  # no page of her role yet: where she stands
-    assert "欢迎，Owner" in home and "团队负责人（Lotus）" in home
+    assert owner.get("/").headers["Location"] == "/board"  # an owner's day
+    client = pages(app)
+    client.sign_in("client@example.com")
+    home = text(client.get("/"))  # no page of her role yet (issue 21): where she stands
+    assert "欢迎，" in home and "（Horizon）" in home
     forbidden = owner.get("/me/earnings")
     assert forbidden.status_code == 403 and "您的角色无权进行此操作。" in text(forbidden)
 

@@ -59,10 +59,10 @@ def owner_signed_in(open_browser, language: str):
     page = open_browser(language, DESKTOP)
     page.goto("/sign-in")
     sign_in_with_the_keyboard(page, OWNER)
-    expect(page.get_by_role("heading", level=1)).to_have_text("欢迎，Owner")
+    expect(page.get_by_role("heading", level=1)).to_have_text("抢单大厅")  # her day's start
     if language == "en":
         page.get_by_role("button", name="English").click()
-        expect(page.get_by_role("heading", level=1)).to_have_text("Welcome, Owner")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Drop board")
     return page
 
 
@@ -106,8 +106,8 @@ def test_the_owner_invites_and_the_annotator_joins_on_her_phone_in_chinese(
     expect(mei.locator("#field-password")).to_be_focused()
     mei.keyboard.type(MEI_PASSWORD)
     mei.keyboard.press("Enter")
-    expect(mei).to_have_url(re.compile(r"/me/earnings$"))
-    expect(mei.get_by_role("heading", level=1)).to_have_text("我的收入")
+    expect(mei).to_have_url(re.compile(r"/work$"))  # her day starts at the workspace
+    expect(mei.get_by_role("heading", level=1)).to_have_text("工作台")
     expect(mei.get_by_role("status")).to_have_text("欢迎加入 Lotus！")
     expect(mei.locator(".who")).to_have_text("Mei")
     accessible(mei)
@@ -126,7 +126,7 @@ def test_the_owner_invites_and_the_annotator_joins_on_her_phone_in_chinese(
     mei.get_by_role("button", name="退出登录").click()
     expect(mei.get_by_role("heading", name="登录")).to_be_visible()
     sign_in_with_the_keyboard(mei, "mei@example.com", MEI_PASSWORD)
-    expect(mei.get_by_role("heading", level=1)).to_have_text("我的收入")
+    expect(mei.get_by_role("heading", level=1)).to_have_text("工作台")
 
     # The owner sees her at once, at her level, with her quota.
     owner.reload()

@@ -294,10 +294,11 @@ def test_who_is_no_annotator_may_not_work(app, api, cast):
     for email in ("reviewer@example.com", "owner@example.com"):
         browser = PageClient(app.test_client())
         browser.sign_in(email)
-        assert "/work" not in text(browser.get("/"))  # no link to it in her header
+        home = browser.get("/").headers["Location"]  # her day's first page
+        assert "/work" not in text(browser.get(home))  # no link to it in her header
         assert browser.get("/work").status_code == 403
         before = row_counts(app)
-        refused = browser.post("/work/take", {"count": "1"}, token_from="/")
+        refused = browser.post("/work/take", {"count": "1"}, token_from=home)
         assert refused.status_code == 403 and "您的角色无权进行此操作。" in text(refused)
         assert row_counts(app) == before
     assert api.post("/tasks/next", cast.reviewer, {"count": 1}).status == 403
