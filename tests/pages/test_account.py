@@ -7,6 +7,7 @@ count toward the lock, as the API's)."""
 import re
 from urllib.parse import urlsplit
 
+import pytest
 from sqlalchemy import select
 
 from marketplace.accounts.models import Signup
@@ -20,6 +21,10 @@ from tests.pages.kit import PageClient, text
 from tests.support import row_counts
 from tests.workers import add_level
 from tests.workers.invite_kit import invited, mailed_token
+
+# Through the pages and the API end to end: `make test` runs them; `make check` stays
+# under a minute.
+pytestmark = pytest.mark.slow
 
 NEW_PASSWORD = "plum blossom 2026"
 

@@ -22,6 +22,10 @@ from tests.orders.test_credit_hold import hold
 from tests.pages.kit import PageClient, text
 from tests.support import row_counts
 
+# Through the pages and the API end to end: `make test` runs them; `make check` stays
+# under a minute.
+pytestmark = pytest.mark.slow
+
 OWNER = "owner@example.com"
 SHANGHAI_3AM = {"cron": "0 3 * * *", "timezone": "Asia/Shanghai", "batches_per_drop": 1}
 

@@ -4,6 +4,7 @@ fen; she never sees a price above her own link, and another chain is not found."
 
 import re
 
+import pytest
 from sqlalchemy import select
 
 from marketplace.db import db
@@ -13,6 +14,10 @@ from tests.pages.kit import PageClient, text
 from tests.pages.test_board import owner_pages
 from tests.subcontract.chain_kit import award, seed_teams
 from tests.support import row_counts
+
+# Through the pages and the API end to end: `make test` runs them; `make check` stays
+# under a minute.
+pytestmark = pytest.mark.slow
 
 
 def bids_order(api, cast, items=100, batch_size=10) -> int:

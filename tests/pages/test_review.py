@@ -6,6 +6,8 @@ are in test_standing.py, the browser walk in test_review_browser.py."""
 
 import re
 
+import pytest
+
 from marketplace.db import db
 from marketplace.workers.models import Submission
 from tests import flows
@@ -20,6 +22,10 @@ from tests.pages.review_kit import (
     signed_in,
 )
 from tests.support import row_counts
+
+# Through the pages and the API end to end: `make test` runs them; `make check` stays
+# under a minute.
+pytestmark = pytest.mark.slow
 
 
 def test_the_queue_holds_the_teams_submitted_items_only(app, api, cast):

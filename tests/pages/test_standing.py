@@ -4,6 +4,8 @@ one, decided by someone other than its reviewer; no dispute once its window pass
 
 import re
 
+import pytest
+
 from tests import flows
 from tests.pages.kit import text
 from tests.pages.review_kit import (
@@ -14,6 +16,10 @@ from tests.pages.review_kit import (
     signed_in,
 )
 from tests.support import row_counts
+
+# Through the pages and the API end to end: `make test` runs them; `make check` stays
+# under a minute.
+pytestmark = pytest.mark.slow
 
 
 def test_li_sees_her_rejection_disputes_it_and_another_reviewer_decides(app, api, cast):

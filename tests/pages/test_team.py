@@ -18,6 +18,10 @@ from tests.pages.kit import PageClient, text
 from tests.support import row_counts
 from tests.workers import add_level
 
+# Through the pages and the API end to end: `make test` runs them; `make check` stays
+# under a minute.
+pytestmark = pytest.mark.slow
+
 OWNER = "owner@example.com"
 
 
@@ -164,7 +168,6 @@ def test_a_bad_rate_is_said_beside_its_field_and_writes_nothing(app, api, cast, 
     assert row_counts(app) == before
 
 
-@pytest.mark.slow  # an order claimed through the API: make test only
 def test_a_rate_above_a_contract_of_the_team_is_refused_beside_it(app, api, cast, lotus):
     order = flows.post_order(api, cast.client)  # 0.10 a box
     flows.claim(api, cast.owner, order)
@@ -286,7 +289,6 @@ def test_a_forged_form_is_refused_and_writes_nothing(app, cast, lotus):
     assert row_counts(app) == before
 
 
-@pytest.mark.slow  # an order invoiced through the API: make test only
 def test_the_team_earnings_show_its_money_and_each_members(app, api, cast, lotus):
     """10 boxes at 0.10 invoiced to Horizon, Li paid 0.06 a box: the team's margin 0.40
     and Li's 0.60 are pending, to the fen."""

@@ -8,6 +8,7 @@ import json
 import re
 from types import SimpleNamespace
 
+import pytest
 from flask import render_template_string
 
 from marketplace import demo_work
@@ -26,6 +27,10 @@ from tests.pages.work_kit import (
 )
 from tests.pages.work_kit import work as post_work
 from tests.support import row_counts
+
+# Through the pages and the API end to end: `make test` runs them; `make check` stays
+# under a minute.
+pytestmark = pytest.mark.slow
 
 LI = "li@example.com"
 
