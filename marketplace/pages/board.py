@@ -30,7 +30,7 @@ from marketplace.orders import service as orders
 from marketplace.orders.events import board_read
 from marketplace.orders.models import Batch, BatchStatus, Order
 from marketplace.orders.schemas import ClaimIn
-from marketplace.pages.forms import FormErrors, load_form
+from marketplace.pages.form_input import FormErrors, load_form
 from marketplace.pages.refusals import refusal_text
 from marketplace.pages.viewer import Viewer, signed_in, viewer
 from marketplace.wages.service import HourlyPay

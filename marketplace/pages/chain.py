@@ -17,8 +17,8 @@ from marketplace.identity.actor import Actor
 from marketplace.identity.models import Party, PartyKind, Role
 from marketplace.orders.schemas import ClaimIn
 from marketplace.pages.board import may_claim, owned_teams, owner
+from marketplace.pages.form_input import FormErrors, load_form
 from marketplace.pages.formatting import exact_price
-from marketplace.pages.forms import FormErrors, load_form
 from marketplace.pages.refusals import refusal_text
 from marketplace.pages.viewer import Viewer, signed_in, viewer
 from marketplace.payments.margins import margin_report

@@ -19,7 +19,7 @@ from marketplace.orders.drop_schemas import ClaimRuleIn, InterestIn
 from marketplace.orders.models import ClaimMode, Order, OrderStatus
 from marketplace.orders.schemas import TeamArgs
 from marketplace.pages.board import owned_teams, owner
-from marketplace.pages.forms import FormErrors, load_form
+from marketplace.pages.form_input import FormErrors, load_form
 from marketplace.pages.messages import translated
 from marketplace.pages.refusals import refusal_text
 from marketplace.pages.viewer import signed_in, viewer

@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from flask_babel import lazy_gettext
-from marshmallow import Schema, ValidationError
+from marshmallow import Schema, ValidationError, fields
 
 from marketplace.db import unit_of_work
 from marketplace.errors import DomainError
@@ -37,10 +37,16 @@ def read_form(
 ) -> tuple[dict[str, Any] | None, dict[str, str]]:
     """The form as the schema loads it (None and the errors per field if it refuses).
 
-    `integers` are whole-number fields (a typed "40" becomes 40); `optional` fields left
+    Whole-number fields (the schema's integers, and `integers`) are read as numbers (a
+    typed "40" becomes 40); `optional` fields left
     empty are not sent at all, as an API caller would leave them out; `nullable` ones
     left empty are sent as null (a quota emptied: no quota).
     """
+    whole = set(integers) | {
+        field.data_key or name
+        for name, field in schema.fields.items()
+        if isinstance(field, fields.Integer)
+    }
     data: dict[str, Any] = {}
     for name, value in form.items():
         # Only to read a number or an empty field: what she typed is sent as typed (a
@@ -50,13 +56,33 @@ def read_form(
             continue
         if name in nullable and bare in ("", None):
             value = None
-        if name in integers and isinstance(bare, str) and WHOLE.fullmatch(bare):
+        if name in whole and isinstance(bare, str) and WHOLE.fullmatch(bare):
             value = int(bare)
         data[name] = value
     try:
         return schema.load(data), {}
     except ValidationError as invalid:
         return None, field_errors(_flat(invalid.messages))
+
+
+class FormErrors(Exception):
+    """A form the schema refused: one translated message per field."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(errors)
+        self.errors = errors
+
+
+def load_form(schema: Schema, form) -> dict[str, Any]:
+    """The schema's fields of a posted form, loaded by it (raises FormErrors). Blank
+    fields are left out, as an API caller leaves them out, so the schema's defaults
+    apply; other fields (the CSRF token) are not the schema's to read."""
+    keys = {field.data_key or name for name, field in schema.fields.items()}
+    sent = {key: value for key, value in form.items() if key in keys and value.strip()}
+    data, errors = read_form(schema, sent)
+    if errors:
+        raise FormErrors(errors)
+    return data
 
 
 def _flat(messages: dict) -> dict:

@@ -51,7 +51,7 @@ def test_the_owner_has_the_team_in_her_header_and_lands_on_its_members(app, cast
     home = owner.get("/team")
     assert home.headers["Location"] == f"/teams/{lotus}/members"
     page = text(owner.get(f"/teams/{lotus}/members"))
-    assert '<a href="/team">团队</a>' in page
+    assert '<a href="/team" aria-current="page">团队</a>' in page  # her area, marked
     for name in ("Li", "Wang", "Zhang", "Reviewer"):
         assert f">{name}</a>" in page
     assert "Rival_Annotator" not in page
