@@ -15,7 +15,7 @@ from playwright.sync_api import Page, expect
 
 from tests.cast import PASSWORD
 from tests.pages.conftest import DESKTOP, PHONE, SCREENSHOTS
-from tests.pages.kit import ledger_of, li_money_in_every_state
+from tests.pages.kit import ledger_of, li_money_in_every_state, pay
 from tests.support import row_counts
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("browser")]
@@ -111,6 +111,16 @@ def test_li_reads_her_money_to_the_fen_in_chinese_and_in_english(
     page.set_viewport_size(PHONE)
     accessible(page)
     screenshot(page, "earnings-en", engine_name)
+
+    # Horizon pays the late invoice: her 0.39 moves from pending to available, to the fen,
+    # and the invoice is no longer what her money waits on.
+    pay(api, cast, money.late_invoice)
+    assert ledger_of(app, cast) == {"CNY": (0, 159, 60)}
+    page.reload()
+    expect(figures.locator(".figure-pending .money")).to_have_text("CN¥0.00")
+    expect(figures.locator(".figure-available .money")).to_have_text("CN¥1.59")
+    expect(figures.locator(".figure-paid .money")).to_have_text("CN¥0.60")
+    expect(page.locator(".invoice")).to_have_count(0)
 
     # Signing out ends the session: the page asks her to sign in again.
     page.get_by_role("button", name="Sign out").click()
