@@ -41,6 +41,19 @@ def english(page: Page) -> None:
     expect(page.locator("html")).to_have_attribute("lang", "en")
 
 
+def ready(page: Page) -> None:
+    """The page's scripts are running (they start when the document is parsed): a key
+    pressed earlier would be lost, as for a person on a slow phone."""
+    page.wait_for_load_state("domcontentloaded")
+    page.wait_for_load_state("load")
+
+
+def left(page: Page, url: str) -> None:
+    """Wait until the page is another one than `url` (a form sent, the next page in)."""
+    page.wait_for_url(lambda now: now != url)
+    ready(page)
+
+
 def task_id(page: Page) -> int:
     return int(re.search(r"/work/tasks/(\d+)$", page.url)[1])
 
@@ -100,11 +113,27 @@ def test_li_draws_three_boxes_with_the_mouse_and_one_with_the_keys(
     drag(page, middle, (middle[0] + 20, middle[1]))
     moved = pixel(middle[0] + 20, shown["x"]) - pixel(middle[0], shown["x"])
     expected[1]["x"] += moved
+    # Resize the third by dragging its corner 10 screen pixels right and down.
+    third = expected[2]
+    corner = (
+        shown["x"] + (third["x"] + third["w"]) / scale,
+        shown["y"] + (third["y"] + third["h"]) / scale,
+    )
+    drag(page, corner, (corner[0] + 10, corner[1] + 10))
+    third["w"] += pixel(corner[0] + 10, shown["x"]) - pixel(corner[0], shown["x"])
+    third["h"] += pixel(corner[1] + 10, shown["y"]) - pixel(corner[1], shown["y"])
+    # A fourth box, drawn by mistake, deleted with the Delete key.
+    drag(page, on_screen(0.05, 0.05), on_screen(0.15, 0.15))
+    expect(page.locator(".bbox-svg .box")).to_have_count(4)
+    page.keyboard.press("Delete")
+    expect(page.locator(".bbox-svg .box")).to_have_count(3)
     for n, box in enumerate(expected):
         page.locator(f"#field-boxes-{n}-label").fill(box["label"])
     accessible(page)
     screenshot(page, "workspace-boxes-zh", engine_name)
+    before = page.url
     page.get_by_role("button", name="提交", exact=True).click()
+    left(page, before)
     expect(page.locator(".flashes")).to_contain_text("已提交。")
 
     [stored] = submissions(app, order)
@@ -117,6 +146,7 @@ def test_li_draws_three_boxes_with_the_mouse_and_one_with_the_keys(
     # The second image, with the keys alone: Tab to the drawing, N adds a box in the
     # middle (480, 270, 320 x 180), arrows move and resize it, L types its label.
     expect(page).to_have_url(re.compile(r"/work/tasks/\d+$"))
+    ready(page)
     second = task_id(page)
     for _ in range(40):
         if page.evaluate("document.activeElement.classList.contains('bbox-svg')"):
@@ -168,6 +198,7 @@ def test_li_rates_five_answers_with_the_keyboard(app, api, cast, open_browser, e
     expect(page.locator(".answer")).to_have_text(
         "最快的复兴号约 4 小时 18 分，一般车次 5 到 6 小时。"
     )
+    ready(page)
     accessible(page)
     screenshot(page, "workspace-rating-en", engine_name)
     page.set_viewport_size(PHONE)
@@ -177,6 +208,7 @@ def test_li_rates_five_answers_with_the_keyboard(app, api, cast, open_browser, e
 
     chosen = [5, 4, 2, 3, 1]
     for n, rating in enumerate(chosen):
+        before = page.url
         page.keyboard.press(str(rating))
         expect(page.locator(f"input[name=rating][value='{rating}']")).to_be_checked()
         expect(page.locator(f"input[name=rating][value='{rating}']")).to_be_focused()
@@ -192,6 +224,7 @@ def test_li_rates_five_answers_with_the_keyboard(app, api, cast, open_browser, e
             screenshot(page, "workspace-rating-error-en", engine_name)
             page.keyboard.press("Space")
             page.keyboard.press("Enter")
+        left(page, before)
         expect(page.locator(".flashes")).to_contain_text("Submitted.")
         assert len(submissions(app, order)) == n + 1
     expect(page).to_have_url(re.compile(r"/work$"))
@@ -211,11 +244,12 @@ def test_li_scores_a_clip_with_a_key(app, api, cast, open_browser, engine_name):
             page.locator(".task-card a").first.click()
         clip = page.locator("audio.clip")
         expect(clip).to_have_attribute("src", re.compile(r"clip-"))
-        page.wait_for_function("document.querySelector('audio.clip').readyState >= 1")
+        expect(clip).not_to_have_js_property("readyState", 0)  # its length is known
         assert 1.4 < clip.evaluate("audio => audio.duration") < 1.6
         accessible(page)
         screenshot(page, "workspace-audio-zh", engine_name)
         done = len(submissions(app, order))
+        ready(page)
         page.keyboard.press("2" if done == 0 else "0")
         expect(page.locator(".flashes")).to_contain_text("已提交。")
         assert len(submissions(app, order)) == done + 1
