@@ -28,8 +28,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("browser")]
 LI = "li@example.com"
 
 
-def signed_in(open_browser, language="zh-CN", viewport=DESKTOP) -> Page:
-    page = open_browser(language, viewport)
+def signed_in(open_browser, language="zh-CN", viewport=DESKTOP, **options) -> Page:
+    page = open_browser(language, viewport, **options)
     page.goto("/sign-in?next=/work")
     sign_in_with_the_keyboard(page, LI)
     expect(page).to_have_url(re.compile(r"/work$"))
@@ -280,3 +280,45 @@ def test_the_workspace_reads_well_on_a_phone_in_both_languages(
     screenshot(page, "workspace-en", engine_name)
     page.set_viewport_size(DESKTOP)
     screenshot(page, "workspace-en", engine_name)
+
+
+def test_a_finger_draws_a_box_on_a_phone(app, api, cast, open_browser):
+    """Touch, as Chromium gets it from a phone's screen: the box is drawn and stored in
+    the image's pixels, and the page does not scroll under the finger."""
+    order = work(api, cast, "bbox_2d", box_items(1))
+    page = signed_in(open_browser, "zh-CN", PHONE, has_touch=True, is_mobile=True)
+    page.get_by_role("button", name="领取下一批任务").click()
+    ready(page)
+    image = page.locator(".bbox-image")
+    expect(image).to_have_js_property("complete", True)
+    shown = image.bounding_box()
+    scale = 1280 / shown["width"]
+    touch = page.context.new_cdp_session(page)
+    start = (round(shown["x"] + 50), round(shown["y"] + 100))
+    end = (start[0] + 80, start[1] + 40)
+    scrolled = page.evaluate("window.scrollY")
+
+    def finger(kind: str, at: tuple | None) -> None:
+        points = [{"x": at[0], "y": at[1]}] if at else []
+        touch.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+
+    finger("touchStart", start)
+    for step in range(1, 7):
+        finger("touchMove", (start[0] + 80 * step / 6, start[1] + 40 * step / 6))
+    finger("touchEnd", None)
+    expect(page.locator(".bbox-svg .box")).to_have_count(1)
+    assert page.evaluate("window.scrollY") == scrolled
+    page.locator("#field-boxes-0-label").fill("car")
+    before = page.url
+    page.get_by_role("button", name="提交", exact=True).click()
+    left(page, before)
+    [stored] = submissions(app, order)
+    [box] = stored.result["boxes"]
+    want = {
+        "x": round((start[0] - shown["x"]) * scale),
+        "y": round((start[1] - shown["y"]) * scale),
+    }
+    want["w"] = round((end[0] - shown["x"]) * scale) - want["x"]
+    want["h"] = round((end[1] - shown["y"]) * scale) - want["y"]
+    for key, value in want.items():
+        assert abs(box[key] - value) <= 1, (key, box, want)
