@@ -322,3 +322,35 @@ def test_a_finger_draws_a_box_on_a_phone(app, api, cast, open_browser):
     want["h"] = round((end[1] - shown["y"]) * scale) - want["y"]
     for key, value in want.items():
         assert abs(box[key] - value) <= 1, (key, box, want)
+
+
+def test_without_javascript_the_fields_do_the_work_and_the_server_answers(
+    app, api, cast, open_browser, engine_name
+):
+    """Scripts off: the lease is the server's number, a box is typed into its fields,
+    the server's refusal stands beside the box it names, and nothing is written."""
+    order = work(api, cast, "bbox_2d", box_items(1))
+    page = signed_in(open_browser, "en-US", DESKTOP, java_script_enabled=False)
+    english(page)
+    page.get_by_role("button", name="Take the next tasks").click()
+    expect(page.locator(".lease-left")).to_have_text("2:00")
+    expect(page.get_by_role("button", name="Add a box")).to_be_hidden()
+    box = page.get_by_role("group", name="Box 1")
+    for label, value in (("X (left)", "1200"), ("Y (top)", "10"), ("Width", "200")):
+        box.get_by_label(label).fill(value)
+    box.get_by_label("Height").fill("100")
+    page.get_by_role("button", name="Submit", exact=True).click()
+    expect(page.locator("#error-boxes-0")).to_have_text(
+        "A box must end inside the image: x + w <= the image's width."
+    )
+    box = page.get_by_role("group", name="Box 1")
+    expect(box).to_have_attribute("aria-describedby", "error-boxes-0")
+    expect(box.get_by_label("X (left)")).to_have_value("1200")
+    assert submissions(app, order) == []  # (axe needs scripts: it runs on the pages above)
+    screenshot(page, "workspace-boxes-refused-en", engine_name)
+    box.get_by_label("X (left)").fill("100")
+    box.get_by_label("Label").fill("car")
+    page.get_by_role("button", name="Submit", exact=True).click()
+    expect(page.locator(".flashes")).to_contain_text("Submitted.")
+    [stored] = submissions(app, order)
+    assert stored.result == {"boxes": [{"x": 100, "y": 10, "w": 200, "h": 100, "label": "car"}]}
