@@ -59,14 +59,15 @@ def chromium():
 
 @pytest.fixture
 def open_browser(chromium, live_server):
-    """`open_browser(language, viewport)`: a fresh browser profile (no cookies) whose
-    pages start at the live server, speak `language` and refuse to break the
-    Content-Security-Policy unnoticed: each violation fails the test."""
+    """`open_browser(language, viewport, **options)`: a fresh browser profile (no cookies)
+    whose pages start at the live server, speak `language` and refuse to break the
+    Content-Security-Policy unnoticed: each violation fails the test. `options` go to
+    Playwright's new_context (has_touch=True for a phone's finger)."""
     contexts, violations = [], []
 
-    def open_(language: str = "zh-CN", viewport: dict = DESKTOP):
+    def open_(language: str = "zh-CN", viewport: dict = DESKTOP, **options):
         context = chromium.new_context(
-            base_url=live_server, locale=language, viewport=viewport, timezone_id="UTC"
+            base_url=live_server, locale=language, viewport=viewport, timezone_id="UTC", **options
         )
         contexts.append(context)
         page = context.new_page()

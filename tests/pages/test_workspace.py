@@ -352,7 +352,7 @@ def test_a_surface_shows_a_submitted_result_read_only(app):
     image = {"ref": "/pages/static/demo/street-1.png", "payload": {"width": 1280, "height": 720}}
     boxes = shown("bbox_2d", image, {"boxes": [{"x": 1, "y": 2, "w": 30, "h": 40, "label": "car"}]})
     assert 'role="img" aria-label="1 box"' in boxes and 'tabindex="0"' not in boxes
-    assert '<rect x="1" y="2" width="30" height="40">' in boxes
+    assert '<rect class="box-body" x="1" y="2" width="30" height="40">' in boxes
     assert 'name="boxes.0.label"' in boxes and 'value="car"' in boxes
     assert 'name="boxes.1.x"' not in boxes and "<template" not in boxes and "add-box" not in boxes
     assert len(re.findall(r"<input [^>]*>", boxes)) == len(re.findall(r" readonly", boxes)) == 5

@@ -28,8 +28,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("browser")]
 LI = "li@example.com"
 
 
-def signed_in(open_browser, language="zh-CN", viewport=DESKTOP) -> Page:
-    page = open_browser(language, viewport)
+def signed_in(open_browser, language="zh-CN", viewport=DESKTOP, **options) -> Page:
+    page = open_browser(language, viewport, **options)
     page.goto("/sign-in?next=/work")
     sign_in_with_the_keyboard(page, LI)
     expect(page).to_have_url(re.compile(r"/work$"))
@@ -39,6 +39,19 @@ def signed_in(open_browser, language="zh-CN", viewport=DESKTOP) -> Page:
 def english(page: Page) -> None:
     page.get_by_role("button", name="English").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
+
+
+def ready(page: Page) -> None:
+    """The page's scripts are running (they start when the document is parsed): a key
+    pressed earlier would be lost, as for a person on a slow phone."""
+    page.wait_for_load_state("domcontentloaded")
+    page.wait_for_load_state("load")
+
+
+def left(page: Page, url: str) -> None:
+    """Wait until the page is another one than `url` (a form sent, the next page in)."""
+    page.wait_for_url(lambda now: now != url)
+    ready(page)
 
 
 def task_id(page: Page) -> int:
@@ -100,11 +113,27 @@ def test_li_draws_three_boxes_with_the_mouse_and_one_with_the_keys(
     drag(page, middle, (middle[0] + 20, middle[1]))
     moved = pixel(middle[0] + 20, shown["x"]) - pixel(middle[0], shown["x"])
     expected[1]["x"] += moved
+    # Resize the third by dragging its corner 10 screen pixels right and down.
+    third = expected[2]
+    corner = (
+        shown["x"] + (third["x"] + third["w"]) / scale,
+        shown["y"] + (third["y"] + third["h"]) / scale,
+    )
+    drag(page, corner, (corner[0] + 10, corner[1] + 10))
+    third["w"] += pixel(corner[0] + 10, shown["x"]) - pixel(corner[0], shown["x"])
+    third["h"] += pixel(corner[1] + 10, shown["y"]) - pixel(corner[1], shown["y"])
+    # A fourth box, drawn by mistake, deleted with the Delete key.
+    drag(page, on_screen(0.05, 0.05), on_screen(0.15, 0.15))
+    expect(page.locator(".bbox-svg .box")).to_have_count(4)
+    page.keyboard.press("Delete")
+    expect(page.locator(".bbox-svg .box")).to_have_count(3)
     for n, box in enumerate(expected):
         page.locator(f"#field-boxes-{n}-label").fill(box["label"])
     accessible(page)
     screenshot(page, "workspace-boxes-zh", engine_name)
+    before = page.url
     page.get_by_role("button", name="提交", exact=True).click()
+    left(page, before)
     expect(page.locator(".flashes")).to_contain_text("已提交。")
 
     [stored] = submissions(app, order)
@@ -117,6 +146,7 @@ def test_li_draws_three_boxes_with_the_mouse_and_one_with_the_keys(
     # The second image, with the keys alone: Tab to the drawing, N adds a box in the
     # middle (480, 270, 320 x 180), arrows move and resize it, L types its label.
     expect(page).to_have_url(re.compile(r"/work/tasks/\d+$"))
+    ready(page)
     second = task_id(page)
     for _ in range(40):
         if page.evaluate("document.activeElement.classList.contains('bbox-svg')"):
@@ -168,6 +198,7 @@ def test_li_rates_five_answers_with_the_keyboard(app, api, cast, open_browser, e
     expect(page.locator(".answer")).to_have_text(
         "最快的复兴号约 4 小时 18 分，一般车次 5 到 6 小时。"
     )
+    ready(page)
     accessible(page)
     screenshot(page, "workspace-rating-en", engine_name)
     page.set_viewport_size(PHONE)
@@ -177,6 +208,7 @@ def test_li_rates_five_answers_with_the_keyboard(app, api, cast, open_browser, e
 
     chosen = [5, 4, 2, 3, 1]
     for n, rating in enumerate(chosen):
+        before = page.url
         page.keyboard.press(str(rating))
         expect(page.locator(f"input[name=rating][value='{rating}']")).to_be_checked()
         expect(page.locator(f"input[name=rating][value='{rating}']")).to_be_focused()
@@ -192,6 +224,7 @@ def test_li_rates_five_answers_with_the_keyboard(app, api, cast, open_browser, e
             screenshot(page, "workspace-rating-error-en", engine_name)
             page.keyboard.press("Space")
             page.keyboard.press("Enter")
+        left(page, before)
         expect(page.locator(".flashes")).to_contain_text("Submitted.")
         assert len(submissions(app, order)) == n + 1
     expect(page).to_have_url(re.compile(r"/work$"))
@@ -211,11 +244,12 @@ def test_li_scores_a_clip_with_a_key(app, api, cast, open_browser, engine_name):
             page.locator(".task-card a").first.click()
         clip = page.locator("audio.clip")
         expect(clip).to_have_attribute("src", re.compile(r"clip-"))
-        page.wait_for_function("document.querySelector('audio.clip').readyState >= 1")
+        expect(clip).not_to_have_js_property("readyState", 0)  # its length is known
         assert 1.4 < clip.evaluate("audio => audio.duration") < 1.6
         accessible(page)
         screenshot(page, "workspace-audio-zh", engine_name)
         done = len(submissions(app, order))
+        ready(page)
         page.keyboard.press("2" if done == 0 else "0")
         expect(page.locator(".flashes")).to_contain_text("已提交。")
         assert len(submissions(app, order)) == done + 1
@@ -246,3 +280,77 @@ def test_the_workspace_reads_well_on_a_phone_in_both_languages(
     screenshot(page, "workspace-en", engine_name)
     page.set_viewport_size(DESKTOP)
     screenshot(page, "workspace-en", engine_name)
+
+
+def test_a_finger_draws_a_box_on_a_phone(app, api, cast, open_browser):
+    """Touch, as Chromium gets it from a phone's screen: the box is drawn and stored in
+    the image's pixels, and the page does not scroll under the finger."""
+    order = work(api, cast, "bbox_2d", box_items(1))
+    page = signed_in(open_browser, "zh-CN", PHONE, has_touch=True, is_mobile=True)
+    page.get_by_role("button", name="领取下一批任务").click()
+    ready(page)
+    image = page.locator(".bbox-image")
+    expect(image).to_have_js_property("complete", True)
+    shown = image.bounding_box()
+    scale = 1280 / shown["width"]
+    touch = page.context.new_cdp_session(page)
+    start = (round(shown["x"] + 50), round(shown["y"] + 100))
+    end = (start[0] + 80, start[1] + 40)
+    scrolled = page.evaluate("window.scrollY")
+
+    def finger(kind: str, at: tuple | None) -> None:
+        points = [{"x": at[0], "y": at[1]}] if at else []
+        touch.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+
+    finger("touchStart", start)
+    for step in range(1, 7):
+        finger("touchMove", (start[0] + 80 * step / 6, start[1] + 40 * step / 6))
+    finger("touchEnd", None)
+    expect(page.locator(".bbox-svg .box")).to_have_count(1)
+    assert page.evaluate("window.scrollY") == scrolled
+    page.locator("#field-boxes-0-label").fill("car")
+    before = page.url
+    page.get_by_role("button", name="提交", exact=True).click()
+    left(page, before)
+    [stored] = submissions(app, order)
+    [box] = stored.result["boxes"]
+    want = {
+        "x": round((start[0] - shown["x"]) * scale),
+        "y": round((start[1] - shown["y"]) * scale),
+    }
+    want["w"] = round((end[0] - shown["x"]) * scale) - want["x"]
+    want["h"] = round((end[1] - shown["y"]) * scale) - want["y"]
+    for key, value in want.items():
+        assert abs(box[key] - value) <= 1, (key, box, want)
+
+
+def test_without_javascript_the_fields_do_the_work_and_the_server_answers(
+    app, api, cast, open_browser, engine_name
+):
+    """Scripts off: the lease is the server's number, a box is typed into its fields,
+    the server's refusal stands beside the box it names, and nothing is written."""
+    order = work(api, cast, "bbox_2d", box_items(1))
+    page = signed_in(open_browser, "en-US", DESKTOP, java_script_enabled=False)
+    english(page)
+    page.get_by_role("button", name="Take the next tasks").click()
+    expect(page.locator(".lease-left")).to_have_text("2:00")
+    expect(page.get_by_role("button", name="Add a box")).to_be_hidden()
+    box = page.get_by_role("group", name="Box 1")
+    for label, value in (("X (left)", "1200"), ("Y (top)", "10"), ("Width", "200")):
+        box.get_by_label(label).fill(value)
+    box.get_by_label("Height").fill("100")
+    page.get_by_role("button", name="Submit", exact=True).click()
+    expect(page.locator("#error-boxes-0")).to_have_text(
+        "A box must end inside the image: x + w <= the image's width."
+    )
+    box = page.get_by_role("group", name="Box 1")
+    expect(box).to_have_attribute("aria-describedby", "error-boxes-0")
+    expect(box.get_by_label("X (left)")).to_have_value("1200")
+    assert submissions(app, order) == []  # (axe needs scripts: it runs on the pages above)
+    screenshot(page, "workspace-boxes-refused-en", engine_name)
+    box.get_by_label("X (left)").fill("100")
+    box.get_by_label("Label").fill("car")
+    page.get_by_role("button", name="Submit", exact=True).click()
+    expect(page.locator(".flashes")).to_contain_text("Submitted.")
+    [stored] = submissions(app, order)
+    assert stored.result == {"boxes": [{"x": 100, "y": 10, "w": 200, "h": 100, "label": "car"}]}

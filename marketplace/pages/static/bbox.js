@@ -14,7 +14,12 @@
     const list = root.querySelector(".box-rows");
     const template = root.querySelector(".box-row-template");
     const status = root.querySelector(".bbox-status");
-    const handle = Math.max(8, Math.round(Math.min(W, H) / 40));
+    /* Image pixels to one pixel on screen: handles and labels keep a size a finger and
+       an eye can use, however small the image is shown. */
+    function perPixel() {
+      const shown = svg.getBoundingClientRect().width;
+      return shown > 0 ? W / shown : 1;
+    }
     let boxes = readRows();
     let selected = boxes.length ? 0 : -1;
     let drag = null;
@@ -87,6 +92,8 @@
 
     /* The boxes on the image: a rectangle, a corner handle to resize it, its number and label. */
     function draw() {
+      const handle = Math.round(20 * perPixel());
+      const font = Math.round(15 * perPixel());
       svg.querySelectorAll(".box").forEach(function (g) { g.remove(); });
       boxes.forEach(function (box, i) {
         if (!KEYS.every(function (k) { return typeof box[k] === "number"; })) return;
@@ -98,7 +105,7 @@
         const corner = document.createElementNS(SVG, "rect");
         attrs(corner, { x: box.x + box.w - handle / 2, y: box.y + box.h - handle / 2, width: handle, height: handle, class: "box-handle" });
         const text = document.createElementNS(SVG, "text");
-        attrs(text, { x: box.x, y: box.y, dy: -4 });
+        attrs(text, { x: box.x, y: box.y, dy: "-0.3em", "font-size": font });
         text.textContent = (i + 1) + (box.label ? " " + box.label : "");
         g.append(rect, corner, text);
         svg.appendChild(g);
@@ -250,6 +257,7 @@
     root.querySelectorAll("[data-js-only]").forEach(function (el) { el.hidden = false; });
     root.querySelectorAll(".no-js-hint").forEach(function (el) { el.hidden = true; });
     root.classList.add("is-live");
+    window.addEventListener("resize", draw);
     renderRows();
     draw();
   }

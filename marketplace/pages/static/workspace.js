@@ -357,6 +357,8 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
+    /* What only works with this script (keys, hints of keys) shows once it runs. */
+    document.querySelectorAll("[data-js-only]").forEach(function (el) { el.hidden = false; });
     startLeases();
     const form = document.getElementById("work-form");
     if (form) startWorkForm(form);
