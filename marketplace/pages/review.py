@@ -147,13 +147,15 @@ def item(submission_id: int):
 def _item_page(submission_id: int, *, errors=None, form=None, status=200):
     submission, history = _reviewable(submission_id)
     order = db.session.get(Order, submission.order_id)
+    task_type = get_task_type(db.session, order.task_type)
     return render_template(
         "review/item.html",
+        task_type=task_type,
         submission=submission,
         order=order,
         history=history,
         names=_names({submission.annotator_user_id} | {d.decided_by_user_id for d in history}),
-        reason_codes=get_task_type(db.session, order.task_type).reason_codes,
+        reason_codes=task_type.reason_codes,
         errors=errors or {},
         form=form or {},
     ), status

@@ -53,9 +53,12 @@ def test_an_item_shows_its_boxes_read_only_in_the_images_pixels(app, api, cast):
     [submission_id] = lis_boxes(api, cast, items=1)
     page = text(signed_in(app, "reviewer", "en").get(f"/review/items/{submission_id}"))
     assert 'viewBox="0 0 1920 1080"' in page
-    assert '<rect class="box" data-box="1" x="1" y="2" width="30" height="40"' in page
-    assert "<td>car</td>" in page and "1 box on an image of 1920 × 1080 pixels" in page
-    assert "<input" not in page.split('id="result-heading"')[1].split("</section>")[0]
+    # The annotator's own work surface, read-only: the box over the image, its numbers.
+    assert '<rect class="box-body" x="1" y="2" width="30" height="40">' in page
+    assert 'role="img" aria-label="1 box"' in page
+    result = page.split('id="result-heading"')[1].split("</section>")[0]
+    assert 'value="car"' in result
+    assert len(re.findall(r"<input [^>]*>", result)) == len(re.findall(r" readonly", result)) == 5
     assert '<option value="box_off_target">Box off target</option>' in page
 
 

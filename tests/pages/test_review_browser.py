@@ -51,8 +51,8 @@ def test_a_reviewer_rejects_with_a_reason_li_disputes_the_owner_decides(
     # One at a time: the first item, its boxes drawn read-only; rejected with a reason.
     page.get_by_role("link", name=re.compile(r"000000\.jpg")).click()
     expect(page).to_have_url(re.compile(rf"/review/items/{first}$"))
-    expect(page.locator("svg.boxes rect.box")).to_have_count(1)
-    expect(page.locator("figcaption")).to_have_text("1 box on an image of 1920 × 1080 pixels")
+    expect(page.locator("svg.bbox-svg rect.box-body")).to_have_count(1)
+    expect(page.locator("svg.bbox-svg")).to_have_attribute("aria-label", "1 box")
     shots(page, "review-item-en", engine_name)
     page.get_by_role("button", name="Reject", exact=True).click()  # no reason yet
     error = page.locator("#error-reason_code")
