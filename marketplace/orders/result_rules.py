@@ -118,7 +118,7 @@ def broken_rule(
     """
     for rule in rules:
         if "each" in rule:
-            elements = _var(rule["each"], context)
+            elements = value_at(context, rule["each"])
             if not isinstance(elements, list):
                 continue
             for index, element in enumerate(elements):
@@ -146,7 +146,7 @@ def _evaluate(expression: Any, context: dict[str, Any]) -> Any:
     [(op, args)] = expression.items()
     if op == "var":
         path, default = [*args, None][:2] if isinstance(args, list) else (args, None)
-        found = _var(path, context)
+        found = value_at(context, path)
         return default if found is None else found
     args = args if isinstance(args, list) else [args]
     if op in SHORT_CIRCUIT:
@@ -154,7 +154,8 @@ def _evaluate(expression: Any, context: dict[str, Any]) -> Any:
     return OPERATORS[op](*(_evaluate(arg, context) for arg in args))
 
 
-def _var(path: Any, context: dict[str, Any]) -> Any:
+def value_at(context: Any, path: Any) -> Any:
+    """What a dotted path (`result.boxes.2.w`) reads in a result, or None where nothing is."""
     value: Any = context
     for key in str(path).split("."):
         if isinstance(value, dict):

@@ -19,6 +19,7 @@ from werkzeug.datastructures import MultiDict
 
 from marketplace.errors import DomainError
 from marketplace.orders.models import TaskType
+from marketplace.orders.result_rules import value_at
 from marketplace.pages.messages import known
 from marketplace.web import loads_exact
 
@@ -216,21 +217,10 @@ def _rule_field(rule: dict, index: int | None, result: Any) -> str:
     list of plain values is one field, as checkboxes), or the first result value it reads."""
     if "each" in rule:
         base = rule["each"].removeprefix("result.")
-        element = _at(result, f"{base}.{index}") if index is not None else None
+        element = value_at(result, f"{base}.{index}") if index is not None else None
         return f"{base}.{index}" if isinstance(element, dict) else base
     read = re.search(r'"var": \[?"result\.([A-Za-z0-9_.]+)"', json.dumps(rule["require"]))
     return read[1] if read else ""
-
-
-def _at(value: Any, path: str) -> Any:
-    for key in path.split("."):
-        if isinstance(value, dict):
-            value = value.get(key)
-        elif isinstance(value, list) and key.isdigit() and int(key) < len(value):
-            value = value[int(key)]
-        else:
-            return None
-    return value
 
 
 def _general() -> str:
