@@ -34,7 +34,7 @@ messages: $(STAMP)
 	$(BIN)/pybabel extract -F marketplace/pages/babel.cfg -k lazy_gettext --no-location \
 		--sort-output --project Piecework -o marketplace/pages/translations/messages.pot .
 	$(BIN)/pybabel update -i marketplace/pages/translations/messages.pot \
-		-d marketplace/pages/translations --no-wrap --no-fuzzy-matching
+		-d marketplace/pages/translations --no-wrap --no-fuzzy-matching --ignore-obsolete
 
 run: migrate
 	$(BIN)/marketplace seed-demo

@@ -212,6 +212,9 @@ class DecimalString(fields.Field):
         return number
 
 
+PRICE_DIGITS = "A price has at most 6 decimal places."
+
+
 class Price(DecimalString):
     """A per-item price: a decimal string in JSON, integer micros inside."""
 
@@ -231,7 +234,7 @@ class Price(DecimalString):
         try:
             micros = to_micros(number)
         except MoneyError as exc:
-            raise ValidationError(f"{exc}; a price has at most 6 decimal places.") from exc
+            raise ValidationError(PRICE_DIGITS) from exc
         if micros > MAX_PRICE_MICROS:
             raise ValidationError("A price may not exceed 1,000,000 per item.")
         return micros

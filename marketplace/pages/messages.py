@@ -30,7 +30,7 @@ KNOWN = (
     lazy_gettext("May not be blank."),
     lazy_gettext("A price must be greater than zero."),
     lazy_gettext("A price may not exceed 1,000,000 per item."),
-    lazy_gettext("a price has more than 6 decimal places; a price has at most 6 decimal places."),
+    lazy_gettext("A price has at most 6 decimal places."),
     lazy_gettext("Must be one of: annotator, reviewer."),
     lazy_gettext("Must be one of: client, team."),
     lazy_gettext("One of: zh-CN, en."),
