@@ -130,6 +130,8 @@ WRITES = [
         body={"current_password": PASSWORD, "new_password": "a new horse battery"},
     ),
     Row("POST", "/me/tokens", table(CREATED), body={"name": "script"}),
+    # Everyone signed in chooses her own language; nobody another's.
+    Row("PUT", "/me/locale", table(OK), body={"locale": "en"}),
     Row(
         "DELETE",
         "/me/tokens/{li_token}",
