@@ -12,6 +12,7 @@ import re
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.cast import PASSWORD
 from tests.pages.conftest import DESKTOP, PHONE, SCREENSHOTS
@@ -25,7 +26,22 @@ AXE = Axe()
 
 
 def accessible(page: Page) -> None:
-    """axe-core, run in the page: no serious or critical violation."""
+    """axe-core, run in the page: no serious or critical violation; and the page never
+    scrolls sideways at its width (a wide table scrolls in its own region)."""
+    # As Playwright's expect() does, give a layout that is still settling (a viewport just
+    # resized) a moment before judging it.
+    try:
+        page.wait_for_function(
+            "document.documentElement.scrollWidth <= document.documentElement.clientWidth",
+            timeout=5000,
+        )
+    except PlaywrightTimeout:
+        wide = page.evaluate(
+            "[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right"
+            " > document.documentElement.clientWidth).slice(0, 5).map(e => e.tagName + '.' +"
+            " e.className + ' ' + Math.round(e.getBoundingClientRect().right))"
+        )
+        raise AssertionError(f"{page.url} scrolls sideways: {wide}") from None
     violations = AXE.run(page).response["violations"]
     grave = [
         f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']]}"
