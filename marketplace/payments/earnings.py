@@ -96,8 +96,9 @@ def earnings_of(session: Session, actor: Actor) -> list[dict[str, Any]]:
 def _waiting_invoices(
     session: Session, party_id: int, user_id: int | None, today: date
 ) -> list[dict]:
-    """The holder's shares of invoices the client has not paid in full yet: what each still
-    waits for, how late the invoice is, and whether its client is on credit hold."""
+    """The holder's share of each invoice the client has not paid in full yet (her shares
+    of its lines together): what it still waits for, how late the invoice is, and whether
+    its client is on credit hold."""
     settled = (
         select(func.coalesce(func.sum(SettlementPart.amount_minor), 0))
         .where(SettlementPart.share_id == InvoiceShare.id)
@@ -124,23 +125,32 @@ def _waiting_invoices(
         .order_by(Invoice.due_on, Invoice.id)
     )
     # A share settled in full (or kept by an annotator through a refund) waits for nothing.
-    rows = [row for row in rows if row[5] > 0]
-    holds = held_parties(session, {row[6] for row in rows})
-    return [
-        {
-            "invoice_id": invoice_id,
-            "invoice_number": number,
-            "client_name": client_name,
-            "due_on": due_on,
-            "currency": currency,
-            "items": items,
-            "amount_minor": amount,
-            "late": today > due_on,
-            "days_late": max((today - due_on).days, 0),
-            "client_on_credit_hold": client_id in holds,
-        }
-        for invoice_id, number, due_on, currency, items, amount, client_id, client_name in rows
-    ]
+    # Her shares of one invoice (a line per contract, rate or top-up) wait on it together.
+    waiting: dict[int, dict] = {}
+    for invoice_id, number, due_on, currency, items, amount, client_id, client_name in rows:
+        if amount <= 0:
+            continue
+        share = waiting.setdefault(
+            invoice_id,
+            {
+                "invoice_id": invoice_id,
+                "invoice_number": number,
+                "client_name": client_name,
+                "client_id": client_id,
+                "due_on": due_on,
+                "currency": currency,
+                "items": 0,
+                "amount_minor": 0,
+                "late": today > due_on,
+                "days_late": max((today - due_on).days, 0),
+            },
+        )
+        share["items"] += items
+        share["amount_minor"] += amount
+    holds = held_parties(session, {share["client_id"] for share in waiting.values()})
+    for share in waiting.values():
+        share["client_on_credit_hold"] = share.pop("client_id") in holds
+    return list(waiting.values())
 
 
 def _unbilled(session: Session, party_id: int, user_id: int) -> dict[str, dict]:

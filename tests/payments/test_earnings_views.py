@@ -345,3 +345,21 @@ def test_only_the_teams_owner_sees_its_members_earnings(api, cast, frozen_clock)
         answer = api.get(f"/teams/{team}/earnings", cast.owner)
         assert (answer.status, answer.error_code) == (404, "team_not_found")
     assert api.get(f"/teams/{cast.party_ids['tiger']}/earnings", cast.rival_owner).body == []
+
+
+def test_her_shares_of_one_invoice_wait_on_it_together(api, cast, frozen_clock):
+    """Li boxes 3 at 0.06 on Friday 6 March and 2 more on Monday 9 March: the invoice has
+    a line, and a share of hers, for each week's work (0.18 and 0.12); her money waits on
+    it once, 5 boxes, 0.30."""
+    frozen_clock.stand_at("2026-03-06T18:00:00+08:00")
+    order_id = team_order(api, cast, 5, rate="0.06")
+    work(api, cast.li, cast.reviewer, accept=3)
+    frozen_clock.stand_at("2026-03-09T18:00:00+08:00")
+    work(api, cast.li, cast.reviewer, accept=2)
+    bill = invoice(api, cast, order_id)
+    assert len([line for line in bill["lines"] if line["kind"] == "items"]) == 2
+    li = holding(api, cast.li, "annotator")
+    assert li["pending"] == "0.30"
+    assert [(w["invoice_number"], w["items"], w["amount"]) for w in li["waiting_on"]] == [
+        (bill["number"], 5, "0.30")
+    ]
