@@ -28,11 +28,11 @@ from marketplace.accounts import passwords, signup
 from marketplace.accounts.schemas import ResetCompleteIn, ResetRequestIn, SecretIn, SignupIn
 from marketplace.db import db, unit_of_work
 from marketplace.identity.models import Party, User
-from marketplace.identity.service import digest, revoke_token
+from marketplace.identity.service import digest
 from marketplace.limits import limiter, throttled
 from marketplace.pages.auth import ROLE_NAMES, home_url
 from marketplace.pages.form_input import attempt, read_form, refusal_errors
-from marketplace.pages.viewer import LOCALE_KEY, TOKEN_KEY, viewer
+from marketplace.pages.viewer import TOKEN_KEY, begin_session, viewer
 from marketplace.workers import invites
 from marketplace.workers.invite_schemas import AcceptIn
 from marketplace.workers.models import InviteStatus, TeamInvite
@@ -60,20 +60,6 @@ def too_many(error: RateLimitExceeded):
     message = _("Too many attempts. Wait a minute, then try again.")
     page = render_template("error.html", title=_("Too many attempts"), message=message, status=429)
     return page, 429
-
-
-def _signed_in_as(token: str) -> None:
-    """A new session holding the token the service issued (only the language carries
-    over); the token of the session it replaces is revoked, as signing out would."""
-    previous = session.get(TOKEN_KEY)
-    if previous and previous != token:
-        with unit_of_work() as work:
-            revoke_token(work, previous)
-    chosen = session.get(LOCALE_KEY)
-    session.clear()
-    if chosen:
-        session[LOCALE_KEY] = chosen
-    session[TOKEN_KEY] = token
 
 
 def _page_language() -> str:
@@ -119,7 +105,7 @@ def sign_up_post():
     if errors:
         form.pop("password")
         return render_template("account/sign_up.html", form=form, errors=errors), status
-    _signed_in_as(made[1])
+    begin_session(made[1])
     flash(_("Welcome! We sent you a link to confirm your e-mail address."), "info")
     return redirect(home_url(), 303)
 
@@ -261,6 +247,6 @@ def invite_post():
         form.pop("password")
         return _invite_page(form["token"], form=form, errors=errors, status=status)
     team = outcome.invite.team_party_id
-    _signed_in_as(outcome.token)
+    begin_session(outcome.token)
     flash(_("Welcome to %(team)s!", team=db.session.get(Party, team).name), "info")
     return redirect(home_url(), 303)

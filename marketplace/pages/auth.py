@@ -15,11 +15,10 @@ from marketplace.accounts.profile import set_locale
 from marketplace.db import db, unit_of_work
 from marketplace.identity.models import Role, User
 from marketplace.identity.schemas import LoginIn
-from marketplace.identity.service import revoke_token
 from marketplace.limits import throttled
 from marketplace.pages import navigation
 from marketplace.pages.messages import field_errors, translated
-from marketplace.pages.viewer import LOCALE_KEY, LOCALES, TOKEN_KEY, safe_next, viewer
+from marketplace.pages.viewer import LOCALE_KEY, LOCALES, begin_session, safe_next, viewer
 
 blp = Blueprint("auth", __name__)
 
@@ -77,13 +76,7 @@ def sign_in_post():
         outcome = signin.sign_in(work, **credentials)
     if outcome.refusal is not None:  # committed first: the failure counts toward the lock
         return _form_again(form, {"password": translated(outcome.refusal.message)}, target, 401)
-    chosen = session.get(LOCALE_KEY)
-    # A new session for the signed-in person: nothing of the anonymous one carries over
-    # but the language she chose (a fresh CSRF token comes with the next form).
-    session.clear()
-    if chosen:
-        session[LOCALE_KEY] = chosen
-    session[TOKEN_KEY] = outcome.token
+    begin_session(outcome.token)
     return redirect(target)
 
 
@@ -106,14 +99,7 @@ def too_many(error: RateLimitExceeded):
 @blp.post("/sign-out")
 def sign_out():
     """Revoke the session's token (as DELETE /auth/tokens/current does) and forget it."""
-    token = session.get(TOKEN_KEY)
-    if token:
-        with unit_of_work() as work:
-            revoke_token(work, token)
-    chosen = session.get(LOCALE_KEY)
-    session.clear()
-    if chosen:
-        session[LOCALE_KEY] = chosen
+    begin_session(None)
     flash(gettext("You are signed out."), "info")
     return redirect(url_for(".sign_in"))
 

@@ -13,10 +13,10 @@ from urllib.parse import urlsplit
 from flask import current_app, g, redirect, request, session, url_for
 from sqlalchemy import select
 
-from marketplace.db import db
+from marketplace.db import db, unit_of_work
 from marketplace.identity.actor import Actor
 from marketplace.identity.models import Party, Role, User
-from marketplace.identity.service import actor_for_token
+from marketplace.identity.service import actor_for_token, revoke_token
 
 # The languages of the pages, as users.locale keeps them (CLDR).
 LOCALES = ("zh_CN", "en")
@@ -60,6 +60,23 @@ def _timezone_of(actor: Actor) -> str:
         select(Party.timezone).where(Party.id.in_(actor.party_ids())).order_by(Party.id)
     )
     return zone or current_app.config["BUSINESS_TIMEZONE"]
+
+
+def begin_session(token: str | None) -> None:
+    """A new session for who signs in (with the token the service issued) or out (None):
+    nothing of the previous one carries over but the language she chose (a fresh CSRF
+    token comes with the next form), and the token it held is revoked, as signing out
+    does."""
+    previous = session.get(TOKEN_KEY)
+    if previous and previous != token:
+        with unit_of_work() as work:
+            revoke_token(work, previous)
+    chosen = session.get(LOCALE_KEY)
+    session.clear()
+    if chosen:
+        session[LOCALE_KEY] = chosen
+    if token:
+        session[TOKEN_KEY] = token
 
 
 def viewer() -> Viewer | None:

@@ -6,11 +6,13 @@ Lotus counts its days in Shanghai; the tests start at 2026-03-02 18:00 there.
 
 import re
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from flask.testing import FlaskClient
 
 from marketplace import ledger
 from marketplace.db import db
+from marketplace.notices.mail import SmtpSettings, send_outbox
 from tests import flows
 from tests.cast import PASSWORD
 from tests.orders.test_credit_hold import hold
@@ -116,3 +118,18 @@ def ledger_of(app, cast, label: str = "li", team: str = "lotus") -> dict:
                 db.session, party_id=cast.party_ids[team], user_id=cast.user_ids[label]
             )
         }
+
+
+def delivered(app, smtp_server) -> list:
+    """Send the outbox to the local SMTP server; what it received."""
+    with app.app_context():
+        send_outbox(SmtpSettings(smtp_server.host, smtp_server.port, "team@piecework.test"))
+    return smtp_server.messages
+
+
+def link_path(body: str) -> str:
+    """The one link in a mail as a path on this site, as a browser opens it here
+    (PUBLIC_URL is not the live server's port)."""
+    [link] = [word for word in body.split() if word.startswith("http")]
+    parts = urlsplit(link)
+    return f"{parts.path}?{parts.query}"

@@ -5,7 +5,6 @@ Each is checked in the database; a refusal writes nothing (but a wrong password'
 count toward the lock, as the API's)."""
 
 import re
-from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select
@@ -13,11 +12,10 @@ from sqlalchemy import select
 from marketplace.accounts.models import Signup
 from marketplace.db import db
 from marketplace.identity.models import Membership, Party, Role, User
-from marketplace.notices.mail import SmtpSettings, send_outbox
 from marketplace.workers.models import LevelChange
 from tests.accounts.kit import mails_to, token_in
 from tests.cast import PASSWORD
-from tests.pages.kit import PageClient, text
+from tests.pages.kit import PageClient, delivered, link_path, text
 from tests.support import row_counts
 from tests.workers import add_level
 from tests.workers.invite_kit import invited, mailed_token
@@ -36,20 +34,6 @@ def browser(app, language: str = "zh-CN") -> PageClient:
 def error_beside(answer, field_id: str) -> str | None:
     found = re.search(rf'<p class="field-error" id="error-{field_id}">([^<]*)</p>', text(answer))
     return found and found.group(1)
-
-
-def delivered(app, smtp_server) -> list:
-    """Send the outbox to the local SMTP server; what it received."""
-    with app.app_context():
-        send_outbox(SmtpSettings(smtp_server.host, smtp_server.port, "team@piecework.test"))
-    return smtp_server.messages
-
-
-def link_path(body: str) -> str:
-    """The path and query of the one link in a mail, as a browser opens it on this site."""
-    [link] = [word for word in body.split() if word.startswith("http")]
-    parts = urlsplit(link)
-    return f"{parts.path}?{parts.query}"
 
 
 def user(app, email: str) -> User | None:

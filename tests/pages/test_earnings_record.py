@@ -7,9 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from tests.flows import claim, post_order, review, set_rate
 from tests.pages.kit import PageClient, text
-from tests.wages import set_wage, work
+from tests.wages import boxes_over_two_days
 
 # End to end through the API: `make test` runs them, `make check` stays under a minute.
 pytestmark = pytest.mark.slow
@@ -27,17 +26,9 @@ def signed_in(app, language: str) -> PageClient:
 @pytest.fixture
 def li_worked(api, cast, frozen_clock):
     """As tests/wages: Li's 16 boxes on 2 March in Shanghai (8 of 10 s, 7 of 13 s, 1 of
-    16 s) and 14 on 3 March (2 of 14 s, 12 of 17 s) at her 0.06; 29 accepted. The page
-    is read on 3 March, a Tuesday."""
-    set_wage(api, cast.admin)
-    order = post_order(api, cast.client, items=40, batch_size=40, estimated_seconds_per_item=20)
-    claim(api, cast.owner, order)
-    set_rate(api, cast.owner, order, "0.06")
-    frozen_clock.stand_at("2026-03-02T18:00:00+08:00")
-    li = work(api, frozen_clock, cast.li, [10] * 8 + [13] * 7 + [16])
-    frozen_clock.stand_at("2026-03-03T09:00:00+08:00")
-    li += work(api, frozen_clock, cast.li, [14] * 2 + [17] * 12)
-    review(api, cast.reviewer, accept=li[:29])
+    16 s) and 14 on 3 March (2 of 14 s, 12 of 17 s) at her 0.06; 29 accepted (and Wang's
+    one box, not hers). The page is read on 3 March, a Tuesday."""
+    boxes_over_two_days(api, cast, frozen_clock)
 
 
 def test_her_last_31_days_are_bars_of_the_apis_days(app, api, cast, li_worked):

@@ -9,7 +9,6 @@ desktop and phone width in both languages (tests/pages/screenshots/).
 """
 
 import re
-from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -17,10 +16,10 @@ from sqlalchemy import select
 
 from marketplace.db import db
 from marketplace.identity.models import Membership, Role, User
-from marketplace.notices.mail import SmtpSettings, send_outbox
 from marketplace.workers.models import LevelChange, LevelRate, TeamInvite
 from tests import flows
 from tests.pages.conftest import DESKTOP, PHONE
+from tests.pages.kit import delivered, link_path
 from tests.pages.test_browser import accessible, screenshot, sign_in_with_the_keyboard
 from tests.support import row_counts
 from tests.workers import add_level
@@ -30,19 +29,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("browser")]
 
 OWNER = "owner@example.com"
 MEI_PASSWORD = "plum blossom 2026"
-
-
-def delivered(app, smtp_server) -> list:
-    with app.app_context():
-        send_outbox(SmtpSettings(smtp_server.host, smtp_server.port, "team@piecework.test"))
-    return smtp_server.messages
-
-
-def link_path(body: str) -> str:
-    """The mail's link as a path on this site (PUBLIC_URL is not the live server's port)."""
-    [link] = [word for word in body.split() if word.startswith("http")]
-    parts = urlsplit(link)
-    return f"{parts.path}?{parts.query}"
 
 
 def photographed(page: Page, name: str, engine_name: str) -> None:

@@ -5,8 +5,8 @@ rate card below the reference wage flagged on the drop board."""
 
 import pytest
 
-from tests.flows import claim, post_order, review, set_rate
-from tests.wages import set_wage, work
+from tests.flows import post_order, review
+from tests.wages import boxes_over_two_days, set_wage
 from tests.workers import add_level
 
 # End to end through the API: `make test` runs them, `make check` stays under a minute.
@@ -33,20 +33,8 @@ def pay(hourly: str | None, seconds: str | None, basis: str, below: bool | None)
 
 @pytest.fixture
 def worked(api, cast, frozen_clock):
-    """Horizon's 40 boxes at 0.10 CNY, estimated at 20 s each; Lotus pays Li and Wang 0.06.
-    Li does 16 boxes on 2 March in Shanghai (8 of 10 s, 7 of 13 s, 1 of 16 s), 14 on 3 March (2 of
-    14 s, 12 of 17 s); Wang one of 9 s. 29 of Li's are accepted; her 30th and Wang's wait."""
-    set_wage(api, cast.admin)
-    order = post_order(api, cast.client, items=40, batch_size=40, estimated_seconds_per_item=20)
-    claim(api, cast.owner, order)
-    set_rate(api, cast.owner, order, "0.06")
-    frozen_clock.stand_at("2026-03-02T18:00:00+08:00")
-    li = work(api, frozen_clock, cast.li, [10] * 8 + [13] * 7 + [16])
-    frozen_clock.stand_at("2026-03-03T09:00:00+08:00")
-    li += work(api, frozen_clock, cast.li, [14] * 2 + [17] * 12)
-    wang = work(api, frozen_clock, cast.wang, [9])
-    review(api, cast.reviewer, accept=li[:29])
-    return {"order": order, "li": li, "wang": wang}
+    """Li's 30 boxes over two days, 29 accepted, and Wang's one (tests/wages)."""
+    return boxes_over_two_days(api, cast, frozen_clock)
 
 
 def test_the_order_is_judged_at_the_estimate_until_30_items_are_accepted(
